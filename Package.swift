@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+// hyperzoo: learn from model zoos (Schürholt et al., "Hyper-Representations", 2022).
+// The target graph below is the module graph of docs/ARCHITECTURE.md: a target imports only
+// what it lists. C libraries enter only through the C* system-library targets.
+import PackageDescription
+
+let stageExecutables = [
+    "hz-convert", "hz-zoo", "hz-tokenize", "hz-augment", "hz-train",
+    "hz-sample", "hz-eval", "hz-archive", "hz-pipeline", "hyperzoo",
+]
+
+let package = Package(
+    name: "hyperzoo",
+    products: stageExecutables.map { .executable(name: $0, targets: [$0]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libhdf5-dev, libarchive-dev, libopenblas-dev).
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // Rooms, bottom to top.
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "Archive", dependencies: ["CArchive"]),
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "ZooStore", dependencies: ["HDF5"]),
+        .target(name: "Formats", dependencies: ["ZooStore"]),
+        .target(name: "Nets", dependencies: ["Tensor", "ZooStore"]),
+        .target(name: "HyperRep", dependencies: ["Tensor", "Nets", "ZooStore"]),
+        .target(name: "Pipeline", dependencies: [
+            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep",
+        ]),
+        .target(name: "HyperZooCLI", dependencies: [
+            "Pipeline", "ZooStore", "Formats", "Nets", "HyperRep", "Archive",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+    ] + stageExecutables.map { name in
+        .executableTarget(name: name, dependencies: ["HyperZooCLI"], path: "Sources/Executables/\(name)")
+    } + [
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "ZooStoreTests", dependencies: ["ZooStore", "HDF5", "TestSupport"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "ZooStore", "TestSupport"]),
+        .testTarget(name: "NetsTests", dependencies: ["Nets", "Tensor", "ZooStore", "TestSupport"]),
+        .testTarget(name: "HyperRepTests", dependencies: ["HyperRep", "Nets", "Tensor", "ZooStore", "Formats", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,4 @@
+// HyperRep: tokenizers, augmentations, the hyper-representation autoencoder, losses, samplers.
+import Tensor
+import Nets
+import ZooStore

@@ -1,0 +1,42 @@
+// The umbrella command: `hyperzoo <stage> ...` runs the same command types as the `hz-<stage>`
+// executables, so both spellings behave identically.
+import ArgumentParser
+
+/// `hyperzoo`: every stage of the hyper-representation workflow as a subcommand.
+public struct HyperZooCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "hyperzoo",
+        abstract: "Learn hyper-representations from model zoos: store, convert, train, sample, evaluate, archive.",
+        discussion: """
+        The workflow, one stage per command (each also installed as hz-<stage>):
+
+          convert   bring zoos in (Model Zoos folders, .pt, .safetensors, .npz) and take them out
+          zoo       train a population of networks on real data (Fashion-MNIST, ...)
+          tokenize  turn weights into token sequences
+          augment   permutation, noise and erasing views for contrastive training
+          train     train the hyper-representation autoencoder
+          sample    draw new weights from the latent space
+          eval      fine-tune and compare populations; report.json and report.html
+          archive   pack a population for PyTorch users
+          pipeline  run a declarative JSON pipeline spec, cached by content hash
+
+        Start with `tools/quickstart`, or `hyperzoo pipeline run fixtures/pipelines/quickstart.json`.
+        """,
+        version: HyperZooVersion.string,
+        subcommands: StageRegistry.commands
+    )
+
+    public init() {}
+}
+
+/// The version of the tool, part of every cache key.
+public enum HyperZooVersion {
+    public static let string = "0.1.0"
+}
+
+/// The stage commands known to the umbrella command, in workflow order.
+public enum StageRegistry {
+    public static var commands: [ParsableCommand.Type] {
+        []
+    }
+}

@@ -1,0 +1,1 @@
+// Pipeline: operator protocol, record streams, spec decoding and validation, DAG runner, cache.

@@ -1,0 +1,1 @@
+// Tests for HDF5 live here.
