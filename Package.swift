@@ -24,14 +24,17 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // Rooms, bottom to top.
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Archive", dependencies: ["CArchive"]),
         .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Compression", dependencies: ["CZlib"]),
         .target(name: "ZooStore", dependencies: ["HDF5"]),
         .target(name: "Formats", dependencies: ["ZooStore"]),
-        .target(name: "Nets", dependencies: ["Tensor", "ZooStore"]),
+        .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression"]),
         .target(name: "HyperRep", dependencies: ["Tensor", "Nets", "ZooStore"]),
         .target(name: "Pipeline", dependencies: [
             "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep",
@@ -50,7 +53,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "ZooStoreTests", dependencies: ["ZooStore", "HDF5", "TestSupport"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "ZooStore", "TestSupport"]),
-        .testTarget(name: "NetsTests", dependencies: ["Nets", "Tensor", "ZooStore", "TestSupport"]),
+        .testTarget(name: "NetsTests", dependencies: ["Nets", "Tensor", "ZooStore", "Compression", "TestSupport"]),
         .testTarget(name: "HyperRepTests", dependencies: ["HyperRep", "Nets", "Tensor", "ZooStore", "Formats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "TestSupport"]),
