@@ -12,9 +12,8 @@ public func defaultThreadCount() -> Int { max(1, ProcessInfo.processInfo.activeP
 public func parallelForEach(count: Int, threads: Int, _ body: @Sendable (Int, Int) -> Void) {
     if count == 0 { return }
     let workers = max(1, min(threads, count))
-    let previous = blasThreads()
-    setBLASThreads(1)
-    defer { setBLASThreads(previous) }
+    SingleThreadedBLAS.enter()
+    defer { SingleThreadedBLAS.leave() }
     if workers == 1 {
         for i in 0..<count { body(i, 0) }
         return
@@ -26,6 +25,28 @@ public func parallelForEach(count: Int, threads: Int, _ body: @Sendable (Int, In
             if i >= count { break }
             body(i, w)
         }
+    }
+}
+
+/// Keeps OpenBLAS single-threaded while any parallel region runs (regions may overlap, e.g.
+/// tests running concurrently): the first to enter saves the thread count, the last to leave
+/// restores it. A multi-threaded OpenBLAS called from several threads at once gives
+/// nondeterministic results.
+enum SingleThreadedBLAS {
+    nonisolated(unsafe) private static var depth = 0
+    nonisolated(unsafe) private static var saved = 1
+    private static let lock = NSLock()
+
+    static func enter() {
+        lock.lock(); defer { lock.unlock() }
+        if depth == 0 { saved = blasThreads(); setBLASThreads(1) }
+        depth += 1
+    }
+
+    static func leave() {
+        lock.lock(); defer { lock.unlock() }
+        depth -= 1
+        if depth == 0 { setBLASThreads(saved) }
     }
 }
 

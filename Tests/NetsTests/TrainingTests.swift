@@ -37,8 +37,10 @@ import Tensor
         let members = Self.members(3, spec: .cnnS(dropout: 0.2))
         let one = PopulationTrainer(threads: 1).train(members: members, data: Self.data, epochs: 1, evaluateEpochZero: false)
         let two = PopulationTrainer(threads: 2).train(members: members, data: Self.data, epochs: 1, evaluateEpochZero: false)
-        #expect(one == two)
-        #expect(one[0] != one[1])
+        let same = one == two
+        #expect(same, "rows differ between 1 and 2 threads")
+        let distinct = one[0] != one[1]
+        #expect(distinct, "members with different seeds must differ")
     }
 
     @Test func fineTuningFormTrainsGivenRows() {
@@ -48,8 +50,10 @@ import Tensor
         var last: EpochReport?
         let final = PopulationTrainer(threads: 2).train(initialRows: rows, architecture: spec, recipe: recipe,
                                                         on: Self.data, epochs: 1) { last = $0 }
-        #expect(final == last?.rows)
-        #expect(final[0] != rows[0])
+        let matches = final == last?.rows
+        #expect(matches, "returned rows differ from the last report")
+        let changed = final[0] != rows[0]
+        #expect(changed, "training must change the row")
         #expect(last!.metrics.allSatisfy { $0.testAccuracy > 0.3 })
     }
 
