@@ -39,6 +39,7 @@ public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
         [
             ArchiveCommand.self,
+            PipelineCommand.self,
         ]
     }
 }
