@@ -24,13 +24,15 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // Rooms, bottom to top.
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Archive", dependencies: ["CArchive"]),
         .target(name: "Tensor", dependencies: ["CBLAS"]),
         .target(name: "ZooStore", dependencies: ["HDF5"]),
-        .target(name: "Formats", dependencies: ["ZooStore"]),
+        .target(name: "Formats", dependencies: ["ZooStore", "CZlib"]),
         .target(name: "Nets", dependencies: ["Tensor", "ZooStore"]),
         .target(name: "HyperRep", dependencies: ["Tensor", "Nets", "ZooStore"]),
         .target(name: "Pipeline", dependencies: [

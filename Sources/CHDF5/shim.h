@@ -32,4 +32,23 @@ static inline hid_t hz_H5T_C_S1(void) { return H5T_C_S1; }
 static inline size_t hz_H5T_VARIABLE(void) { return H5T_VARIABLE; }
 static inline hsize_t hz_H5S_UNLIMITED(void) { return H5S_UNLIMITED; }
 static inline H5F_libver_t hz_H5F_LIBVER_LATEST(void) { return H5F_LIBVER_LATEST; }
+static inline H5F_libver_t hz_H5F_LIBVER_V18(void) { return H5F_LIBVER_V18; }
+static inline unsigned hz_H5F_OBJ_ALL(void) { return H5F_OBJ_ALL; }
+static inline hid_t hz_H5P_DEFAULT(void) { return H5P_DEFAULT; }
+static inline hid_t hz_H5S_ALL(void) { return H5S_ALL; }
+static inline hid_t hz_H5E_DEFAULT(void) { return H5E_DEFAULT; }
+static inline hid_t hz_H5T_IEEE_F16LE(void) {
+    /* HDF5 1.10 has no predefined half type; build IEEE binary16 the way h5py does. */
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    if (t < 0) return t;
+    H5Tset_fields(t, 15, 10, 5, 0, 10);
+    H5Tset_size(t, 2);
+    H5Tset_ebias(t, 15);
+    H5Tset_precision(t, 16);
+    return t;
+}
+/* H5Treclaim is declared but not exported by Debian 12's libhdf5_serial.so.103 (notes §1.4). */
+static inline herr_t hz_vlen_reclaim(hid_t type, hid_t space, void *buf) {
+    return H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
+}
 #endif

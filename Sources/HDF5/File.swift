@@ -1,0 +1,116 @@
+// File: an open HDF5 file, which is also its root group (h5py `File`).
+import CHDF5
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How to open a file; the same meanings as h5py's mode letters.
+public enum FileMode: String, Sendable {
+    /// `r`: read only; the file must exist.
+    case readOnly = "r"
+    /// `r+`: read and write; the file must exist.
+    case readWrite = "r+"
+    /// `w`: create, truncating any existing file.
+    case create = "w"
+    /// `w-` / `x`: create, failing if the file exists.
+    case createExclusive = "w-"
+}
+
+/// An open HDF5 file; it is the root group `/`.
+///
+/// New files are written with the HDF5 1.8+ object format (libver bounds v18…latest), so large
+/// attributes (over 64 KiB) are stored densely and h5py ≥ 2 and HDF5 ≥ 1.8 read them.
+/// `close()` closes every object of the file; dropping the last reference closes it too.
+public final class File: Group, @unchecked Sendable {
+    /// The mode the file was opened with.
+    public let mode: FileMode
+
+    /// Opens or creates `path`.
+    /// - Throws: `HDF5Error` (`notFound` for a missing file in `r`/`r+`, `alreadyExists` in `w-`,
+    ///   `invalidFile` for a file that is not HDF5 or is truncated/corrupt).
+    public init(path: String, mode: FileMode = .readOnly) throws {
+        self.mode = mode
+        let id: hid_t = try HDF5Library.withLock {
+            let fapl = H5Pcreate(hz_H5P_FILE_ACCESS())
+            return try withTemporary(fapl, .propertyList) { fapl in
+                // Strong close: closing the file closes all its objects (h5py semantics).
+                H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG)
+                H5Pset_libver_bounds(fapl, hz_H5F_LIBVER_V18(), hz_H5F_LIBVER_LATEST())
+                switch mode {
+                case .readOnly, .readWrite:
+                    guard fileExists(path) else {
+                        throw HDF5Error(.notFound, file: path, object: "", message: "no such file")
+                    }
+                    let flags = mode == .readOnly ? hz_H5F_ACC_RDONLY() : hz_H5F_ACC_RDWR()
+                    let status = H5Fis_hdf5(path)
+                    if status == 0 {
+                        _ = H5Eclear2(hz_H5E_DEFAULT())
+                        throw HDF5Error(.invalidFile, file: path, object: "", message: "not an HDF5 file (no HDF5 signature)")
+                    }
+                    let id = H5Fopen(path, flags, fapl)
+                    if id < 0 {
+                        throw HDF5Error.capture(.invalidFile, file: path, object: "",
+                                                message: "cannot open HDF5 file (truncated, corrupt or locked?)")
+                    }
+                    return id
+                case .create, .createExclusive:
+                    if mode == .createExclusive, fileExists(path) {
+                        throw HDF5Error(.alreadyExists, file: path, object: "", message: "file exists (mode w- never overwrites)")
+                    }
+                    let flags = mode == .create ? hz_H5F_ACC_TRUNC() : hz_H5F_ACC_EXCL()
+                    let fcpl = H5Pcreate(hz_H5P_FILE_CREATE())
+                    return try withTemporary(fcpl, .propertyList) { fcpl in
+                        // Track creation order so h5py can list links and attributes in
+                        // the order we wrote them (track_order=True).
+                        H5Pset_link_creation_order(fcpl, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
+                        H5Pset_attr_creation_order(fcpl, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
+                        let id = H5Fcreate(path, flags, fcpl, fapl)
+                        if id < 0 {
+                            throw HDF5Error.capture(.io, file: path, object: "", message: "cannot create HDF5 file")
+                        }
+                        return id
+                    }
+                }
+            }
+        }
+        let state = FileState(handle: Handle(id, kind: .file), path: path, readOnly: mode == .readOnly)
+        let root: hid_t = HDF5Library.withLock { H5Gopen2(id, "/", hid_t(hz_H5P_DEFAULT())) }
+        super.init(state: state, handle: Handle(root, kind: .object), name: "/")
+    }
+
+    /// Writes buffered data and metadata to disk.
+    public func flush() throws {
+        try HDF5Library.withLock {
+            let id = try openID()
+            if H5Fflush(id, H5F_SCOPE_LOCAL) < 0 { throw captured(.io, "cannot flush file") }
+        }
+    }
+
+    /// Closes the file and every object still open in it. Idempotent.
+    public func close() {
+        HDF5Library.withLock {
+            handle.close()
+            state.handle.close()
+        }
+    }
+
+    /// Number of objects (including the file itself) still open in this file.
+    public var openObjectCount: Int {
+        HDF5Library.withLock {
+            let id = state.handle.id
+            guard id >= 0, H5Iis_valid(id) > 0 else { return 0 }
+            return Int(H5Fget_obj_count(id, hz_H5F_OBJ_ALL()))
+        }
+    }
+
+    public override var description: String {
+        isOpen ? "<HDF5 file \"\(state.path)\" (mode \(mode.rawValue))>" : "<Closed HDF5 file>"
+    }
+}
+
+func fileExists(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0
+}

@@ -1,0 +1,97 @@
+// HDF5: an h5py-shaped Swift wrapper over the HDF5 C library (CHDF5). See docs/ARCHITECTURE.md.
+//
+// This file holds the process-wide state every call goes through: one recursive lock (h5py's
+// "phil"), one-time library start-up, and per-thread silencing of HDF5's own error printing.
+// Why a lock although Debian's build is thread-safe: other builds are not, and a wrapper
+// operation (create a dataspace, select, read, close) is several C calls that must not interleave.
+import CHDF5
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A recursive pthread mutex (a wrapper call may call other wrapper calls while holding it).
+final class RecursiveLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+}
+
+/// Library-wide helpers. Every C call of this module runs inside `HDF5Library.withLock`.
+public enum HDF5Library {
+    static let lock = RecursiveLock()
+    /// Lock nesting depth; read and written only while holding `lock`.
+    nonisolated(unsafe) static var depth = 0
+
+    /// Runs once: keep HDF5's atexit cleanup from closing handles other threads still use, then
+    /// initialise the library so the `*_g` globals behind the type constants are valid.
+    private static let started: Bool = {
+        H5dont_atexit()
+        return H5open() >= 0
+    }()
+
+    /// Runs `body` holding the global HDF5 lock, with HDF5's automatic error printing turned off
+    /// on this thread (in thread-safe builds that setting is per thread, so it is re-applied on
+    /// every outermost entry; it costs one cheap call).
+    @inline(__always)
+    static func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        _ = started
+        lock.lock()
+        if depth == 0 { H5Eset_auto2(hz_H5E_DEFAULT(), nil, nil) }
+        depth += 1
+        defer {
+            depth -= 1
+            lock.unlock()
+        }
+        return try body()
+    }
+
+    /// The HDF5 library version, e.g. "1.10.8".
+    public static var version: String {
+        withLock {
+            var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
+            H5get_libversion(&major, &minor, &release)
+            return "\(major).\(minor).\(release)"
+        }
+    }
+
+    /// Whether the linked HDF5 library was built thread-safe.
+    public static var isThreadSafe: Bool {
+        withLock {
+            var flag: hbool_t = false
+            H5is_library_threadsafe(&flag)
+            return flag
+        }
+    }
+
+    /// Number of HDF5 objects (files, groups, datasets, types, attributes) open in the whole
+    /// process. Used by tests to prove handles are closed deterministically.
+    public static var openObjectCount: Int {
+        withLock { Int(H5Fget_obj_count(hid_t(hz_H5F_OBJ_ALL()), hz_H5F_OBJ_ALL())) }
+    }
+
+    /// Whether deflate (gzip) compression is available in the linked library.
+    public static var hasDeflate: Bool {
+        withLock { H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 }
+    }
+
+    /// Whether `path` starts with an HDF5 signature (false for missing or unreadable files).
+    public static func isHDF5(path: String) -> Bool {
+        withLock {
+            let result = H5Fis_hdf5(path)
+            _ = H5Eclear2(hz_H5E_DEFAULT())
+            return result > 0
+        }
+    }
+}

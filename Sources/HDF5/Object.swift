@@ -1,0 +1,70 @@
+// Object: what every group and dataset has (h5py's HLObject): its file, its path, attributes.
+import CHDF5
+
+/// Shared by every object of one open file: the file identifier and its path.
+final class FileState: @unchecked Sendable {
+    let handle: Handle
+    let path: String
+    let readOnly: Bool
+
+    init(handle: Handle, path: String, readOnly: Bool) {
+        self.handle = handle
+        self.path = path
+        self.readOnly = readOnly
+    }
+}
+
+/// A named object in an HDF5 file (a group or a dataset).
+///
+/// Objects keep their file open; closing the `File` closes every object of it (h5py semantics),
+/// after which using them throws `HDF5Error.Kind.closed`.
+public class Object: @unchecked Sendable {
+    let state: FileState
+    let handle: Handle
+    /// The absolute path inside the file, e.g. `/architectures/cnn_s/weights`.
+    public let name: String
+
+    init(state: FileState, handle: Handle, name: String) {
+        self.state = state
+        self.handle = handle
+        self.name = name
+    }
+
+    /// The path of the file on disk.
+    public var filePath: String { state.path }
+
+    /// Whether the object is still open.
+    public var isOpen: Bool { handle.isOpen }
+
+    /// The object's attributes (h5py `attrs`).
+    public var attributes: Attributes { Attributes(owner: self) }
+
+    /// The absolute path of a child `path` of this object.
+    func childName(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return name == "/" ? "/" + path : name + "/" + path
+    }
+
+    /// An error about this object (or a child path of it).
+    func error(_ kind: HDF5Error.Kind, _ message: String, path: String? = nil) -> HDF5Error {
+        HDF5Error(kind, file: state.path, object: path.map(childName) ?? name, message: message)
+    }
+
+    /// Captures HDF5's error stack for a failed call on this object.
+    func captured(_ kind: HDF5Error.Kind, _ message: String, path: String? = nil) -> HDF5Error {
+        HDF5Error.capture(kind, file: state.path, object: path.map(childName) ?? name, message: message)
+    }
+
+    /// The open identifier, or a `closed` error.
+    func openID() throws -> hid_t {
+        let id = handle.id
+        guard id >= 0, H5Iis_valid(id) > 0 else {
+            throw error(.closed, "the object (or its file) is closed")
+        }
+        return id
+    }
+
+    func requireWritable() throws {
+        if state.readOnly { throw error(.io, "the file is open read-only (open it with mode .readWrite)") }
+    }
+}

@@ -1,0 +1,104 @@
+// report.html: one self-contained page (inline CSS and SVG, no scripts, no network) showing
+// everything in report.json: charts first, then the tables with every summary number.
+
+import Foundation
+
+/// Renders an ``EvaluationReport`` as a self-contained HTML page.
+public enum ReportHTML {
+    public static func render(_ report: EvaluationReport) -> String {
+        var h = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>hyperzoo evaluation report</title>
+        <style>
+        body{font-family:sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222}
+        h1{font-size:22px} h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}
+        table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+        th{background:#f3f3f3} td.l,th.l{text-align:left} pre{background:#f6f6f6;padding:8px;font-size:12px;white-space:pre-wrap}
+        .charts svg{margin:6px 12px 6px 0;border:1px solid #eee}
+        </style></head><body>
+        <h1>hyperzoo evaluation report</h1>
+        <p>\(escapeXML(report.generator)), \(escapeXML(report.createdAt)). Accuracies are test-set accuracies;
+        intervals are percentile-bootstrap 95% intervals of the mean.</p>
+
+        """
+        if !report.populations.isEmpty {
+            h += "<h2>In-distribution fine-tuning</h2>\n<div class=\"charts\">"
+            h += ReportCharts.accuracyCurves(report.populations, title: "Accuracy vs fine-tuning epochs")
+            let epochs = Set(report.populations.flatMap { $0.epochs.map(\.epoch) }).sorted()
+            if let first = epochs.first {
+                h += ReportCharts.accuracyDistribution(report.populations, epoch: first, title: "Accuracy at epoch \(first)")
+            }
+            if let last = epochs.last, epochs.count > 1 {
+                h += ReportCharts.accuracyDistribution(report.populations, epoch: last, title: "Accuracy at epoch \(last)")
+            }
+            h += "</div>\n" + populationTable(report.populations)
+        }
+        if let projection = report.latentProjection {
+            h += "<h2>Latent space</h2>\n<div class=\"charts\">" + ReportCharts.latentMap(projection) + "</div>\n"
+        }
+        if !report.ensembles.isEmpty {
+            h += "<h2>Ensembles</h2>\n" + ensembleTable(report.ensembles)
+        }
+        for t in report.transfers {
+            h += "<h2>Transfer: \(escapeXML(t.source)) → \(escapeXML(t.target))</h2>\n<div class=\"charts\">"
+            h += ReportCharts.accuracyCurves(t.populations, title: "\(t.source) → \(t.target): accuracy vs fine-tuning epochs")
+            h += "</div>\n" + populationTable(t.populations)
+        }
+        if !report.novelty.isEmpty {
+            h += "<h2>Novelty</h2>\n<div class=\"charts\">" + ReportCharts.noveltyHistogram(report.novelty) + "</div>\n"
+            h += noveltyTable(report.novelty)
+        }
+        if !report.notes.isEmpty {
+            h += "<h2>Notes</h2>\n<ul>" + report.notes.map { "<li>\(escapeXML($0))</li>" }.joined() + "</ul>\n"
+        }
+        h += "<h2>Reproduce</h2>\n<pre>" + escapeXML(report.commands.joined(separator: "\n")) + "</pre>\n"
+        h += keyValueTable("Seeds", report.seeds.sorted { $0.key < $1.key }.map { ($0.key, String($0.value)) })
+        h += keyValueTable("Settings", report.settings.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        return h + "</body></html>\n"
+    }
+
+    static func percent(_ v: Double) -> String { v.isFinite ? String(format: "%.2f", v * 100) : "–" }
+    static func number(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "–" }
+
+    static func populationTable(_ populations: [PopulationResult]) -> String {
+        var h = "<table><tr><th class=\"l\">population</th><th>models</th><th>epoch</th><th>mean %</th><th>std</th><th>median %</th>"
+            + "<th>95% CI of mean</th><th>5% / 95% quantile</th><th>mean loss</th></tr>\n"
+        for p in populations {
+            for e in p.epochs {
+                let s = e.accuracy
+                h += "<tr><td class=\"l\">\(escapeXML(p.name))</td><td>\(p.modelCount)</td><td>\(e.epoch)</td><td>\(percent(s.mean))</td>"
+                    + "<td>\(percent(s.standardDeviation))</td><td>\(percent(s.median))</td>"
+                    + "<td>\(percent(s.meanInterval.low))–\(percent(s.meanInterval.high))</td>"
+                    + "<td>\(percent(s.quantiles[1])) / \(percent(s.quantiles[5]))</td><td>\(number(meanOf(e.losses)))</td></tr>\n"
+            }
+        }
+        return h + "</table>\n"
+    }
+
+    static func ensembleTable(_ ensembles: [EnsembleResult]) -> String {
+        var h = "<table><tr><th class=\"l\">population</th><th>epoch</th><th>k</th><th>ensembles</th><th>ensemble mean %</th>"
+            + "<th>95% CI</th><th>member mean %</th></tr>\n"
+        for e in ensembles {
+            h += "<tr><td class=\"l\">\(escapeXML(e.population))</td><td>\(e.epoch)</td><td>\(e.size)</td><td>\(e.accuracies.count)</td>"
+                + "<td>\(percent(e.accuracy.mean))</td><td>\(percent(e.accuracy.meanInterval.low))–\(percent(e.accuracy.meanInterval.high))</td>"
+                + "<td>\(percent(e.memberMeanAccuracy))</td></tr>\n"
+        }
+        return h + "</table>\n"
+    }
+
+    static func noveltyTable(_ novelty: [NoveltyResult]) -> String {
+        var h = "<table><tr><th class=\"l\">population</th><th>samples</th><th>typical distance</th><th>relative distance: median</th>"
+            + "<th>5% / 95%</th><th>prediction disagreement: mean %</th></tr>\n"
+        for n in novelty {
+            h += "<tr><td class=\"l\">\(escapeXML(n.population))</td><td>\(n.relativeDistances.count)</td><td>\(number(n.typicalDistance))</td>"
+                + "<td>\(number(n.relativeDistance.median))</td><td>\(number(n.relativeDistance.quantiles[1])) / \(number(n.relativeDistance.quantiles[5]))</td>"
+                + "<td>\(percent(n.disagreement.mean))</td></tr>\n"
+        }
+        return h + "</table>\n"
+    }
+
+    static func keyValueTable(_ title: String, _ rows: [(String, String)]) -> String {
+        guard !rows.isEmpty else { return "" }
+        return "<h3>\(escapeXML(title))</h3><table>" + rows.map { "<tr><td class=\"l\">\(escapeXML($0.0))</td><td class=\"l\">\(escapeXML($0.1))</td></tr>" }.joined() + "</table>\n"
+    }
+}

@@ -1,0 +1,100 @@
+// AtomicOutput: a new file is written under `<path>.partial` in the same folder and moved into
+// place only when complete, so a reader never sees half a file and an existing output is never
+// clobbered unless the caller asked for it.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The temporary and final names of one output file.
+public struct AtomicOutput: Sendable {
+    /// Where the finished file goes.
+    public let path: String
+    /// Where it is written meanwhile: `<path>.partial` (same folder, so the rename is atomic).
+    public let partialPath: String
+    /// Whether an existing file at `path` may be replaced.
+    public let overwrite: Bool
+
+    /// The temporary name used for `path`.
+    public static func partialPath(for path: String) -> String { path + ".partial" }
+
+    /// Prepares an output. Removes a stale `<path>.partial` only when `overwrite` is true.
+    /// - Throws: `.exists` when `path` exists and `overwrite` is false ("pass --force"), or
+    ///   when an interrupted `<path>.partial` exists (resume it, or pass --force).
+    public init(path: String, overwrite: Bool, allowExistingPartial: Bool = false) throws {
+        self.path = path
+        self.partialPath = AtomicOutput.partialPath(for: path)
+        self.overwrite = overwrite
+        if !overwrite, pathExists(path) {
+            throw ZooStoreError(.exists, path: path, message: "output exists; not overwritten (pass --force to replace it)")
+        }
+        if pathExists(partialPath), !allowExistingPartial {
+            if overwrite {
+                unlink(partialPath)
+            } else {
+                throw ZooStoreError(.exists, path: partialPath,
+                                    message: "an interrupted write exists; resume it, or pass --force to start over")
+            }
+        }
+        try ensureFolder(of: path)
+    }
+
+    /// Moves the finished partial file into place: fsync, then an atomic rename (replace allowed
+    /// only with `overwrite`; otherwise link + unlink, which fails rather than replace).
+    public func commit() throws {
+        try syncFile(partialPath)
+        if overwrite {
+            if rename(partialPath, path) != 0 {
+                throw ZooStoreError(.io, path: path, message: "cannot rename \(partialPath) into place: \(errnoText())")
+            }
+        } else {
+            if link(partialPath, path) != 0 {
+                let reason = errno == EEXIST ? "output appeared while writing; not overwritten (pass --force)" : errnoText()
+                throw ZooStoreError(errno == EEXIST ? .exists : .io, path: path,
+                                    message: "\(reason); the result is kept at \(partialPath)")
+            }
+            unlink(partialPath)
+        }
+        syncFolder(of: path)
+    }
+
+    /// Deletes the partial file (after a failure that must not leave it behind).
+    public func discard() { unlink(partialPath) }
+}
+
+func pathExists(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }
+
+private func folder(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    let dir = String(path[..<slash])
+    return dir.isEmpty ? "/" : dir
+}
+
+private func ensureFolder(of path: String) throws {
+    let dir = folder(of: path)
+    var info = stat()
+    if stat(dir, &info) != 0 {
+        throw ZooStoreError(.notFound, path: path, message: "folder \(dir) does not exist")
+    }
+}
+
+private func syncFile(_ path: String) throws {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw ZooStoreError(.io, path: path, message: "cannot open for fsync: \(errnoText())") }
+    defer { close(fd) }
+    if fsync(fd) != 0 { throw ZooStoreError(.io, path: path, message: "fsync failed: \(errnoText())") }
+}
+
+private func syncFolder(of path: String) {
+    let fd = open(folder(of: path), O_RDONLY)
+    if fd >= 0 {
+        fsync(fd)
+        close(fd)
+    }
+}

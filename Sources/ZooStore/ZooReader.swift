@@ -1,0 +1,270 @@
+// ZooReader: opens a zoo or population file, checks it against the layout, and reads rows.
+//
+// Opening reads only the small per-row columns (model, epoch, six metrics) and the models
+// table; weights stay on disk and are streamed in batches through one reusable buffer, so memory
+// is bounded by the batch size whatever the zoo size.
+import HDF5
+
+/// Reads a zoo-layout file (`hyperzoo.zoo` or `hyperzoo.population`).
+public final class ZooReader: @unchecked Sendable {
+    public let path: String
+    public let format: ZooFormat
+    public let formatVersion: Int
+    /// The architecture name (group under `/architectures`).
+    public let architecture: String
+    public let table: ParameterTable
+    /// The root `config` attribute.
+    public let config: JSONValue
+    /// Models in `/models` order; `modelIndex[row]` indexes this array.
+    public let models: [ModelRecord]
+    /// Per checkpoint row: index into `models`.
+    public let modelIndex: [Int]
+    /// Per checkpoint row: the epoch.
+    public let epoch: [Int]
+    /// Per checkpoint row metrics, one array per metric (NaN = unknown).
+    public let metricColumns: [Metric: [Float]]
+
+    let file: File
+    let weights: Dataset
+
+    /// Number of checkpoint rows.
+    public var checkpointCount: Int { epoch.count }
+    /// Row length (= `table.parameterCount`).
+    public var parameterCount: Int { table.parameterCount }
+
+    /// Opens and validates `path`.
+    /// - Parameter formats: which family members to accept (default zoo and population).
+    /// - Throws: `ZooStoreError`: `.notFound` (missing file or object), `.notHDF5` (not HDF5,
+    ///   truncated, corrupt), `.foreignFormat`, `.newerVersion`, `.invalid` (layout contradictions).
+    public init(path: String, formats: Set<ZooFormat> = [.zoo, .population]) throws {
+        self.path = path
+        guard pathExists(path) else {
+            throw ZooStoreError(.notFound, path: path, message: "no such file")
+        }
+        let file: File
+        do { file = try File(path: path, mode: .readOnly) } catch let error as HDF5Error {
+            throw ZooStoreError(error.kind == .invalidFile ? .notHDF5 : .io, path: path,
+                                message: error.kind == .invalidFile && error.message.hasPrefix("not an HDF5")
+                                    ? "not an HDF5 file" : "corrupt or truncated HDF5 file (\(error.hdf5Message ?? error.message))")
+        }
+        self.file = file
+        (format, formatVersion) = try ZooFormat.check(file, accepted: formats)
+        let (architecture, table, config, models, weights, modelIndex, epoch, metrics) = try zoo {
+            let architecture = try ZooReader.required(file) { try file.attributes.string(Layout.architectureAttribute) }
+            let groupPath = Layout.architecture(architecture)
+            let group = try ZooReader.required(file, object: "/" + groupPath) { try file.openGroup(groupPath) }
+            let entries = try group.attributes.json(Layout.tableAttribute, as: [ParameterEntry].self)
+            let table: ParameterTable
+            do { table = try ParameterTable(entries: entries) } catch {
+                throw ZooStoreError(.invalid, path: path, object: group.name, message: "bad parameter_table: \(error)")
+            }
+            let configText = file.attributes[Layout.configAttribute]?.stringValue ?? "{}"
+            let config = (try? JSONValue(parsing: configText)) ?? .string(configText)
+
+            let weights = try ZooReader.required(file, object: group.name + "/" + Layout.weights) { try group.openDataset(Layout.weights) }
+            let weightType = try weights.elementType
+            guard weightType == .float32 else {
+                throw ZooStoreError(.invalid, path: path, object: weights.name, message: "expected float32, found \(weightType)")
+            }
+            let shape = try weights.shape
+            guard shape.count == 2, shape[1] == table.parameterCount else {
+                throw ZooStoreError(.invalid, path: path, object: weights.name,
+                                    message: "expected shape [rows, \(table.parameterCount)], found \(shape)")
+            }
+            let rows = shape[0]
+            func column<T: HDF5Numeric>(_ name: String, _: T.Type) throws -> [T] {
+                let dataset = try ZooReader.required(file, object: group.name + "/" + name) { try group.openDataset(name) }
+                let n = try dataset.shape
+                guard n == [rows] else {
+                    throw ZooStoreError(.invalid, path: path, object: dataset.name, message: "expected \(rows) rows (as weights), found shape \(n)")
+                }
+                return try dataset.read(as: T.self)
+            }
+            let modelIndex = try column(Layout.modelColumn, Int64.self).map(Int.init)
+            let epoch = try column(Layout.epochColumn, Int64.self).map(Int.init)
+            var metrics: [Metric: [Float]] = [:]
+            for metric in Metric.allCases { metrics[metric] = try column(metric.rawValue, Float.self) }
+            let models = try ZooReader.readModels(file)
+            if let bad = modelIndex.first(where: { $0 < 0 || $0 >= models.count }) {
+                throw ZooStoreError(.invalid, path: path, object: group.name + "/" + Layout.modelColumn,
+                                    message: "model index \(bad) outside the \(models.count) models")
+            }
+            return (architecture, table, config, models, weights, modelIndex, epoch, metrics)
+        }
+        self.architecture = architecture
+        self.table = table
+        self.config = config
+        self.models = models
+        self.weights = weights
+        self.modelIndex = modelIndex
+        self.epoch = epoch
+        self.metricColumns = metrics
+    }
+
+    /// Closes the file (also done when the reader is released).
+    public func close() { file.close() }
+
+    // MARK: Metadata
+
+    /// A JSON-valued root attribute written with `ZooWriter.setMetadata` (nil if absent).
+    public func metadata(_ name: String) -> JSONValue? {
+        guard let text = file.attributes[name]?.stringValue else { return nil }
+        return try? JSONValue(parsing: text)
+    }
+
+    /// Names of the root attributes other than the layout's own.
+    public var metadataNames: [String] {
+        ((try? file.attributes.names()) ?? []).filter { !Layout.reservedRootAttributes.contains($0) }
+    }
+
+    /// The metrics of checkpoint `row`.
+    public func metrics(row: Int) -> CheckpointMetrics {
+        var m = CheckpointMetrics.unknown
+        for metric in Metric.allCases { m[metric] = metricColumns[metric]![row] }
+        return m
+    }
+
+    /// The model of checkpoint `row`.
+    public func model(row: Int) -> ModelRecord { models[modelIndex[row]] }
+
+    // MARK: Reading rows
+
+    /// Reads one checkpoint row.
+    public func readRow(_ row: Int) throws -> [Float] {
+        try readRows(row..<(row + 1))
+    }
+
+    /// Reads consecutive rows into a new array [rows.count × parameterCount].
+    public func readRows(_ rows: Range<Int>) throws -> [Float] {
+        var values = [Float](repeating: 0, count: rows.count * parameterCount)
+        try values.withUnsafeMutableBufferPointer { try readRows(rows, into: $0) }
+        return values
+    }
+
+    /// Reads consecutive rows into `buffer` (exactly `rows.count × parameterCount` floats).
+    public func readRows(_ rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard rows.lowerBound >= 0, rows.upperBound <= checkpointCount else {
+            throw ZooStoreError(.invalid, path: path, object: weights.name, message: "rows \(rows) outside 0..<\(checkpointCount)")
+        }
+        try zoo { try weights.read(rows: rows, into: buffer) }
+    }
+
+    /// Reads the given rows (any order, repeats allowed) into a new array, in that order.
+    /// Consecutive runs are read with one hyperslab each.
+    public func readRows(indices: [Int]) throws -> [Float] {
+        var values = [Float](repeating: 0, count: indices.count * parameterCount)
+        try values.withUnsafeMutableBufferPointer { try readRows(indices: indices, into: $0) }
+        return values
+    }
+
+    /// Reads the given rows into `buffer` (`indices.count × parameterCount` floats).
+    public func readRows(indices: [Int], into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard buffer.count == indices.count * parameterCount else {
+            throw ZooStoreError(.invalid, path: path, message: "buffer of \(buffer.count) floats for \(indices.count) rows")
+        }
+        var start = 0
+        while start < indices.count {
+            var end = start + 1
+            while end < indices.count, indices[end] == indices[end - 1] + 1 { end += 1 }
+            let run = indices[start]..<(indices[start] + end - start)
+            let slice = UnsafeMutableBufferPointer(rebasing: buffer[(start * parameterCount)..<(end * parameterCount)])
+            try readRows(run, into: slice)
+            start = end
+        }
+    }
+
+    /// Batches of rows in order (or of `indices` in their order), reusing one buffer.
+    ///
+    ///     var batches = reader.rows(batchSize: 256)
+    ///     while let batch = try batches.next() { use(batch.rows, batch.values) }
+    public func rows(batchSize: Int, indices: [Int]? = nil) -> RowBatches {
+        RowBatches(reader: self, batchSize: max(1, batchSize), indices: indices)
+    }
+
+    // MARK: Helpers
+
+    static func required<T>(_ file: File, object: String = "/", _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as HDF5Error where error.kind == .notFound {
+            throw ZooStoreError(.notFound, path: file.filePath, object: error.object.isEmpty ? object : error.object,
+                                message: "missing \(error.message == "no such object" ? "object" : error.message) required by the zoo layout")
+        }
+    }
+
+    static func readModels(_ file: File) throws -> [ModelRecord] {
+        let group = try required(file, object: "/" + Layout.models) { try file.openGroup(Layout.models) }
+        var columns: [String: [String]] = [:]
+        for column in Layout.modelStringColumns {
+            columns[column] = try required(file, object: group.name + "/" + column) { try group.openDataset(column).readStrings() }
+        }
+        let seeds = try required(file, object: group.name + "/" + Layout.modelSeed) { try group.openDataset(Layout.modelSeed).read(as: Int64.self) }
+        let ids = columns[Layout.modelID]!
+        for column in Layout.modelStringColumns where columns[column]!.count != ids.count {
+            throw ZooStoreError(.invalid, path: file.filePath, object: group.name + "/" + column,
+                                message: "expected \(ids.count) entries (as /models/id), found \(columns[column]!.count)")
+        }
+        guard seeds.count == ids.count else {
+            throw ZooStoreError(.invalid, path: file.filePath, object: group.name + "/" + Layout.modelSeed,
+                                message: "expected \(ids.count) entries (as /models/id), found \(seeds.count)")
+        }
+        return try ids.indices.map { i in
+            let splitText = columns[Layout.modelSplit]![i]
+            guard let split = Split(rawValue: splitText) else {
+                throw ZooStoreError(.invalid, path: file.filePath, object: group.name + "/" + Layout.modelSplit,
+                                    message: "entry \(i): '\(splitText)' is not train, val or test")
+            }
+            let dataset = columns[Layout.modelDataset]![i]
+            return ModelRecord(id: ids[i], seed: seeds[i] < 0 ? nil : Int(seeds[i]), dataset: dataset.isEmpty ? nil : dataset,
+                               split: split,
+                               hyperparameters: (try? JSONValue(parsing: columns[Layout.modelHyperparameters]![i])) ?? .null,
+                               provenance: (try? JSONValue(parsing: columns[Layout.modelProvenance]![i])) ?? .null)
+        }
+    }
+}
+
+/// One batch of rows: `rows[k]` is the checkpoint row held at `values[k*P ..< (k+1)*P]`.
+public struct RowBatch {
+    /// Checkpoint row numbers in this batch.
+    public var rows: ArraySlice<Int>
+    /// The weights, `rows.count × parameterCount` floats. Valid until the next `next()`.
+    public var values: UnsafeBufferPointer<Float>
+    /// Keeps the batch buffer alive while the batch is used.
+    let owner: AnyObject
+}
+
+/// Streams rows in batches through one buffer (`batchSize × parameterCount` floats).
+public struct RowBatches {
+    let reader: ZooReader
+    let batchSize: Int
+    let order: [Int]
+    var position = 0
+    private let storage: BatchStorage
+
+    /// One allocation reused by every batch (stable address, freed with the last batch).
+    final class BatchStorage {
+        let buffer: UnsafeMutableBufferPointer<Float>
+        init(count: Int) {
+            buffer = .allocate(capacity: max(count, 1))
+            buffer.initialize(repeating: 0)
+        }
+        deinit { buffer.deallocate() }
+    }
+
+    init(reader: ZooReader, batchSize: Int, indices: [Int]?) {
+        self.reader = reader
+        self.batchSize = batchSize
+        order = indices ?? Array(0..<reader.checkpointCount)
+        storage = BatchStorage(count: batchSize * reader.parameterCount)
+    }
+
+    /// The next batch, or nil at the end.
+    public mutating func next() throws -> RowBatch? {
+        guard position < order.count else { return nil }
+        let end = min(position + batchSize, order.count)
+        let rows = order[position..<end]
+        let count = rows.count * reader.parameterCount
+        let slice = UnsafeMutableBufferPointer(rebasing: storage.buffer[0..<count])
+        try reader.readRows(indices: Array(rows), into: slice)
+        position = end
+        return RowBatch(rows: rows, values: UnsafeBufferPointer(slice), owner: storage)
+    }
+}

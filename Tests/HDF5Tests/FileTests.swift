@@ -1,0 +1,97 @@
+// Files: modes, bad inputs, deterministic closing.
+import Foundation
+import Testing
+import HDF5
+import TestSupport
+
+@Suite struct FileTests {
+    @Test func modesFollowH5py() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path("a.h5")
+        // r on a missing file: notFound, naming the file.
+        let missing = #expect(throws: HDF5Error.self) { try File(path: path, mode: .readOnly) }
+        #expect(missing?.kind == .notFound)
+        #expect(missing?.description.hasPrefix(path) == true)
+
+        do {
+            let f = try File(path: path, mode: .createExclusive)
+            try f.createGroup("g")
+        }
+        // w- on an existing file: alreadyExists, file untouched.
+        let exists = #expect(throws: HDF5Error.self) { try File(path: path, mode: .createExclusive) }
+        #expect(exists?.kind == .alreadyExists)
+        #expect(try File(path: path, mode: .readOnly).contains("g"))
+        // r refuses writes.
+        let readOnly = try File(path: path, mode: .readOnly)
+        #expect(throws: HDF5Error.self) { try readOnly.createGroup("h") }
+        readOnly.close()
+        // r+ writes; w truncates.
+        try File(path: path, mode: .readWrite).createGroup("h")
+        #expect(try File(path: path).names() == ["g", "h"])
+        _ = try File(path: path, mode: .create)
+        #expect(try File(path: path).names().isEmpty)
+    }
+
+    @Test func nonHDF5AndTruncatedFilesAreOneClearError() throws {
+        let dir = TemporaryDirectory()
+        let text = dir.path("text.h5")
+        try "hello, not hdf5".write(toFile: text, atomically: true, encoding: .utf8)
+        let notHDF5 = #expect(throws: HDF5Error.self) { try File(path: text) }
+        #expect(notHDF5?.kind == .invalidFile)
+        #expect(notHDF5?.description.contains("not an HDF5 file") == true)
+
+        let good = dir.path("good.h5")
+        do {
+            let f = try File(path: good, mode: .create)
+            try f.createDataset("x", data: [Float](repeating: 1, count: 100_000))
+        }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        let truncated = dir.path("truncated.h5")
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+        let failure = #expect(throws: HDF5Error.self) { try File(path: truncated) }
+        #expect(failure?.kind == .invalidFile)
+        #expect(failure?.file == truncated)
+        // HDF5's root cause travels with the error, on one line.
+        #expect(failure?.hdf5Message?.isEmpty == false)
+        #expect(failure?.description.contains("\n") == false)
+    }
+
+    @Test func closingLeavesNoOpenHandles() throws {
+        // Per-file counts: other tests run in parallel and hold their own files open.
+        let dir = TemporaryDirectory()
+        let f = try File(path: dir.path("c.h5"), mode: .create)
+        #expect(f.openObjectCount == 2)  // the file and its root group
+        do {
+            let g = try f.createGroup("a/b")
+            let d = try g.createDataset("d", data: [Int32](1...10))
+            try d.attributes.set("unit", "count")
+            _ = try d.attributes.value("unit")
+            _ = try d.read(as: Int32.self)
+            _ = try d.shape
+            _ = try d.chunks
+            _ = try f.attributes.names()
+            _ = try f.names()
+            #expect(f.openObjectCount == 4)
+        }
+        #expect(f.openObjectCount == 2)
+        f.close()
+
+        // An explicit close closes every object of the file, even ones still referenced.
+        let r = try File(path: dir.path("c.h5"), mode: .readOnly)
+        let d = try r.openDataset("a/b/d")
+        #expect(r.openObjectCount == 3)
+        r.close()
+        #expect(r.openObjectCount == 0)
+        #expect(!d.isOpen)
+        let closed = #expect(throws: HDF5Error.self) { try d.read(as: Int32.self) }
+        #expect(closed?.kind == .closed)
+        #expect(r.description == "<Closed HDF5 file>")
+        // The file can be reopened for writing, so no handle kept it open.
+        try File(path: dir.path("c.h5"), mode: .readWrite).close()
+    }
+
+    @Test func libraryIsThreadSafeBuildAndHasDeflate() {
+        #expect(HDF5Library.hasDeflate)
+        #expect(HDF5Library.version.hasPrefix("1."))
+    }
+}

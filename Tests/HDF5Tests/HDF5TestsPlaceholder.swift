@@ -1,1 +1,0 @@
-// Tests for HDF5 live here.

@@ -1,0 +1,75 @@
+import Testing
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+@testable import HyperRep
+
+/// A small report with every section filled.
+func sampleReport() -> EvaluationReport {
+    func population(_ name: String, role: String, base: Double) -> PopulationResult {
+        let epochs = [0, 1, 5].map { e in
+            let acc = (0..<12).map { base + 0.02 * Double(e) + 0.01 * sin(Double($0)) }
+            return EpochResult(epoch: e, accuracies: acc, losses: acc.map { 1 - $0 }, bootstrapSeed: 1, resamples: 100)
+        }
+        return PopulationResult(name: name, role: role, details: ["sampler": name], modelCount: 12, epochs: epochs)
+    }
+    let pops = [population("S_KDE30", role: "sampled", base: 0.6), population("B_T", role: "baseline", base: 0.1),
+                population("B_F <zoo>", role: "baseline", base: 0.7)]
+    return EvaluationReport(
+        generator: "hyperzoo test", createdAt: "2026-01-01T00:00:00Z",
+        commands: ["hz-sample ae.h5 zoo.h5 --sampler kde -o pop.h5", "hz-eval pop.h5 --zoo zoo.h5"],
+        seeds: ["sample": 1, "bootstrap": 2], settings: ["epochs": "0,1,5"], populations: pops,
+        ensembles: [EnsembleResult(population: "S_KDE30", epoch: 5, size: 3, accuracies: [0.7, 0.72, 0.71], memberMeanAccuracy: 0.68, bootstrapSeed: 1)],
+        transfers: [TransferResult(source: "fashion-mnist", target: "digits", populations: pops)],
+        novelty: [NoveltyResult(population: "S_KDE30", relativeDistances: [0.01, 0.2, 0.5, .nan], disagreements: [0, 0.1, 0.3, 0.2], typicalDistance: 3, bootstrapSeed: 1)],
+        latentProjection: LatentProjection(method: "pca of training latents", explainedVariance: [0.5, 0.2],
+                                           training: [[0, 0], [1, 1], [2, 0.5]], anchors: [[1, 1]], samples: ["S_KDE30": [[1.1, 0.9], [0.5, 0.4]]]),
+        notes: ["a note with <markup> & ampersand"])
+}
+
+@Suite struct ReportTests {
+    @Test func jsonRoundTripsIncludingNaN() throws {
+        let report = sampleReport()
+        let data = try report.jsonData()
+        let back = try EvaluationReport.decode(data)
+        #expect(back.populations.count == 3)
+        #expect(back.novelty[0].relativeDistances[3].isNaN)
+        #expect(back.populations[0].epochs[2].accuracy.mean == report.populations[0].epochs[2].accuracy.mean)
+        #expect(try back.jsonData() == data, "encoding is not deterministic")
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"meanInterval\""))
+    }
+
+    @Test func htmlIsSelfContainedAndEverySVGIsWellFormedXML() throws {
+        let html = ReportHTML.render(sampleReport())
+        // For eyeballing: HYPERZOO_REPORT_PREVIEW=/tmp/x.html writes the page (tools/render-report shoots it).
+        if let preview = ProcessInfo.processInfo.environment["HYPERZOO_REPORT_PREVIEW"] {
+            try html.write(toFile: preview, atomically: true, encoding: .utf8)
+        }
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("src=\"http") && !html.contains("href=\"http"))
+        #expect(html.contains("a note with &lt;markup&gt; &amp; ampersand"))
+        // Charts: curves (ID + transfer), two distributions, latent map, novelty histogram.
+        var svgs: [String] = []
+        var rest = Substring(html)
+        while let start = rest.range(of: "<svg"), let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex) {
+            svgs.append(String(rest[start.lowerBound..<end.upperBound]))
+            rest = rest[end.upperBound...]
+        }
+        #expect(svgs.count == 6)
+        for svg in svgs {
+            let parser = XMLParser(data: Data(svg.utf8))
+            #expect(parser.parse(), "malformed SVG: \(parser.parserError.map { "\($0)" } ?? "?")")
+        }
+        #expect(svgs[0].contains("<polyline") && svgs[0].contains("<polygon"))
+        #expect(html.contains("B_F &lt;zoo&gt;"))
+    }
+
+    @Test func ticksAreRoundAndCoverTheRange() {
+        #expect(SVGPlot.niceTicks(0...1).count == 6)
+        let t = SVGPlot.niceTicks(0.13...0.87)
+        #expect(t.first! >= 0.13 && t.last! <= 0.87 && t.count >= 3)
+    }
+}
