@@ -37,6 +37,8 @@ public enum HyperZooVersion {
 /// The stage commands known to the umbrella command, in workflow order.
 public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
-        []
+        [
+            ArchiveCommand.self,
+        ]
     }
 }
