@@ -38,8 +38,10 @@ public enum HyperZooVersion {
 public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
         [
+            ConvertCommand.self,
             ZooCommand.self,
             ArchiveCommand.self,
+            PipelineCommand.self,
         ]
     }
 }
