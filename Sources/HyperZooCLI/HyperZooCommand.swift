@@ -39,6 +39,8 @@ public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
         [
             ArchiveCommand.self,
+            TokenizeCommand.self,
+            AugmentCommand.self,
         ]
     }
 }
