@@ -38,6 +38,7 @@ public enum HyperZooVersion {
 public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
         [
+            ConvertCommand.self,
             ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,

@@ -30,6 +30,7 @@ public final class Autoencoder: @unchecked Sendable {
     public var latentSize: Int { config.latentSize }
 
     private var workspaces: [WorkspaceKey: AutoencoderWorkspace] = [:]
+    var objectiveWorkspaceCache: ObjectiveWorkspace?
 
     /// A freshly initialised autoencoder (PyTorch's default initialisation, drawn from `seed`).
     public init(config: AutoencoderConfig, seed: UInt64 = 0) throws {
@@ -63,7 +64,9 @@ public final class Autoencoder: @unchecked Sendable {
     }
 
     /// Floats held in activation buffers (for memory reports).
-    public var activationFloats: Int { workspaces.values.reduce(0) { $0 + $1.arena.floats } }
+    public var activationFloats: Int {
+        workspaces.values.reduce(0) { $0 + $1.arena.floats } + (objectiveWorkspaceCache.map { $0.arena.floats + $0.head.arena.floats } ?? 0)
+    }
 
     // MARK: Eval-mode API
 
