@@ -41,6 +41,7 @@ public enum StageRegistry {
             ConvertCommand.self,
             SampleCommand.self,
             ArchiveCommand.self,
+            PipelineCommand.self,
         ]
     }
 }
