@@ -41,6 +41,8 @@ public enum StageRegistry {
             ConvertCommand.self,
             SampleCommand.self,
             ArchiveCommand.self,
+            TokenizeCommand.self,
+            AugmentCommand.self,
             PipelineCommand.self,
         ]
     }
