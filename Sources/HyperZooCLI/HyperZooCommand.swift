@@ -40,7 +40,10 @@ public enum StageRegistry {
         [
             ConvertCommand.self,
             ZooCommand.self,
+            SampleCommand.self,
             ArchiveCommand.self,
+            TokenizeCommand.self,
+            AugmentCommand.self,
             PipelineCommand.self,
         ]
     }
