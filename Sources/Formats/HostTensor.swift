@@ -79,7 +79,7 @@ public struct HostTensor: Sendable, Equatable {
             bytes.withUnsafeBytes { raw in
                 switch dtype {
                 case .float32:
-                    if n > 0 { out.baseAddress!.update(from: raw.bindMemory(to: Float.self).baseAddress!, count: n) }
+                    if n > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: 4 * n) }
                 case .float64: for i in 0..<n { out[i] = Float(raw.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
                 case .float16: for i in 0..<n { out[i] = HostTensor.halfToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
                 case .bfloat16:

@@ -24,6 +24,10 @@ enum StridedGather {
     /// The contiguous bytes of the view `shape`/`strides` (elements) starting at element `offset`
     /// of `storage` (`storageCount` elements of `itemSize` bytes).
     /// - Throws: `GatherFailure` for negative strides, overflow, or any element outside the storage.
+    /// Largest result accepted when a view repeats storage elements (zero or overlapping strides)
+    /// and so is larger than its storage: a bound on memory that a small file can demand.
+    static let maximumExpandedBytes = 256 << 20
+
     static func gather(storage: UnsafeRawBufferPointer, storageCount: Int, itemSize s: Int,
                        offset: Int, shape: [Int], strides: [Int]) throws -> [UInt8] {
         guard shape.count == strides.count else { throw GatherFailure(message: "shape \(shape) and strides \(strides) differ in rank") }
@@ -43,7 +47,10 @@ enum StridedGather {
         guard offset >= 0, last < storageCount else {
             throw GatherFailure(message: "view (offset \(offset), shape \(shape), strides \(strides)) reaches element \(last) but the storage has \(storageCount)")
         }
-        let byteCount = n * s
+        let (byteCount, byteOverflow) = n.multipliedReportingOverflow(by: s)
+        guard !byteOverflow, n <= storageCount || byteCount <= maximumExpandedBytes else {
+            throw GatherFailure(message: "view of shape \(shape) repeats storage elements into more than \(maximumExpandedBytes) bytes")
+        }
         return [UInt8](unsafeUninitializedCapacity: byteCount) { out, initialized in
             let dst = UnsafeMutableRawPointer(out.baseAddress!)
             let src = storage.baseAddress!

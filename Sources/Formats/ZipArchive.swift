@@ -202,6 +202,10 @@ public final class ZipArchive: @unchecked Sendable {
             }
             data = try file.read(count: entry.compressedSize, at: start, object: entry.name)
         case 8:
+            // Deflate cannot expand by more than about 1032:1; a larger claim is a zip bomb.
+            guard entry.uncompressedSize <= entry.compressedSize * 1032 + 1024 else {
+                throw bad("claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed (beyond deflate's ratio): refused")
+            }
             let compressed = try file.read(count: entry.compressedSize, at: start, object: entry.name)
             data = try Inflate.raw(compressed, expectedSize: entry.uncompressedSize) { bad($0) }
         default:

@@ -37,6 +37,10 @@ public enum HyperZooVersion {
 /// The stage commands known to the umbrella command, in workflow order.
 public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
-        []
+        [
+            ConvertCommand.self,
+            ArchiveCommand.self,
+            PipelineCommand.self,
+        ]
     }
 }

@@ -30,6 +30,7 @@ public final class Autoencoder: @unchecked Sendable {
     public var latentSize: Int { config.latentSize }
 
     private var workspaces: [WorkspaceKey: AutoencoderWorkspace] = [:]
+    var objectiveWorkspaceCache: ObjectiveWorkspace?
 
     /// A freshly initialised autoencoder (PyTorch's default initialisation, drawn from `seed`).
     public init(config: AutoencoderConfig, seed: UInt64 = 0) throws {
@@ -55,15 +56,17 @@ public final class Autoencoder: @unchecked Sendable {
     func workspace(batch: Int, training: Bool) -> AutoencoderWorkspace {
         let key = WorkspaceKey(batch: batch, training: training)
         if let w = workspaces[key] { return w }
-        // Keep at most one workspace per mode: a new batch size replaces the old buffers.
-        workspaces = workspaces.filter { $0.key.training != training }
+        // Keep a few shapes (training, validation, encode/decode); beyond that, start over.
+        if workspaces.count >= 4 { workspaces.removeAll() }
         let w = AutoencoderWorkspace(model: self, batch: batch, training: training)
         workspaces[key] = w
         return w
     }
 
     /// Floats held in activation buffers (for memory reports).
-    public var activationFloats: Int { workspaces.values.reduce(0) { $0 + $1.arena.floats } }
+    public var activationFloats: Int {
+        workspaces.values.reduce(0) { $0 + $1.arena.floats } + (objectiveWorkspaceCache.map { $0.arena.floats + $0.head.arena.floats } ?? 0)
+    }
 
     // MARK: Eval-mode API
 

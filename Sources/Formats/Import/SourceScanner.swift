@@ -1,0 +1,184 @@
+// Finds the models and checkpoints in what the user points hz-convert at:
+// - a Model Zoos folder: trial folders holding params.json, result.json (JSON lines, line k =
+//   epoch k) and checkpoint_<N>/checkpoints (N with or without zero padding; `optimizer` ignored);
+// - a single trial folder;
+// - an export folder written by `hz-convert --to safetensors`: <model>/epoch_<N>.safetensors;
+// - loose files (.pt/.pth/.safetensors/.npz): one model each, epoch from `epoch_<N>` in the name, else 0.
+// Scanning reads only small JSON files; checkpoints are read later, in parallel.
+import Foundation
+import ZooStore
+
+/// One model found in the sources.
+public struct SourceModel: Sendable {
+    /// Unique id (the trial folder or file name).
+    public var id: String
+    /// Its hyperparameters (params.json), or an empty object.
+    public var hyperparameters: JSONValue
+    /// Its seed, if params.json has an integer `seed`.
+    public var seed: Int?
+    /// Checkpoint files by epoch, ascending.
+    public var checkpoints: [(epoch: Int, path: String)]
+    /// Metrics per epoch from result.json.
+    public var metrics: [Int: CheckpointMetrics]
+    /// Where it came from.
+    public var folder: String
+    /// Problems found while scanning (missing result lines, unreadable JSON).
+    public var problems: [String]
+}
+
+/// What the sources hold.
+public struct SourceScan: Sendable {
+    public enum Kind: String, Sendable, Codable {
+        case modelZoos = "model-zoos", trial, export, files
+    }
+    public var kind: Kind
+    public var models: [SourceModel]
+    /// The zoo-level config.json of a Model Zoos folder (else null).
+    public var zooConfig: JSONValue
+}
+
+public enum SourceScanner {
+    static let fileExtensions = [".pt", ".pth", ".ckpt", ".bin", ".safetensors", ".npz"]
+
+    /// Scans `paths` (all of one kind).
+    /// - Throws: `FormatError` if a path is missing or of no recognisable kind.
+    public static func scan(_ paths: [String]) throws -> SourceScan {
+        var models: [SourceModel] = []
+        var kinds = Set<SourceScan.Kind>()
+        var zooConfig: JSONValue = .null
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw FormatError(file: path, "no such file or folder")
+            }
+            if !isDirectory.boolValue {
+                guard fileExtensions.contains(where: { path.lowercased().hasSuffix($0) }) else {
+                    throw FormatError(file: path, "unknown kind of file (expected .pt, .pth, .ckpt, .bin, .safetensors or .npz, or a folder)")
+                }
+                kinds.insert(.files)
+                let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                models.append(SourceModel(id: stem, hyperparameters: [:], seed: nil,
+                                          checkpoints: [(epochNumber(stem, prefix: "epoch_") ?? 0, path)],
+                                          metrics: [:], folder: path, problems: []))
+                continue
+            }
+            let children = try subfolders(path)
+            if !checkpointFolders(path).isEmpty {
+                kinds.insert(.trial)
+                models.append(try trial(path))
+            } else if children.contains(where: { !checkpointFolders($0).isEmpty || exists($0 + "/params.json") }) {
+                kinds.insert(.modelZoos)
+                for child in children where !checkpointFolders(child).isEmpty || exists(child + "/params.json") {
+                    models.append(try trial(child))
+                }
+                if let data = FileManager.default.contents(atPath: path + "/config.json"),
+                   let config = try? JSONDecoder().decode(JSONValue.self, from: data) {
+                    zooConfig = config
+                }
+            } else if children.contains(where: { !exportFiles($0).isEmpty }) {
+                kinds.insert(.export)
+                for child in children {
+                    let files = exportFiles(child)
+                    if files.isEmpty { continue }
+                    models.append(SourceModel(id: URL(fileURLWithPath: child).lastPathComponent, hyperparameters: [:], seed: nil,
+                                              checkpoints: files, metrics: [:], folder: child, problems: []))
+                }
+            } else {
+                throw FormatError(file: path, "no Model Zoos trial folders (params.json, checkpoint_<N>/), no <model>/epoch_<N>.safetensors and no checkpoint files found")
+            }
+        }
+        guard kinds.count <= 1 else {
+            throw FormatError(file: paths.joined(separator: ", "), "sources mix kinds (\(kinds.map(\.rawValue).sorted().joined(separator: ", "))): convert them separately")
+        }
+        var seen = Set<String>()
+        for model in models where !seen.insert(model.id).inserted {
+            throw FormatError(file: model.folder, "model id '\(model.id)' appears twice in the sources")
+        }
+        return SourceScan(kind: kinds.first ?? .files, models: models, zooConfig: zooConfig)
+    }
+
+    /// One Ray Tune trial folder.
+    static func trial(_ folder: String) throws -> SourceModel {
+        let id = URL(fileURLWithPath: folder).lastPathComponent
+        var problems: [String] = []
+        var hyperparameters: JSONValue = [:]
+        var seed: Int?
+        if let data = FileManager.default.contents(atPath: folder + "/params.json") {
+            if let params = try? JSONDecoder().decode(JSONValue.self, from: data) {
+                hyperparameters = params
+                if case .object(let o) = params, case .number(let s)? = o["seed"], s == s.rounded(), s >= 0, s < 1e15 { seed = Int(s) }
+            } else {
+                problems.append("params.json is not valid JSON")
+            }
+        } else {
+            problems.append("params.json missing")
+        }
+        var metrics: [Int: CheckpointMetrics] = [:]
+        if let data = FileManager.default.contents(atPath: folder + "/result.json") {
+            let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            for (k, line) in lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
+                guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else {
+                    problems.append("result.json line \(k + 1) is not a JSON object")
+                    continue
+                }
+                func value(_ key: String) -> Float {
+                    if case .number(let v)? = o[key] { return Float(v) }
+                    return .nan
+                }
+                metrics[k] = CheckpointMetrics(trainLoss: value("train_loss"), trainAccuracy: value("train_acc"),
+                                               valLoss: value("val_loss"), valAccuracy: value("val_acc"),
+                                               testLoss: value("test_loss"), testAccuracy: value("test_acc"))
+            }
+        } else {
+            problems.append("result.json missing (metrics unknown)")
+        }
+        var checkpoints: [(epoch: Int, path: String)] = []
+        for (epoch, sub) in checkpointFolders(folder) {
+            checkpoints.append((epoch, sub + "/checkpoints"))
+        }
+        return SourceModel(id: id, hyperparameters: hyperparameters, seed: seed, checkpoints: checkpoints,
+                           metrics: metrics, folder: folder, problems: problems)
+    }
+
+    /// `checkpoint_<N>` subfolders by epoch (sorted; zero padding optional).
+    static func checkpointFolders(_ folder: String) -> [(Int, String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.compactMap { name in
+            guard let epoch = epochNumber(name, prefix: "checkpoint_"), isDirectory(folder + "/" + name) else { return nil }
+            return (epoch, folder + "/" + name)
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// `epoch_<N>.safetensors` files by epoch.
+    static func exportFiles(_ folder: String) -> [(epoch: Int, path: String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasSuffix(".safetensors"), let epoch = epochNumber(String(name.dropLast(12)), prefix: "epoch_") else { return nil }
+            return (epoch, folder + "/" + name)
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// N from `<prefix>N` (the whole rest must be digits).
+    static func epochNumber(_ name: String, prefix: String) -> Int? {
+        guard name.hasPrefix(prefix) else { return nil }
+        let digits = name.dropFirst(prefix.count)
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return Int(digits)
+    }
+
+    static func subfolders(_ folder: String) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+                .map { folder + "/" + $0 }.filter(isDirectory)
+        } catch {
+            throw FormatError(file: folder, "cannot list folder: \(error.localizedDescription)")
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var flag: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
+    }
+
+    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+}

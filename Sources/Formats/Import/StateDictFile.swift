@@ -1,0 +1,27 @@
+// One entry point for "a file holding one model's weights", whatever its format.
+
+/// Reads a single model's named tensors from a file, choosing the reader by content.
+public enum StateDictFile {
+    /// The formats a state dict can come in.
+    public enum Kind: String, Sendable, Codable {
+        case torch, safetensors, npz
+    }
+
+    /// The kind of `path`, by extension first (`.safetensors`, `.npz`), else torch (zip or legacy).
+    public static func kind(of path: String) -> Kind {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".safetensors") { return .safetensors }
+        if lower.hasSuffix(".npz") { return .npz }
+        return .torch
+    }
+
+    /// The named tensors of the model in `path`, in file order.
+    /// - Throws: `FormatError` from the chosen reader.
+    public static func read(path: String) throws -> [(name: String, tensor: HostTensor)] {
+        switch kind(of: path) {
+        case .safetensors: return try Safetensors.read(path: path)
+        case .npz: return try NumpyArchive.read(path: path)
+        case .torch: return try TorchCheckpoint.read(path: path).tensors
+        }
+    }
+}

@@ -1,0 +1,256 @@
+// `hz-archive` / `hyperzoo archive`: pack a population (or any stage output) into one deterministic
+// archive with a checksummed manifest, list it, verify it, extract it safely.
+import Archive
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// The archive stage.
+public struct ArchiveCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "archive",
+        abstract: "Pack populations and stage outputs into deterministic, checksummed archives.",
+        discussion: """
+        An archive holds manifest.json first (every file's size and SHA-256, the pipeline spec and lock
+        that produced it, the evaluation summary), then the files in path order. Metadata is fixed
+        (mtime 0, uid/gid 0, mode 0644), so the same inputs give a byte-identical archive.
+
+          hz-archive create -o pop.tar.zst population.h5 report/ --report report/report.json
+          hz-archive verify pop.tar.zst
+          hz-archive extract pop.tar.zst -o pop/
+        """,
+        version: HyperZooVersion.string,
+        subcommands: [Create.self, List.self, Verify.self, Extract.self]
+    )
+
+    public init() {}
+}
+
+extension ArchiveCommand {
+    /// `hz-archive create`.
+    public struct Create: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Create an archive from files and folders, with manifest.json first.",
+            discussion: """
+            Folders are added recursively under their own name. The format follows the output's
+            extension (.tar.zst, .tar.gz, .zip, .tar) unless --format says otherwise.
+
+              hz-archive create -o runs/q/population.tar.zst runs/q/sample/population.h5 \\
+                  --spec quickstart.json --lock runs/q/pipeline.lock.json --report runs/q/eval/report.json
+            """)
+
+        @Argument(help: ArgumentHelp("Files or folders to archive.", valueName: "input"))
+        public var inputs: [String] = []
+
+        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The archive to write (replaced atomically).", valueName: "archive"))
+        public var output: String
+
+        @Option(help: ArgumentHelp("Archive format: tar.zst, tar.gz, zip or tar. Default: from the output's extension, else tar.zst.", valueName: "format"))
+        public var format: String?
+
+        @Option(help: ArgumentHelp("A name recorded in the manifest.", valueName: "name"))
+        public var name: String?
+
+        @Option(help: ArgumentHelp("Pipeline spec to record in the manifest.", valueName: "spec.json"))
+        public var spec: String?
+
+        @Option(help: ArgumentHelp("Pipeline lock file (stage digests) to record in the manifest.", valueName: "lock.json"))
+        public var lock: String?
+
+        @Option(help: ArgumentHelp("Evaluation report (hz-eval's report.json): its summary goes into the manifest and the file into the archive.", valueName: "report.json"))
+        public var report: String?
+
+        @Option(help: ArgumentHelp("Compression level (zstd 1-19, default 3; gzip/zip 0-9, default 6).", valueName: "n"))
+        public var level: Int?
+
+        @Option(help: ArgumentHelp("Threads for hashing and zstd compression (output identical for any count).", valueName: "n"))
+        public var threads: Int = 1
+
+        @Flag(help: "Print the manifest as JSON on stdout.")
+        public var json = false
+
+        public init() {}
+
+        public func validate() throws {
+            if inputs.isEmpty && report == nil { throw ValidationError("nothing to archive: give at least one file or folder") }
+            if let format, ArchiveFormat(rawValue: format) == nil {
+                throw ValidationError("--format must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", ")), not '\(format)'")
+            }
+            if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
+
+        public func run() throws {
+            let chosen = format.flatMap(ArchiveFormat.init(rawValue:)) ?? ArchiveFormat.infer(fromPath: output) ?? .tarZstd
+            var archiveInputs = try inputs.flatMap { try ArchiveInput.expand($0) }
+            var evaluation: JSONNode?
+            if let report {
+                let parsed = try JSONNode.read(path: report)
+                evaluation = parsed["summary"].flatMap { $0.objectValue != nil ? $0 : nil } ?? (parsed.objectValue != nil ? parsed : nil)
+                if !archiveInputs.contains(where: { URL(fileURLWithPath: $0.sourcePath).standardizedFileURL == URL(fileURLWithPath: report).standardizedFileURL }) {
+                    archiveInputs += try ArchiveInput.expand(report)
+                }
+            }
+            let specJSON = try spec.map { try JSONNode.read(path: $0) }
+            let lockJSON = try lock.map { try JSONNode.read(path: $0) }
+            let manifest = try PopulationArchiver.create(
+                archive: output, format: chosen, inputs: archiveInputs,
+                manifest: { files in
+                    ArchiveManifest(createdBy: "hyperzoo \(HyperZooVersion.string)", name: name, files: files,
+                                    pipelineSpec: specJSON, pipelineLock: lockJSON, evaluation: evaluation)
+                },
+                compressionLevel: level, threads: threads)
+            if json {
+                print(manifest.json.pretty, terminator: "")
+            } else {
+                let total = manifest.files.reduce(Int64(0)) { $0 + $1.size }
+                print("wrote \(output) (\(chosen.rawValue)): \(manifest.files.count) files, \(ByteCountText.format(total)) before compression")
+            }
+        }
+    }
+
+    /// `hz-archive list`.
+    public struct List: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "List an archive's entries (and its manifest's summary).",
+            discussion: "  hz-archive list pop.tar.zst --json")
+
+        @Argument(help: ArgumentHelp("The archive.", valueName: "archive"))
+        public var archive: String
+
+        @Flag(help: "Print entries as JSON (path, kind, size).")
+        public var json = false
+
+        public init() {}
+
+        public func run() throws {
+            let entries = try ArchiveReader.list(path: archive)
+            if json {
+                let items: [JSONNode] = entries.map { entry in
+                    var item: [String: JSONNode] = ["path": .string(entry.path), "kind": .string(entry.kind.name)]
+                    if let size = entry.declaredSize { item["size"] = .number(Double(size)) }
+                    return .object(item)
+                }
+                print(JSONNode.object(["archive": .string(archive), "entries": .array(items)]).pretty, terminator: "")
+                return
+            }
+            if let manifest = try? ArchiveManifest.read(archive: archive) {
+                print("\(archive): hyperzoo archive by \(manifest.createdBy)\(manifest.name.map { ", '\($0)'" } ?? ""); \(manifest.files.count) files, \(manifest.models.count) models")
+            }
+            for entry in entries {
+                let size = entry.declaredSize.map { ByteCountText.format($0) } ?? "?"
+                print("\(size.padding(toLength: 10, withPad: " ", startingAt: 0)) \(entry.path)\(entry.kind.suffix)")
+            }
+        }
+    }
+
+    /// `hz-archive verify`.
+    public struct Verify: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Check the manifest against its schema and every file against its size and SHA-256.",
+            discussion: "Exits with status 1 and lists every problem when anything differs.\n\n  hz-archive verify pop.tar.zst")
+
+        @Argument(help: ArgumentHelp("The archive.", valueName: "archive"))
+        public var archive: String
+
+        @Flag(help: "Print the result as JSON ({valid, files, problems}).")
+        public var json = false
+
+        public init() {}
+
+        public func run() throws {
+            let result = try PopulationArchiver.verify(archive: archive)
+            if json {
+                print(JSONNode.object([
+                    "archive": .string(archive), "valid": .bool(result.isValid),
+                    "files": .number(Double(result.manifest.files.count)),
+                    "problems": .array(result.problems.map { .string($0) }),
+                ]).pretty, terminator: "")
+            } else if result.isValid {
+                print("\(archive): OK, \(result.manifest.files.count) files match the manifest")
+            } else {
+                for problem in result.problems { printError("\(archive):\(problem)") }
+            }
+            if !result.isValid { throw ExitCode.failure }
+        }
+    }
+
+    /// `hz-archive extract`.
+    public struct Extract: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Extract safely into a new folder, checking every file against the manifest.",
+            discussion: """
+            Refuses absolute paths, '..', links leaving the folder, writes through links, special files,
+            entries larger than declared and archives expanding beyond --max-size. Extraction goes to a
+            hidden folder beside the destination that is renamed into place only when every check passed.
+
+              hz-archive extract pop.tar.zst -o pop/
+            """)
+
+        @Argument(help: ArgumentHelp("The archive.", valueName: "archive"))
+        public var archive: String
+
+        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The folder to create (must not exist).", valueName: "dir"))
+        public var output: String
+
+        @Option(help: ArgumentHelp("Refuse archives expanding beyond this many bytes (suffixes K, M, G).", valueName: "size"))
+        public var maxSize: String = "64G"
+
+        @Flag(help: "Extract an archive without manifest.json (only the safety checks apply).")
+        public var noManifest = false
+
+        public init() {}
+
+        public func validate() throws {
+            if ByteCountText.parse(maxSize) == nil { throw ValidationError("--max-size: expected a size such as 500M or 64G, got '\(maxSize)'") }
+        }
+
+        public func run() throws {
+            let limits = ExtractionLimits(maxTotalBytes: ByteCountText.parse(maxSize)!)
+            let (manifest, files) = try PopulationArchiver.extract(archive: archive, to: output, limits: limits, requireManifest: !noManifest)
+            let verified = manifest == nil ? "" : ", all matching the manifest"
+            print("extracted \(files.count) files into \(output)\(verified)")
+        }
+    }
+}
+
+extension ArchiveEntryKind {
+    var name: String {
+        switch self {
+        case .file: return "file"
+        case .directory: return "directory"
+        case .symlink: return "symlink"
+        case .hardlink: return "hardlink"
+        case .other: return "other"
+        }
+    }
+    var suffix: String {
+        switch self {
+        case .directory: return "/"
+        case .symlink(let target): return " -> \(target)"
+        case .hardlink(let target): return " => \(target)"
+        default: return ""
+        }
+    }
+}
+
+/// Byte counts for people: "12.3 MB"; and sizes from people: "500M", "64G".
+enum ByteCountText {
+    static func format(_ bytes: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    static func parse(_ text: String) -> Int64? {
+        let multipliers: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        guard let last = text.uppercased().last else { return nil }
+        if let m = multipliers[last] { return Int64(text.dropLast()).map { $0 * m } }
+        return Int64(text)
+    }
+}
+
+/// One line on stderr.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

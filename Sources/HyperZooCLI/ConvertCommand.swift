@@ -1,0 +1,161 @@
+// `hz-convert` / `hyperzoo convert`: bring zoos in from what researchers have (Model Zoos folders,
+// torch .pt/.pth checkpoints, safetensors, .npz) and take them out again as safetensors.
+import ArgumentParser
+import Formats
+import Foundation
+import ZooStore
+
+/// The convert stage.
+public struct ConvertCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert Model Zoos folders, .pt/.pth, .safetensors or .npz files into a zoo file, or a zoo back to safetensors.",
+        discussion: """
+        Sources are read without Python: torch.save checkpoints (zip and legacy formats) are parsed by a restricted unpickler that imports nothing and refuses any global outside tensors, storages and plain containers. The kind of each source is detected:
+
+          Model Zoos folder  trial folders: params.json, result.json, checkpoint_<N>/
+          trial folder       one such trial
+          export folder      <model>/epoch_<N>.safetensors (written by --to)
+          files              .pt .pth .ckpt .bin .safetensors .npz, one model each
+
+        The architecture is inferred from the first checkpoint's state_dict and every other checkpoint must match it. Models that differ, unreadable checkpoints and missing result.json lines are reported, and the rest is converted. Checkpoints holding NaN/Inf are kept and flagged. An interrupted conversion resumes when run again (finished models are skipped); --force starts over.
+
+        Examples:
+          hz-convert zoos/tune_zoo_fmnist_uniform -o zoo.h5 --epochs 0,25,50
+          hz-convert model_a.pt model_b.pt -o small.h5 --json
+          hz-convert zoo.h5 --to safetensors -o weights/
+
+        Exit status: 0 when something usable was converted (problems are listed), 1 when nothing was, or on any problem with --strict.
+        """,
+        version: HyperZooVersion.string
+    )
+
+    @Argument(help: ArgumentHelp("Sources: a Model Zoos folder, trial or export folders, or checkpoint files. With --to: one zoo file.", valueName: "source"))
+    public var sources: [String] = []
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The zoo file to write (written as <output>.partial, renamed when done); with --to, the folder to write.", valueName: "path"))
+    public var output: String
+
+    @Option(help: ArgumentHelp("Export instead of import: the format to write. Only 'safetensors'.", valueName: "format"))
+    public var to: String?
+
+    @Option(help: ArgumentHelp("Epochs to keep, e.g. '0,10,20' or '0-5,50'. Default: all.", valueName: "list"))
+    public var epochs: String?
+
+    @Option(help: ArgumentHelp("Convert at most this many models (in sorted source order).", valueName: "n"))
+    public var maxModels: Int?
+
+    @Option(help: ArgumentHelp("Threads reading checkpoints. Default: all cores.", valueName: "n"))
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Architecture name stored in the zoo. Default: params.json 'model::type' lowercased, else 'model'.", valueName: "name"))
+    public var architecture: String?
+
+    @Option(help: ArgumentHelp("Seed of the deterministic 70/15/15 train/val/test split of models.", valueName: "seed"))
+    public var splitSeed: UInt64 = 0
+
+    @Flag(help: "Fail (exit 1) on the first problem instead of reporting it and converting the rest.")
+    public var strict = false
+
+    @Flag(help: "Replace an existing output, or discard an interrupted one instead of resuming it.")
+    public var force = false
+
+    @Flag(help: "Print the summary as JSON on stdout (for scripts).")
+    public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        if sources.isEmpty { throw ValidationError("give at least one source (a folder or checkpoint files)") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxModels, maxModels < 1 { throw ValidationError("--max-models must be at least 1") }
+        if let epochs { _ = try Self.parseEpochs(epochs) }
+        if let to {
+            guard to == "safetensors" else { throw ValidationError("--to supports only 'safetensors', not '\(to)'") }
+            guard sources.count == 1 else { throw ValidationError("--to exports one zoo file; got \(sources.count) sources") }
+        }
+    }
+
+    /// Parses `0,5,10-12` into a set of epochs.
+    static func parseEpochs(_ text: String) throws -> Set<Int> {
+        var result = Set<Int>()
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let bounds = part.split(separator: "-", maxSplits: 1).map { Int($0) }
+            if bounds.count == 1, let e = bounds[0], e >= 0 {
+                result.insert(e)
+            } else if bounds.count == 2, let a = bounds[0], let b = bounds[1], 0 <= a, a <= b, b - a < 1_000_000 {
+                result.formUnion(a...b)
+            } else {
+                throw ValidationError("--epochs: '\(part)' is not an epoch or a range like 0-10")
+            }
+        }
+        if result.isEmpty { throw ValidationError("--epochs: no epochs given") }
+        return result
+    }
+
+    public func run() throws {
+        let selected = try epochs.map(Self.parseEpochs)
+        do {
+            if to != nil {
+                try export(epochs: selected)
+            } else {
+                try convert(epochs: selected)
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            FileHandle.standardError.write(Data("hz-convert: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private func convert(epochs: Set<Int>?) throws {
+        var options = ImportOptions()
+        options.epochs = epochs
+        options.maxModels = maxModels
+        options.threads = threads
+        options.strict = strict
+        options.overwrite = force
+        options.architecture = architecture
+        options.splitSeed = splitSeed
+        let bar = ProgressBar(label: "converting", unit: "checkpoints")
+        let summary: ImportSummary
+        do {
+            summary = try ModelZoosImporter(sources: sources, output: output, options: options)
+                .run { done, total in bar.update(done, of: total) }
+            bar.finish()
+        } catch let error as ZooStoreError where error.kind == .exists {
+            bar.finish()
+            throw FormatError(file: output, "already exists; pass --force to replace it")
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            FileHandle.standardOutput.write(try encoder.encode(summary) + Data("\n".utf8))
+        } else {
+            print(summary)
+        }
+    }
+
+    private func export(epochs: Set<Int>?) throws {
+        let bar = ProgressBar(label: "exporting", unit: "files")
+        let start = Date()
+        let written = try ZooExporter.exportSafetensors(zoo: sources[0], to: output, epochs: epochs, overwrite: force) { done, total in
+            bar.update(done, of: total)
+        }
+        bar.finish()
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            print("{\"files\":\(written),\"output\":\(Self.jsonString(output)),\"seconds\":\(String(format: "%.3f", seconds))}")
+        } else {
+            print("\(output): \(written) safetensors files (<model>/epoch_<N>.safetensors) in \(String(format: "%.2f", seconds)) s")
+        }
+    }
+
+    static func jsonString(_ s: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+}

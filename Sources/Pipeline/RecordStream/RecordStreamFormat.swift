@@ -1,0 +1,53 @@
+// Constants and header encoding of the record stream (schemas/record-stream.md).
+//
+//   stream := magic "HZRS" | u16 major | u16 minor | frame* | end frame
+//   frame  := u32 H | u64 N | header (H bytes of UTF-8 JSON) | payload (N bytes) | u64 checksum
+//   checksum = XXH64(payload, seed: XXH64(the 12 length bytes + header, seed: 0))
+// All integers little-endian.
+
+/// Format constants of the record stream.
+public enum RecordStreamFormat {
+    /// The four magic bytes "HZRS".
+    public static let magic: [UInt8] = Array("HZRS".utf8)
+    /// Major version: readers refuse other majors.
+    public static let majorVersion: UInt16 = 1
+    /// Minor version: additions that old readers may ignore.
+    public static let minorVersion: UInt16 = 0
+    /// Largest header accepted (bounds the reader's memory on corrupted input).
+    public static let maximumHeaderBytes = 1 << 20
+    /// Largest payload accepted per record.
+    public static let maximumPayloadBytes = 1 << 32
+    /// Kind of the closing record; its `ids["records"]` counts the records before it.
+    public static let endKind = "end"
+
+    /// The header as compact JSON with sorted keys (hand-written: it runs once per record).
+    static func encode(_ header: RecordHeader) -> [UInt8] {
+        var s = "{\"dtype\":\"\(header.dtype.rawValue)\",\"ids\":{"
+        s += header.ids.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\($0.value)" }.joined(separator: ",")
+        s += "},\"kind\":\(quote(header.kind)),\"labels\":{"
+        s += header.labels.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(quote($0.value))" }.joined(separator: ",")
+        s += "},\"shape\":[" + header.shape.map(String.init).joined(separator: ",") + "]}"
+        return Array(s.utf8)
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,47 @@
+// 2-D max pooling over independent planes.
+//
+// Size legend:  P = planes (C·B in the channel-major layout, any order works), H, W = input size,
+//               K = window, S = stride, OH = (H - K) / S + 1, OW likewise (PyTorch's floor mode,
+//               no padding).
+// Mirrors https://pytorch.org/docs/stable/generated/torch.nn.MaxPool2d.html; ties go to the
+// first maximum in row-major window order, as PyTorch's CPU kernel does.
+
+/// out[P, OH, OW] = window maxima of inp[P, H, W]; argmax[P, OH, OW] records the winning input
+/// index within its plane (h·W + w) for the backward pass.
+public func maxPool2dForward(
+    out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
+    inp: UnsafePointer<Float>,
+    planes P: Int, height H: Int, width W: Int, kernel K: Int, stride S: Int
+) {
+    let OH = (H - K) / S + 1, OW = (W - K) / S + 1
+    for p in 0..<P {
+        let src = inp + p * H * W
+        let dst = out + p * OH * OW, idx = argmax + p * OH * OW
+        for oh in 0..<OH {
+            for ow in 0..<OW {
+                var best = -Float.infinity, at = (oh * S) * W + ow * S
+                for kh in 0..<K {
+                    let r = (oh * S + kh) * W + ow * S
+                    for kw in 0..<K {
+                        let v = src[r + kw]
+                        if v > best || v.isNaN { best = v; at = r + kw; if v.isNaN { break } }
+                    }
+                }
+                dst[oh * OW + ow] = best
+                idx[oh * OW + ow] = Int32(at)
+            }
+        }
+    }
+}
+
+/// Backward of `maxPool2dForward`: dInp[P, H, W] += dOut[P, OH, OW] routed to each window's argmax.
+public func maxPool2dBackward(
+    dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+    planes P: Int, height H: Int, width W: Int, kernel K: Int, stride S: Int
+) {
+    let OH = (H - K) / S + 1, OW = (W - K) / S + 1
+    for p in 0..<P {
+        let d = dInp + p * H * W, g = dOut + p * OH * OW, idx = argmax + p * OH * OW
+        for i in 0..<(OH * OW) { d[Int(idx[i])] += g[i] }
+    }
+}

@@ -1,0 +1,64 @@
+// hz-convert end to end through the real executable: convert the shared Model Zoos fixture,
+// export it to safetensors, refuse an existing output and a hostile pickle with exit status 1.
+import Foundation
+import Testing
+import TestSupport
+@testable import HyperZooCLI
+
+@Suite struct ConvertCommandTests {
+    /// The built hz-convert next to the test bundle.
+    static var executable: URL {
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<4 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("hz-convert").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("hz-convert")
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: executable.path), "needs the hz-convert product built (swift build)"))
+    func convertsExportsAndRefuses() throws {
+        let dir = TemporaryDirectory()
+        let zoo = Fixtures.shared.appendingPathComponent("modelzoo-fmnist-mini").path
+        let converted = try run([zoo, "-o", dir.path("zoo.h5"), "--json", "--threads", "2"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(converted.stdout.utf8)) as? [String: Any]
+        #expect(summary?["checkpointsWritten"] as? Int == 16)
+        #expect(summary?["parameterCount"] as? Int == 2464)
+
+        let again = try run([zoo, "-o", dir.path("zoo.h5")])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists; pass --force"))
+
+        let exported = try run([dir.path("zoo.h5"), "--to", "safetensors", "-o", dir.path("weights"), "--epochs", "0-1"])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let models = try FileManager.default.contentsOfDirectory(atPath: dir.path("weights")).sorted()
+        #expect(models.count == 4)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("weights/\(models[0])")).sorted()
+                == ["epoch_0.safetensors", "epoch_1.safetensors"])
+
+        let hostile = try run([Fixtures.project.appendingPathComponent("torch/hostile_os_system.pt").path, "-o", dir.path("h.h5")])
+        #expect(hostile.status == 1)
+        #expect(hostile.stderr.contains("GLOBAL posix.system is not allowed"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path("h.h5")))
+    }
+
+    @Test func parsesEpochLists() throws {
+        #expect(try ConvertCommand.parseEpochs("0,5,10-12") == [0, 5, 10, 11, 12])
+        #expect(throws: (any Error).self) { try ConvertCommand.parseEpochs("3-1") }
+        #expect(throws: (any Error).self) { try ConvertCommand.parseEpochs("x") }
+    }
+}

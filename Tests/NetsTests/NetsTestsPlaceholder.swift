@@ -1,1 +1,0 @@
-// Tests for Nets live here.

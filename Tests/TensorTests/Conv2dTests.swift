@@ -1,0 +1,96 @@
+import Testing
+import TestSupport
+@testable import Tensor
+
+/// Conv2d, max-pool and flatten against Double references and central differences.
+@Suite struct Conv2dTests {
+    /// Direct convolution in Double over the channel-major layout (the definition, no im2col).
+    static func reference(_ x: [Double], _ w: [Double], _ bias: [Double], _ g: Conv2dGeometry) -> [Double] {
+        let OH = g.outHeight, OW = g.outWidth, K = g.kernel
+        var y = [Double](repeating: 0, count: g.outputCount)
+        for o in 0..<g.outChannels { for b in 0..<g.batch { for oh in 0..<OH { for ow in 0..<OW {
+            var s = bias[o]
+            for c in 0..<g.inChannels { for kh in 0..<K { for kw in 0..<K {
+                let ih = oh * g.stride - g.padding + kh, iw = ow * g.stride - g.padding + kw
+                guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
+                s += x[((c * g.batch + b) * g.height + ih) * g.width + iw] * w[((o * g.inChannels + c) * K + kh) * K + kw]
+            } } }
+            y[((o * g.batch + b) * OH + oh) * OW + ow] = s
+        } } } }
+        return y
+    }
+
+    @Test(arguments: [
+        Conv2dGeometry(batch: 2, inChannels: 3, height: 7, width: 6, outChannels: 4, kernel: 3),
+        Conv2dGeometry(batch: 3, inChannels: 2, height: 6, width: 7, outChannels: 3, kernel: 2, stride: 2, padding: 1),
+        Conv2dGeometry(batch: 1, inChannels: 1, height: 5, width: 5, outChannels: 2, kernel: 3, stride: 1, padding: 1),
+    ])
+    func convolutionMatchesReferenceAndFiniteDifferences(g: Conv2dGeometry) {
+        var r = RandomStream(seed: 21, purpose: "conv")
+        let x = (0..<g.inputCount).map { _ in r.nextNormal() }
+        let w = (0..<g.weightCount).map { _ in r.nextNormal() }
+        let bias = (0..<g.outChannels).map { _ in r.nextNormal() }
+        let probe = (0..<g.outputCount).map { _ in r.nextNormal() }
+        var y = [Float](repeating: 0, count: g.outputCount)
+        var col = [Float](repeating: 0, count: g.colRows * g.colColumns)
+        var dCol = col
+        conv2dForward(out: &y, col: &col, inp: x, weight: w, bias: bias, g)
+        let xd = x.map(Double.init), wd = w.map(Double.init), bd = bias.map(Double.init)
+        #expect(compareFloats(y, Self.reference(xd, wd, bd, g).map(Float.init), relative: 1e-5, absolute: 1e-5) == nil)
+
+        // Backward accumulates: start from ones and subtract them afterwards.
+        var dx = [Float](repeating: 1, count: x.count), dw = [Float](repeating: 1, count: w.count)
+        var db = [Float](repeating: 1, count: bias.count)
+        conv2dBackward(dInp: &dx, dWeight: &dw, dBias: &db, dCol: &dCol, dOut: probe, col: col, weight: w, g)
+        dx = dx.map { $0 - 1 }; dw = dw.map { $0 - 1 }; db = db.map { $0 - 1 }
+        let p = probe.map(Double.init)
+        func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
+            zip(Self.reference(x, w, b, g), p).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        #expect(maxRelativeError(dx, numericalGradient(xd) { loss($0, wd, bd) }) < 1e-4)
+        #expect(maxRelativeError(dw, numericalGradient(wd) { loss(xd, $0, bd) }) < 1e-4)
+        #expect(maxRelativeError(db, numericalGradient(bd) { loss(xd, wd, $0) }) < 1e-4)
+    }
+
+    @Test func maxPoolRoutesGradientsToTheMaximum() {
+        let P = 3, H = 6, W = 5, K = 2, S = 2
+        let OH = (H - K) / S + 1, OW = (W - K) / S + 1
+        var r = RandomStream(seed: 4, purpose: "pool")
+        let x = (0..<(P * H * W)).map { _ in r.nextNormal() }   // distinct values: no ties
+        let probe = (0..<(P * OH * OW)).map { _ in r.nextNormal() }
+        var y = [Float](repeating: 0, count: P * OH * OW)
+        var arg = [Int32](repeating: 0, count: P * OH * OW)
+        maxPool2dForward(out: &y, argmax: &arg, inp: x, planes: P, height: H, width: W, kernel: K, stride: S)
+        func pool(_ x: [Double]) -> [Double] {
+            var out: [Double] = []
+            for p in 0..<P { for oh in 0..<OH { for ow in 0..<OW {
+                var m = -Double.infinity
+                for kh in 0..<K { for kw in 0..<K { m = max(m, x[(p * H + oh * S + kh) * W + ow * S + kw]) } }
+                out.append(m)
+            } } }
+            return out
+        }
+        let xd = x.map(Double.init)
+        #expect(y == pool(xd).map(Float.init))
+        var dx = [Float](repeating: 0, count: x.count)
+        maxPool2dBackward(dInp: &dx, dOut: probe, argmax: arg, planes: P, height: H, width: W, kernel: K, stride: S)
+        let numeric = numericalGradient(xd) { zip(pool($0), probe).reduce(0) { $0 + $1.0 * Double($1.1) } }
+        #expect(maxRelativeError(dx, numeric) < 1e-4)
+    }
+
+    @Test func flattenIsPyTorchOrderAndBackwardIsItsAdjoint() {
+        let B = 2, C = 3, HW = 4
+        let x = (0..<(C * B * HW)).map(Float.init)   // x[c, b, i] = (c·B + b)·HW + i
+        var y = [Float](repeating: 0, count: x.count)
+        flattenForward(out: &y, inp: x, batch: B, channels: C, planeSize: HW)
+        for b in 0..<B { for c in 0..<C { for i in 0..<HW {
+            #expect(y[(b * C + c) * HW + i] == x[(c * B + b) * HW + i])
+        } } }
+        var dx = [Float](repeating: 0, count: x.count)
+        flattenBackward(dInp: &dx, dOut: y, batch: B, channels: C, planeSize: HW)
+        #expect(dx == x)
+        var back = [Float](repeating: 0, count: x.count)
+        nchwToCBHW(dst: &back, src: y, batch: B, channels: C, planeSize: HW)
+        #expect(back == x)
+    }
+}
