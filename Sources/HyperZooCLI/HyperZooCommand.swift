@@ -40,6 +40,7 @@ public enum StageRegistry {
         [
             ConvertCommand.self,
             ArchiveCommand.self,
+            TrainCommand.self,
         ]
     }
 }
