@@ -41,6 +41,7 @@ public enum StageRegistry {
             ConvertCommand.self,
             ArchiveCommand.self,
             TrainCommand.self,
+            PipelineCommand.self,
         ]
     }
 }
