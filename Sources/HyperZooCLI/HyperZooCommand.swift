@@ -40,6 +40,8 @@ public enum StageRegistry {
         [
             ConvertCommand.self,
             ArchiveCommand.self,
+            TokenizeCommand.self,
+            AugmentCommand.self,
             TrainCommand.self,
             PipelineCommand.self,
         ]
