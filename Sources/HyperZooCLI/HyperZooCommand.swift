@@ -44,6 +44,7 @@ public enum StageRegistry {
             ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,
+            TrainCommand.self,
             PipelineCommand.self,
         ]
     }
