@@ -39,7 +39,11 @@ public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
         [
             ConvertCommand.self,
+            SampleCommand.self,
             ArchiveCommand.self,
+            TokenizeCommand.self,
+            AugmentCommand.self,
+            PipelineCommand.self,
         ]
     }
 }

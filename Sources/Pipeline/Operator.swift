@@ -13,8 +13,16 @@ public protocol RecordSource: AnyObject {
 public protocol RecordSink: AnyObject {
     /// Accepts one record.
     func write(_ record: Record) throws
+    /// Accepts one record given as header and raw payload (writers override it to avoid a copy).
+    func write(header: RecordHeader, payload: UnsafeRawBufferPointer) throws
     /// Completes the output (end record, flush, atomic rename); called once after the last record.
     func finish() throws
+}
+
+extension RecordSink {
+    public func write(header: RecordHeader, payload: UnsafeRawBufferPointer) throws {
+        try write(Record(header: header, payload: Array(payload)))
+    }
 }
 
 extension RecordStreamReader: RecordSource {}

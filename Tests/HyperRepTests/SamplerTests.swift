@@ -240,3 +240,22 @@ func normalCDF(_ x: Double) -> Double { 0.5 * (1 + erf(x / 2.0.squareRoot())) }
         #expect(ridge > 0 && ridge < 1e-6)
     }
 }
+
+@Suite struct SamplerOptionsTests {
+    @Test func optionsBuildTheNamedSamplerAndRejectNonsense() throws {
+        let a = syntheticAnchors(count: 20, dimension: 4)
+        for kind in SamplerKind.allCases {
+            #expect(try SamplerOptions(kind: kind).makeSampler(anchors: a).kind == kind)
+        }
+        let paper = try SamplerOptions(kind: .kde, bandwidth: "0.002", paperSeeding: true).makeSampler(anchors: a)
+        #expect((paper as? PerDimensionKDESampler)?.seeding == .paper)
+        #expect((paper as? PerDimensionKDESampler)?.bandwidths.first == 0.002)
+        #expect(throws: SamplingError.self) { try SamplerOptions(kind: .gaussian, paperSeeding: true).makeSampler(anchors: a) }
+        #expect(throws: SamplingError.self) { try SamplerOptions(kind: .kde, bandwidth: "wide").makeSampler(anchors: a) }
+        #expect(throws: SamplingError.self) { try SamplerOptions(kind: .neigh, box: "ball").makeSampler(anchors: a) }
+        let u = try SamplerOptions(kind: .uniform, uniformHalfWidth: 1).makeSampler(anchors: a) as! UniformSampler
+        #expect(u.lower == [-1, -1, -1, -1])
+        #expect(SamplerOptions(kind: .kde).populationName(anchorFraction: 0.3) == "S_KDE30")
+        #expect(SamplerOptions(kind: .neigh).populationName(anchorFraction: 1) == "S_Neigh")
+    }
+}

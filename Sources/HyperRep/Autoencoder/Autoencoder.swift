@@ -56,8 +56,8 @@ public final class Autoencoder: @unchecked Sendable {
     func workspace(batch: Int, training: Bool) -> AutoencoderWorkspace {
         let key = WorkspaceKey(batch: batch, training: training)
         if let w = workspaces[key] { return w }
-        // Keep at most one workspace per mode: a new batch size replaces the old buffers.
-        workspaces = workspaces.filter { $0.key.training != training }
+        // Keep a few shapes (training, validation, encode/decode); beyond that, start over.
+        if workspaces.count >= 4 { workspaces.removeAll() }
         let w = AutoencoderWorkspace(model: self, batch: batch, training: training)
         workspaces[key] = w
         return w

@@ -91,7 +91,7 @@ public enum EmbeddedSchemas {
           "description": "Option name -> file or folder name inside the stage's folder; \"-\" streams the output to the one stage that reads it, through a pipe.",
           "type": "object",
           "propertyNames": { "pattern": "^[a-z][a-z0-9-]*$" },
-          "additionalProperties": { "type": "string", "pattern": "^(-|[A-Za-z0-9_][A-Za-z0-9_.-]*/?)$" }
+          "additionalProperties": { "type": "string", "pattern": "^(-|[A-Za-z0-9_$][A-Za-z0-9_.${}=,-]*/?)$" }
         },
         "args": {
           "description": "Extra literal arguments appended to the command line (not validated; part of the cache key).",

@@ -1,0 +1,178 @@
+// Options and input/output plumbing shared by `hz-tokenize` and `hz-augment`.
+import ArgumentParser
+import Foundation
+import HDF5
+import Pipeline
+import ZooStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which checkpoints to read (`--split`, `--checkpoint-epochs`, `--top-k`, `--metric`).
+public struct CheckpointSelectionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Keep models of this split only: train, val or test. Default: all.", valueName: "split"))
+    public var split: String?
+
+    @Option(help: ArgumentHelp("Keep these checkpoint epochs only, e.g. 21-25 or 0,10,50. Default: all.", valueName: "list"))
+    public var checkpointEpochs: String?
+
+    @Option(help: ArgumentHelp("Keep the k best checkpoints by --metric (zoo file input only).", valueName: "k"))
+    public var topK: Int?
+
+    @Option(help: ArgumentHelp("Metric for --top-k: test_acc, val_acc, train_acc, test_loss, val_loss, train_loss.", valueName: "metric"))
+    public var metric: String = Metric.testAccuracy.rawValue
+
+    public init() {}
+
+    /// The selection, or a message saying which option is wrong.
+    public func selection() throws -> ZooSelection {
+        var s = ZooSelection()
+        if let split {
+            guard let value = Split(rawValue: split) else { throw ValidationError("--split must be train, val or test, not '\(split)'") }
+            s.split = value
+        }
+        if let checkpointEpochs { s.epochs = try Self.parseEpochs(checkpointEpochs) }
+        if let topK {
+            guard topK > 0 else { throw ValidationError("--top-k must be at least 1") }
+            s.topK = topK
+        }
+        guard let m = Metric(rawValue: metric) else {
+            throw ValidationError("--metric must be one of \(Metric.allCases.map(\.rawValue).joined(separator: ", ")), not '\(metric)'")
+        }
+        s.metric = m
+        return s
+    }
+
+    static func parseEpochs(_ text: String) throws -> Set<Int> {
+        var result = Set<Int>()
+        for part in text.split(separator: ",") {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if bounds.count == 1, let a = bounds[0], a >= 0 {
+                result.insert(a)
+            } else if bounds.count == 2, let a = bounds[0], let b = bounds[1], 0 <= a, a <= b {
+                result.formUnion(a...b)
+            } else {
+                throw ValidationError("--checkpoint-epochs: '\(part)' is not an epoch or a range like 21-25")
+            }
+        }
+        return result
+    }
+}
+
+/// Where a token stage writes (`-o`, `--force`, `--json`).
+public struct StreamOutputOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("output")],
+            help: ArgumentHelp("Output: - for a record stream on stdout (default), FILE.h5 for HDF5, any other FILE for a record-stream file.", valueName: "out"))
+    public var output: String = "-"
+
+    @Flag(help: "Replace an existing output file.")
+    public var force = false
+
+    @Flag(help: "Print a JSON summary (to stdout, or to stderr when the stream goes to stdout).")
+    public var json = false
+
+    public init() {}
+}
+
+/// Opening inputs and outputs of the token stages.
+enum TokenStageIO {
+    /// A source for `path`: `-` (record stream on stdin), a record-stream file, a zoo .h5 (with
+    /// the selection applied), or a token/view .h5 file. Also returns the number of samples when known.
+    static func openInput(_ path: String, selection: ZooSelection) throws -> (source: RecordSource, total: Int?, fromZoo: Bool) {
+        if path == "-" { return (try RecordStreamReader(fileDescriptor: STDIN_FILENO, name: "stdin"), nil, false) }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ValidationError("\(path): no such file (pass a zoo .h5, a token file, or - for stdin)")
+        }
+        let head = [UInt8](handle.readData(ofLength: 8))
+        try? handle.close()
+        if RecordStreamReader.hasMagic(head) { return (try RecordStreamReader(path: path), nil, false) }
+        guard head == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] else {
+            throw ValidationError("\(path): neither HDF5 nor a hyperzoo record stream")
+        }
+        let format = try File(path: path, mode: .readOnly).attributes["format"]?.stringValue ?? "(none)"
+        switch format {
+        case ZooFormat.zoo.rawValue, ZooFormat.population.rawValue:
+            let zoo = try ZooRecordSource(path: path, selection: selection)
+            return (zoo, zoo.rows.count, true)
+        case "hyperzoo.tokens", "hyperzoo.views":
+            return (try TokenFileSource(path: path), nil, false)
+        default:
+            throw ValidationError("\(path):/ attribute format is '\(format)'; expected a zoo, population or token file")
+        }
+    }
+
+    /// A sink for `-o`.
+    static func openOutput(_ options: StreamOutputOptions) throws -> RecordSink {
+        signal(SIGPIPE, SIG_IGN)  // a closed pipe becomes a clear error instead of a silent kill
+        if options.output == "-" {
+            guard isatty(STDOUT_FILENO) == 0 else {
+                throw ValidationError("refusing to write a binary record stream to the terminal; pipe it into the next stage or pass -o FILE")
+            }
+            return try RecordStreamWriter(fileDescriptor: STDOUT_FILENO, name: "stdout")
+        }
+        if options.output.hasSuffix(".h5") || options.output.hasSuffix(".hdf5") {
+            return try TokenFileSink(path: options.output, overwrite: options.force)
+        }
+        if !options.force, FileManager.default.fileExists(atPath: options.output) {
+            throw ValidationError("\(options.output): output exists; not overwritten (pass --force to replace it)")
+        }
+        return try RecordStreamWriter(path: options.output)
+    }
+
+    /// Prints the run summary as JSON or a sentence (stderr when the stream is on stdout).
+    static func report(_ summary: [String: String], sentence: String, options: StreamOutputOptions) {
+        let text: String
+        if options.json {
+            text = "{" + summary.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}\n"
+        } else {
+            text = sentence + "\n"
+        }
+        if options.output == "-" {
+            if options.json || isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data(text.utf8)) }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+/// Counts records flowing out of a source and draws a progress bar with ETA on a terminal.
+final class ProgressCountingSource: RecordSource {
+    let base: RecordSource
+    let total: Int?
+    let kinds: Set<String>
+    private(set) var count = 0
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private let draw = isatty(STDERR_FILENO) != 0
+
+    init(_ base: RecordSource, total: Int?, countedKinds: Set<String>) {
+        self.base = base
+        self.total = total
+        self.kinds = countedKinds
+    }
+
+    func next() throws -> Record? {
+        let record = try base.next()
+        if let record, kinds.contains(record.header.kind) {
+            count += 1
+            if draw, Date().timeIntervalSince(lastDraw) > 0.2 { render() }
+        }
+        if record == nil, draw { render(); FileHandle.standardError.write(Data("\n".utf8)) }
+        return record
+    }
+
+    private func render() {
+        lastDraw = Date()
+        let elapsed = max(Date().timeIntervalSince(start), 1e-6)
+        let rate = Double(count) / elapsed
+        var line = "\r\(count)"
+        if let total, total > 0 {
+            let fraction = min(1, Double(count) / Double(total))
+            let filled = Int(fraction * 30)
+            let eta = rate > 0 ? Double(total - count) / rate : 0
+            line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] \(count)/\(total) ETA \(Int(eta))s"
+        }
+        line += String(format: " %.0f samples/s ", rate)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

@@ -1,0 +1,246 @@
+// From a spec and one run to a checked DAG of commands: variables substituted, every param,
+// input and output checked against the stage executable's own arguments, references resolved,
+// cycles found. All problems are reported together, each with its JSON path, before anything runs.
+import Foundation
+
+/// A resolved input of a planned stage.
+public enum PlannedInput: Equatable, Sendable {
+    /// The output `output` of stage number `stage`, at `path` ("-" when streamed through a pipe).
+    case stage(stage: Int, output: String, path: String)
+    /// A file or folder outside the pipeline.
+    case file(path: String)
+
+    public var path: String {
+        switch self {
+        case .stage(_, _, let path), .file(let path): return path
+        }
+    }
+}
+
+/// A stage ready to run.
+public struct PlannedStage: Sendable {
+    public var spec: StageSpec
+    public var description: OperatorDescription
+    /// Params after variable substitution.
+    public var params: [String: JSONNode]
+    public var inputs: [String: PlannedInput]
+    /// Output name → path (relative to the working directory), "-" for a streamed output.
+    public var outputs: [String: String]
+    /// Stages whose outputs this stage reads, by index, sorted.
+    public var dependencies: [Int]
+    /// The executable and its arguments.
+    public var commandLine: [String]
+    /// The stage that reads this stage's streamed stdout, if any.
+    public var streamsTo: Int?
+    /// The stage whose stdout this stage reads, if any.
+    public var streamsFrom: Int?
+
+    public var name: String { spec.name }
+}
+
+/// A run's stages in a valid execution order.
+public struct PipelinePlan: Sendable {
+    public var spec: PipelineSpec
+    public var run: PipelineRun
+    /// In spec order (indexes match `StageSpec.index`).
+    public var stages: [PlannedStage]
+    /// A topological order of stage indexes (spec order among independent stages).
+    public var order: [Int]
+
+    public var lockPath: String { run.folder + "/pipeline.lock.json" }
+    public var logFolder: String { run.folder + "/logs" }
+    public func logPath(_ stage: PlannedStage) -> String { logFolder + "/\(stage.name).log" }
+
+    /// Builds and checks the plan; throws `SpecErrors` listing every problem.
+    public init(spec: PipelineSpec, run: PipelineRun, catalog: OperatorCatalog) throws {
+        self.spec = spec
+        self.run = run
+        var errors: [SpecError] = []
+        func fail(_ path: String, _ message: String) { errors.append(SpecError(file: spec.file, path: path, message: message)) }
+
+        var indexByName: [String: Int] = [:]
+        for stage in spec.stages {
+            if let first = indexByName[stage.name] {
+                fail("\(stage.jsonPath).name", "duplicate stage name '\(stage.name)' (also stages[\(first)])")
+            } else {
+                indexByName[stage.name] = stage.index
+            }
+        }
+        let specFolder = URL(fileURLWithPath: spec.file).deletingLastPathComponent()
+        var planned: [PlannedStage] = []
+        for stage in spec.stages {
+            let description: OperatorDescription
+            switch catalog.describe(stage.operatorName) {
+            case .success(let d): description = d
+            case .failure(let error):
+                fail("\(stage.jsonPath).operator", error.message)
+                continue
+            }
+            let executableName = ([URL(fileURLWithPath: description.executable).lastPathComponent] + description.subcommands).joined(separator: " ")
+            var used = Set<String>()
+            func known(_ section: String, _ key: String) -> OperatorArgument? {
+                let path = JSONPath.member("\(stage.jsonPath).\(section)", key)
+                guard let argument = description.argument(named: key) else {
+                    fail(path, "\(executableName) has no option --\(key) (it has: \(description.knownNames.joined(separator: ", ")))")
+                    return nil
+                }
+                if !used.insert(key).inserted { fail(path, "'\(key)' is given in more than one of params, inputs and outputs") }
+                return argument
+            }
+
+            var params: [String: JSONNode] = [:]
+            for (key, raw) in stage.params.sorted(by: { $0.key < $1.key }) {
+                let value = substitute(raw, vars: run.vars)
+                let path = JSONPath.member("\(stage.jsonPath).params", key)
+                for name in unresolvedVariables(value) { fail(path, "undefined variable ${\(name)} (define it in vars or matrix)") }
+                guard let argument = known("params", key) else { continue }
+                if let problem = Self.typeProblem(value, argument) { fail(path, problem) }
+                params[key] = value
+            }
+            var outputs: [String: String] = [:]
+            for (key, raw) in stage.outputs.sorted(by: { $0.key < $1.key }) {
+                let name = substituteText(raw, vars: run.vars)
+                guard known("outputs", key) != nil else { continue }
+                if name != "-" && (name.contains("/") && !name.hasSuffix("/") || name.hasPrefix(".") || name.contains("${")) {
+                    fail(JSONPath.member("\(stage.jsonPath).outputs", key), "output name '\(name)' must be a plain file or folder name inside the stage folder")
+                }
+                outputs[key] = name == "-" ? "-" : "\(run.folder)/\(stage.name)/\(name)"
+            }
+            var inputs: [String: PlannedInput] = [:]
+            var dependencies = Set<Int>()
+            for (key, raw) in stage.inputs.sorted(by: { $0.key < $1.key }) {
+                let path = JSONPath.member("\(stage.jsonPath).inputs", key)
+                guard known("inputs", key) != nil else { continue }
+                if let file = raw["file"]?.stringValue {
+                    let resolved = substituteText(file, vars: run.vars)
+                    let absolute = resolved.hasPrefix("/") ? resolved : specFolder.appendingPathComponent(resolved).standardizedFileURL.path
+                    if !FileManager.default.fileExists(atPath: absolute) {
+                        fail(path, "file '\(resolved)' not found (looked at \(absolute))")
+                    }
+                    inputs[key] = .file(path: absolute)
+                    continue
+                }
+                let reference = substituteText(raw.stringValue ?? "", vars: run.vars)
+                let parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let source = indexByName[parts[0]] else {
+                    fail(path, "refers to stage '\(parts.first ?? reference)', which does not exist (stages: \(spec.stages.map(\.name).joined(separator: ", ")))")
+                    continue
+                }
+                let sourceStage = spec.stages[source]
+                guard let outputName = sourceStage.outputs[parts[1]] else {
+                    fail(path, "stage '\(parts[0])' has no output '\(parts[1])' (its outputs: \(sourceStage.outputs.keys.sorted().joined(separator: ", ")))")
+                    continue
+                }
+                let outputPath = outputName == "-" ? "-" : "\(run.folder)/\(sourceStage.name)/\(substituteText(outputName, vars: run.vars))"
+                inputs[key] = .stage(stage: source, output: parts[1], path: outputPath)
+                dependencies.insert(source)
+            }
+            for (name, argument) in description.options.sorted(by: { $0.key < $1.key })
+            where !argument.isOptional && argument.kind == .option && !used.contains(name) {
+                fail(stage.jsonPath, "\(executableName) needs --\(name): add it to params, inputs or outputs")
+            }
+            for argument in description.positionals where !argument.isOptional && !used.contains(argument.name) {
+                fail(stage.jsonPath, "\(executableName) needs its '\(argument.name)' argument: add it to params, inputs or outputs")
+            }
+            planned.append(PlannedStage(spec: stage, description: description, params: params, inputs: inputs, outputs: outputs,
+                                        dependencies: dependencies.sorted(), commandLine: [], streamsTo: nil, streamsFrom: nil))
+        }
+        if !errors.isEmpty { throw SpecErrors(errors) }
+
+        // Streams: a "-" output must have exactly one reader.
+        for i in planned.indices {
+            for (key, path) in planned[i].outputs.sorted(by: { $0.key < $1.key }) where path == "-" {
+                let readers = planned.indices.filter { j in planned[j].inputs.values.contains { $0 == .stage(stage: i, output: key, path: "-") } }
+                if readers.count != 1 {
+                    fail(JSONPath.member("\(planned[i].spec.jsonPath).outputs", key), "a streamed output (\"-\") needs exactly one reading stage, found \(readers.count)")
+                } else if planned[i].streamsTo != nil || planned[readers[0]].streamsFrom != nil {
+                    fail(JSONPath.member("\(planned[i].spec.jsonPath).outputs", key), "a stage can stream to one stage and read one stream")
+                } else {
+                    planned[i].streamsTo = readers[0]
+                    planned[readers[0]].streamsFrom = i
+                }
+            }
+        }
+        let order = Self.topologicalOrder(planned)
+        if order.count < planned.count {
+            let stuck = Set(planned.indices).subtracting(order)
+            fail("stages", "the inputs form a cycle: \(Self.describeCycle(planned, among: stuck))")
+        }
+        if !errors.isEmpty { throw SpecErrors(errors) }
+        for i in planned.indices { planned[i].commandLine = Self.commandLine(planned[i]) }
+        stages = planned
+        self.order = order
+    }
+
+    /// Kahn's algorithm; ties broken by spec order.
+    static func topologicalOrder(_ stages: [PlannedStage]) -> [Int] {
+        var remaining = stages.map { Set($0.dependencies) }
+        var done: [Int] = []
+        var ready = stages.indices.filter { remaining[$0].isEmpty }
+        while let next = ready.first {
+            ready.removeFirst()
+            done.append(next)
+            for j in stages.indices where remaining[j].remove(next) != nil && remaining[j].isEmpty { ready.append(j); ready.sort() }
+        }
+        return done
+    }
+
+    static func describeCycle(_ stages: [PlannedStage], among stuck: Set<Int>) -> String {
+        // Walk dependencies inside the stuck set until a stage repeats.
+        var path: [Int] = [stuck.min()!]
+        while true {
+            guard let next = stages[path.last!].dependencies.first(where: stuck.contains) else { break }
+            if let start = path.firstIndex(of: next) {
+                return (path[start...] + [next]).reversed().map { stages[$0].name }.joined(separator: " → ")
+            }
+            path.append(next)
+        }
+        return stuck.sorted().map { stages[$0].name }.joined(separator: ", ")
+    }
+
+    static func typeProblem(_ value: JSONNode, _ argument: OperatorArgument) -> String? {
+        if case .array(let items) = value {
+            guard argument.isRepeating else { return "expected a single value (the option does not repeat), found an array" }
+            for item in items { if let problem = typeProblem(item, OperatorArgument(name: argument.name, kind: argument.kind, valueType: argument.valueType, isOptional: true, isRepeating: false)) { return problem } }
+            return nil
+        }
+        switch argument.valueType {
+        case .boolean:
+            return value.boolValue == nil ? "expected a boolean (it is a flag), found \(value.typeDescription)" : nil
+        case .integer:
+            return value.intValue == nil ? "expected an integer, found \(value.typeDescription == "a number" ? value.canonical : value.typeDescription)" : nil
+        case .number:
+            return value.numberValue == nil ? "expected a number, found \(value.typeDescription)" : nil
+        case .choice(let allowed):
+            return allowed.contains(value.commandLineText) ? nil : "expected one of \(allowed.joined(separator: ", ")), found \(value.canonical)"
+        case .text:
+            switch value { case .string, .number: return nil
+            default: return "expected a string or number, found \(value.typeDescription)" }
+        }
+    }
+
+    /// `hz-op sub --param value ... --input path --output path positional...`, in sorted key order.
+    static func commandLine(_ stage: PlannedStage) -> [String] {
+        var options: [String] = []
+        var positional: [String: [String]] = [:]
+        func add(_ key: String, _ values: [String]) {
+            guard let argument = stage.description.argument(named: key) else { return }
+            if argument.kind == .positional { positional[key, default: []] += values; return }
+            for value in values { options += ["--\(key)", value] }
+        }
+        for (key, value) in stage.params.sorted(by: { $0.key < $1.key }) {
+            let argument = stage.description.argument(named: key)
+            if argument?.kind == .flag {
+                if value.boolValue == true { options.append("--\(key)") }
+                else if let inversion = argument?.inversion { options.append("--\(inversion)") }
+                continue
+            }
+            add(key, (value.arrayValue ?? [value]).map(\.commandLineText))
+        }
+        for (key, input) in stage.inputs.sorted(by: { $0.key < $1.key }) { add(key, [input.path]) }
+        for (key, output) in stage.outputs.sorted(by: { $0.key < $1.key }) { add(key, [output]) }
+        var line = [stage.description.executable] + stage.description.subcommands + options
+        for argument in stage.description.positionals { line += positional[argument.name] ?? [] }
+        return line + stage.spec.args
+    }
+}

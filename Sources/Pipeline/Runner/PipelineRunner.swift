@@ -1,0 +1,358 @@
+// Runs a checked plan: each stage as its own hz-* process, chains of streamed stages joined by real
+// pipes, independent stages in parallel within --jobs. A stage is skipped when its cache key
+// (operator, tool digest, params, input digests) matches the lock and its outputs are intact.
+// After each successful stage the lock is rewritten, so a failed run resumes where it stopped.
+// A failure stops the stages that depend on it; finished outputs stay.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How to run.
+public struct RunOptions: Sendable {
+    /// Processes at most at once (a streamed chain counts one per stage, but always may start alone).
+    public var jobs: Int
+    /// Stages to run even when cached.
+    public var force: Set<String>
+    /// Only say what would run and why.
+    public var dryRun: Bool
+
+    public init(jobs: Int = 2, force: Set<String> = [], dryRun: Bool = false) {
+        self.jobs = max(1, jobs)
+        self.force = force
+        self.dryRun = dryRun
+    }
+}
+
+/// What happened to each stage.
+public struct RunSummary: Sendable {
+    public enum Outcome: Equatable, Sendable {
+        case ran(seconds: Double)
+        case cached
+        case wouldRun(reason: String)
+        case failed(status: Int32, log: String)
+        case notRun(blockedBy: String)
+    }
+    public var outcomes: [String: Outcome] = [:]
+    public var lockPath: String
+    public var seconds: Double = 0
+
+    public var failed: [String] { outcomes.filter { if case .failed = $0.value { return true }; return false }.keys.sorted() }
+    public var ran: [String] { outcomes.filter { if case .ran = $0.value { return true }; return false }.keys.sorted() }
+    public var cached: [String] { outcomes.filter { $0.value == .cached }.keys.sorted() }
+    public var succeeded: Bool { failed.isEmpty && !outcomes.values.contains { if case .notRun = $0 { return true }; return false } }
+}
+
+/// Executes a plan.
+public final class PipelineRunner {
+    public let plan: PipelinePlan
+    public let options: RunOptions
+    private let say: (String) -> Void
+    private let digester: ContentDigester
+    private var lock: LockFile
+    /// Stage index → streamed chain (unit) index.
+    private var unitOf: [Int] = []
+    private var units: [[Int]] = []
+
+    /// - Parameter say: receives each progress line (the CLI prints them).
+    public init(plan: PipelinePlan, options: RunOptions, say: @escaping (String) -> Void) throws {
+        self.plan = plan
+        self.options = options
+        self.say = say
+        digester = ContentDigester(statePath: plan.run.folder + "/.hyperzoo-state.json")
+        lock = try LockFile.read(path: plan.lockPath, pipeline: plan.spec.name, run: plan.run.id)
+        // Units: maximal chains linked by streams, in the order of their first stage.
+        unitOf = Array(repeating: -1, count: plan.stages.count)
+        for i in plan.order where unitOf[i] < 0 {
+            var chainStart = i
+            while let from = plan.stages[chainStart].streamsFrom { chainStart = from }
+            var chain = [chainStart]
+            while let to = plan.stages[chain.last!].streamsTo { chain.append(to) }
+            for s in chain { unitOf[s] = units.count }
+            units.append(chain)
+        }
+        for name in options.force where !plan.stages.contains(where: { $0.name == name }) {
+            throw SpecError(file: plan.spec.file, path: "", message: "--force \(name): no such stage (stages: \(plan.stages.map(\.name).joined(separator: ", ")))")
+        }
+    }
+
+    private enum UnitState { case pending, running, done, failed, blocked }
+
+
+    /// Runs (or, with `dryRun`, describes) the plan.
+    public func run() throws -> RunSummary {
+        let start = Date()
+        var summary = RunSummary(lockPath: plan.lockPath)
+        var states = Array(repeating: UnitState.pending, count: units.count)
+        var changed = Set<Int>()  // dry run: stages that would produce new outputs
+        let events = FinishedQueue()
+        var running: [Int: (remaining: Int, started: Date, keys: [Int: String], inputDigests: [Int: [String: String]])] = [:]
+        var runningProcesses = 0
+        let width = plan.stages.map(\.name.count).max() ?? 8
+        func label(_ i: Int) -> String {
+            let position = (plan.order.firstIndex(of: i) ?? 0) + 1
+            return "[\(position)/\(plan.stages.count)] \(plan.stages[i].name.padding(toLength: width, withPad: " ", startingAt: 0))"
+        }
+        if !options.dryRun { try FileManager.default.createDirectory(atPath: plan.logFolder, withIntermediateDirectories: true) }
+
+        while true {
+            var progressed = true
+            while progressed {
+                progressed = false
+                for u in units.indices where states[u] == .pending {
+                    let external = Set(units[u].flatMap { plan.stages[$0].dependencies }).subtracting(units[u])
+                    if let bad = external.first(where: { [.failed, .blocked].contains(states[unitOf[$0]]) }) {
+                        states[u] = .blocked
+                        for s in units[u] { summary.outcomes[plan.stages[s].name] = .notRun(blockedBy: plan.stages[bad].name) }
+                        progressed = true
+                        continue
+                    }
+                    guard external.allSatisfy({ states[unitOf[$0]] == .done }) else { continue }
+                    // Decide: every stage of the chain in order; a chain runs as a whole.
+                    var keys: [Int: String] = [:]
+                    var digests: [Int: [String: String]] = [:]
+                    var reasons: [String] = []
+                    for s in units[u] {
+                        let (key, inputDigests, pendingReason) = try cacheKey(s, keys: keys, changed: changed)
+                        keys[s] = key
+                        digests[s] = inputDigests
+                        if let reason = pendingReason ?? staleness(s, key: key, inputDigests: inputDigests) {
+                            reasons.append(units[u].count > 1 ? "\(plan.stages[s].name): \(reason)" : reason)
+                        }
+                    }
+                    if reasons.isEmpty {
+                        states[u] = .done
+                        for s in units[u] {
+                            summary.outcomes[plan.stages[s].name] = .cached
+                            say("\(label(s))  cached")
+                        }
+                        progressed = true
+                        continue
+                    }
+                    if options.dryRun {
+                        states[u] = .done
+                        for s in units[u] {
+                            changed.insert(s)
+                            let why = reasons.joined(separator: "; ")
+                            summary.outcomes[plan.stages[s].name] = .wouldRun(reason: why)
+                            say("\(label(s))  would run: \(why)\n\(String(repeating: " ", count: width + 8))$ \(shellLine(plan.stages[s].commandLine))")
+                        }
+                        progressed = true
+                        continue
+                    }
+                    if runningProcesses > 0 && runningProcesses + units[u].count > options.jobs { continue }
+                    try launch(u, label: label, events: events)
+                    states[u] = .running
+                    running[u] = (units[u].count, Date(), keys, digests)
+                    runningProcesses += units[u].count
+                    progressed = true
+                }
+            }
+            if running.isEmpty { break }
+            let event = events.next()
+            let u = unitOf[event.stage]
+            let stage = plan.stages[event.stage]
+            runningProcesses -= 1
+            running[u]!.remaining -= 1
+            if event.status == 0 {
+                summary.outcomes[stage.name] = .ran(seconds: event.seconds)
+            } else {
+                summary.outcomes[stage.name] = .failed(status: event.status, log: plan.logPath(stage))
+            }
+            guard running[u]!.remaining == 0 else { continue }
+            let record = running.removeValue(forKey: u)!
+            let unitFailed = units[u].contains { if case .failed = summary.outcomes[plan.stages[$0].name] { return true }; return false }
+            if unitFailed {
+                states[u] = .failed
+                for s in units[u] { report(s, summary.outcomes[plan.stages[s].name]!, label: label) }
+                continue
+            }
+            // Success: every declared output must exist; record it in the lock.
+            var missing: String?
+            for s in units[u] {
+                var outputs: [String: (path: String, digest: String)] = [:]
+                for (name, path) in plan.stages[s].outputs where path != "-" {
+                    guard let digest = try digester.digest(of: path) else { missing = "\(plan.stages[s].name) did not write its output '\(name)' (\(path))"; break }
+                    outputs[name] = (path, digest)
+                }
+                if missing != nil {
+                    summary.outcomes[plan.stages[s].name] = .failed(status: 0, log: plan.logPath(plan.stages[s]))
+                    break
+                }
+                lock.stages[plan.stages[s].name] = LockEntry(
+                    key: record.keys[s]!, operatorName: plan.stages[s].spec.operatorName, tool: plan.stages[s].description.toolDigest,
+                    params: plan.stages[s].params, inputs: record.inputDigests[s]!, outputs: outputs, args: plan.stages[s].spec.args)
+                report(s, summary.outcomes[plan.stages[s].name]!, label: label)
+            }
+            if let missing {
+                states[u] = .failed
+                say("error: \(missing); see \(plan.logPath(plan.stages[units[u][0]]))")
+                continue
+            }
+            states[u] = .done
+            try lock.write(to: plan.lockPath)
+            digester.save()
+        }
+        if !options.dryRun { digester.save() }
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+
+    private func report(_ s: Int, _ outcome: RunSummary.Outcome, label: (Int) -> String) {
+        let stage = plan.stages[s]
+        switch outcome {
+        case .ran(let seconds):
+            let outputs = stage.outputs.sorted { $0.key < $1.key }.filter { $0.value != "-" }.map { $0.value }
+            say("\(label(s))  done in \(String(format: "%.1f", seconds)) s → \(outputs.isEmpty ? "(stream)" : outputs.joined(separator: ", "))  log: \(plan.logPath(stage))")
+        case .failed(let status, let log):
+            say("\(label(s))  FAILED (exit \(status)); its log: \(log)")
+            for line in tail(of: log, lines: 8) { say("    | \(line)") }
+        default: break
+        }
+    }
+
+    /// The stage's cache key and input digests. The third value is set when an input is not known
+    /// yet (dry run: the stage producing it would run first).
+    private func cacheKey(_ s: Int, keys: [Int: String], changed: Set<Int>) throws -> (String, [String: String], String?) {
+        let stage = plan.stages[s]
+        var digests: [String: String] = [:]
+        var pending: String?
+        for (name, input) in stage.inputs.sorted(by: { $0.key < $1.key }) {
+            switch input {
+            case .file(let path):
+                guard let digest = try digester.digest(of: path) else {
+                    throw SpecError(file: path, path: "", message: "input '\(name)' of stage '\(stage.name)' disappeared")
+                }
+                digests[name] = digest
+            case .stage(let producer, let output, let path):
+                if path == "-" {
+                    digests[name] = "stream:" + (keys[producer] ?? "")
+                } else if changed.contains(producer) {
+                    pending = pending ?? "input '\(name)' will be rebuilt by stage '\(plan.stages[producer].name)'"
+                    digests[name] = "pending"
+                } else {
+                    digests[name] = lock.stages[plan.stages[producer].name]?.outputs[output]?.digest ?? "missing"
+                }
+            }
+        }
+        let key = LockEntry.key(operatorName: stage.spec.operatorName, tool: stage.description.toolDigest, params: stage.params,
+                                inputs: digests, outputNames: stage.spec.outputs, args: stage.spec.args)
+        return (key, digests, pending)
+    }
+
+    /// Why a stage must run, or nil when its lock entry and outputs are current.
+    private func staleness(_ s: Int, key: String, inputDigests: [String: String]) -> String? {
+        let stage = plan.stages[s]
+        if options.force.contains(stage.name) { return "forced with --force" }
+        guard let entry = lock.stages[stage.name] else { return "no previous run in \(plan.lockPath)" }
+        if entry.key != key {
+            var why: [String] = []
+            if entry.tool != stage.description.toolDigest { why.append("the options of \(stage.description.executable.split(separator: "/").last ?? "") changed") }
+            let keys = Set(entry.params.keys).union(stage.params.keys).sorted()
+            for k in keys where entry.params[k] != stage.params[k] {
+                why.append("param \(k) \(entry.params[k]?.canonical ?? "unset") → \(stage.params[k]?.canonical ?? "unset")")
+            }
+            for k in Set(entry.inputs.keys).union(inputDigests.keys).sorted() where entry.inputs[k] != inputDigests[k] {
+                why.append("input '\(k)' changed")
+            }
+            if entry.args != stage.spec.args { why.append("args changed") }
+            return why.isEmpty ? "its definition changed" : why.joined(separator: ", ")
+        }
+        for (name, path) in stage.outputs.sorted(by: { $0.key < $1.key }) where path != "-" {
+            guard let recorded = entry.outputs[name] else { return "output '\(name)' not recorded" }
+            guard let current = (try? digester.digest(of: path)) ?? nil else { return "output '\(name)' is missing (\(path))" }
+            if current != recorded.digest { return "output '\(name)' was modified since it was made" }
+        }
+        return nil
+    }
+
+    /// Starts every process of unit `u`: stdout into the next stage's stdin through a pipe, or
+    /// into the stage's log with stderr.
+    private func launch(_ u: Int, label: (Int) -> String, events: FinishedQueue) throws {
+        var previousRead: Int32 = -1
+        var environment = ProcessInfo.processInfo.environment
+        environment["HYPERZOO_RUN_FOLDER"] = plan.run.folder
+        for (position, s) in units[u].enumerated() {
+            let stage = plan.stages[s]
+            try FileManager.default.createDirectory(atPath: plan.run.folder + "/" + stage.name, withIntermediateDirectories: true)
+            for path in stage.outputs.values where path != "-" {
+                // Stale outputs go first, so a stage that fails cannot leave an old file looking new.
+                try? FileManager.default.removeItem(atPath: path)
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            }
+            let log = try openForWriting(plan.logPath(stage))
+            let header = "$ \(shellLine(stage.commandLine))\n"
+            _ = header.withCString { write(log, $0, strlen($0)) }
+            var stdout = log
+            var nextRead: Int32 = -1
+            if position < units[u].count - 1 {
+                let (r, w) = try makePipe()
+                stdout = w
+                nextRead = r
+            }
+            environment["HYPERZOO_STAGE"] = stage.name
+            say("\(label(s))  running\(previousRead >= 0 ? " (reading the stream of \(plan.stages[units[u][position - 1]].name))" : ""): \(shellLine(stage.commandLine))")
+            let started = Date()
+            let process: StageProcess
+            do {
+                process = try StageProcess.spawn(stage.commandLine, stdin: previousRead, stdout: stdout, stderr: log, environment: environment)
+            } catch {
+                close(log)
+                if stdout != log { close(stdout) }
+                if previousRead >= 0 { close(previousRead) }
+                if nextRead >= 0 { close(nextRead) }
+                throw error
+            }
+            // The child holds its own copies; the runner keeps none, so EOF and SIGPIPE propagate.
+            close(log)
+            if stdout != log { close(stdout) }
+            if previousRead >= 0 { close(previousRead) }
+            previousRead = nextRead
+            let logPath = plan.logPath(stage)
+            Thread.detachNewThread {
+                let status = process.wait()
+                let seconds = Date().timeIntervalSince(started)
+                if let handle = FileHandle(forWritingAtPath: logPath) {
+                    handle.seekToEndOfFile()
+                    handle.write(Data("# exit status \(status) after \(String(format: "%.2f", seconds)) s\n".utf8))
+                    try? handle.close()
+                }
+                events.push(Finished(stage: s, status: status, seconds: seconds))
+            }
+        }
+    }
+}
+
+/// Completion events from the waiting threads to the scheduler.
+private final class FinishedQueue: @unchecked Sendable {
+    private var items: [Finished] = []
+    private let lock = NSLock()
+    private let semaphore = DispatchSemaphore(value: 0)
+    func push(_ item: Finished) {
+        lock.lock(); items.append(item); lock.unlock()
+        semaphore.signal()
+    }
+    func next() -> Finished {
+        semaphore.wait()
+        lock.lock(); defer { lock.unlock() }
+        return items.removeFirst()
+    }
+}
+
+/// A stage process that ended.
+private struct Finished: Sendable { var stage: Int; var status: Int32; var seconds: Double }
+
+/// A command line as one could paste it into a shell.
+public func shellLine(_ arguments: [String]) -> String {
+    arguments.map { argument in
+        if !argument.isEmpty && argument.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }) { return argument }
+        return "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
+}
+
+/// The last `lines` lines of a text file (for failure messages).
+func tail(of path: String, lines: Int) -> [String] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    let text = String(decoding: data.suffix(8192), as: UTF8.self)
+    return Array(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }.suffix(lines))
+}

@@ -1,0 +1,171 @@
+// The pipeline spec (schemas/pipeline.schema.json): loaded, overridden with --set, checked against
+// the schema, and expanded into runs (one per combination of the matrix variables).
+import Foundation
+
+/// Where a stage input comes from.
+public enum StageInput: Equatable, Sendable {
+    /// Another stage's output: `"zoo.output"`.
+    case stageOutput(stage: String, output: String)
+    /// A file or folder outside the pipeline (relative paths are relative to the spec's folder).
+    case file(String)
+}
+
+/// One stage as written in the spec (variables not yet substituted).
+public struct StageSpec: Equatable, Sendable {
+    public var index: Int
+    public var name: String
+    public var operatorName: String
+    public var params: [String: JSONNode]
+    public var inputs: [String: JSONNode]
+    public var outputs: [String: String]
+    public var args: [String]
+
+    /// `stages[3]`: the JSON path used in messages.
+    public var jsonPath: String { "stages[\(index)]" }
+}
+
+/// A parsed, schema-valid pipeline spec.
+public struct PipelineSpec: Sendable {
+    /// The file it came from (for messages and for resolving relative input files).
+    public var file: String
+    /// The document after `--set` overrides (recorded in archives).
+    public var document: JSONNode
+    public var name: String
+    public var vars: [String: JSONNode]
+    /// Matrix variables in name order, with their values.
+    public var matrix: [(name: String, values: [JSONNode])]
+    public var output: String?
+    public var stages: [StageSpec]
+
+    /// Loads `path`, applies `overrides` (`stage.param=value`, `vars.name=value`) and checks the schema.
+    public static func load(path: String, overrides: [String] = []) throws -> PipelineSpec {
+        var document = try JSONNode.read(path: path)
+        for override in overrides { document = try apply(override: override, to: document, file: path) }
+        return try PipelineSpec(document: document, file: path)
+    }
+
+    /// Checks `document` against the pipeline schema and reads it.
+    public init(document: JSONNode, file: String) throws {
+        try PipelineSpec.validator().require(document, file: file)
+        self.file = file
+        self.document = document
+        name = document["pipeline"]?.stringValue ?? ""
+        vars = document["vars"]?.objectValue ?? [:]
+        matrix = (document["matrix"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.arrayValue ?? []) }
+        output = document["output"]?.stringValue
+        stages = (document["stages"]?.arrayValue ?? []).enumerated().map { index, stage in
+            StageSpec(index: index, name: stage["name"]?.stringValue ?? "",
+                      operatorName: stage["operator"]?.stringValue ?? "",
+                      params: stage["params"]?.objectValue ?? [:],
+                      inputs: stage["inputs"]?.objectValue ?? [:],
+                      outputs: (stage["outputs"]?.objectValue ?? [:]).mapValues { $0.stringValue ?? "" },
+                      args: (stage["args"]?.arrayValue ?? []).compactMap(\.stringValue))
+        }
+    }
+
+    /// The compiled pipeline schema.
+    public static func validator() throws -> JSONSchemaValidator {
+        try JSONSchemaValidator(text: EmbeddedSchemas.pipeline, name: "pipeline.schema.json")
+    }
+
+    /// Applies one `stage.param=value` (or `vars.name=value`) override. The value is read as JSON
+    /// when it parses (numbers, booleans, arrays), else as a string.
+    static func apply(override: String, to document: JSONNode, file: String) throws -> JSONNode {
+        guard let equals = override.firstIndex(of: "="), let dot = override[..<equals].firstIndex(of: ".") else {
+            throw SpecError(file: file, path: "", message: "--set '\(override)': expected stage.param=value or vars.name=value")
+        }
+        let target = String(override[..<dot])
+        let key = String(override[override.index(after: dot)..<equals])
+        let text = String(override[override.index(after: equals)...])
+        let value = (try? JSONNode.parse(Data(text.utf8), source: "--set")) ?? .string(text)
+        guard case .object(var root) = document else { return document }
+        if target == "vars" {
+            var vars = root["vars"]?.objectValue ?? [:]
+            vars[key] = value
+            root["vars"] = .object(vars)
+            return .object(root)
+        }
+        guard var stages = root["stages"]?.arrayValue,
+              let index = stages.firstIndex(where: { $0["name"]?.stringValue == target }),
+              case .object(var stage) = stages[index] else {
+            let names = (root["stages"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+            throw SpecError(file: file, path: "", message: "--set '\(override)': no stage named '\(target)' (stages: \(names.joined(separator: ", ")))")
+        }
+        var params = stage["params"]?.objectValue ?? [:]
+        params[key] = value
+        stage["params"] = .object(params)
+        stages[index] = .object(stage)
+        root["stages"] = .array(stages)
+        return .object(root)
+    }
+
+    /// One run per matrix combination (a single run without a matrix), with its variables and folder.
+    public func runs(outputOverride: String? = nil) -> [PipelineRun] {
+        let base = outputOverride ?? output.map { substituteText($0, vars: vars.merging(["pipeline": .string(name)]) { a, _ in a }) }
+            ?? "runs/\(name)"
+        var combinations: [[(String, JSONNode)]] = [[]]
+        for (variable, values) in matrix {
+            combinations = combinations.flatMap { prefix in values.map { prefix + [(variable, $0)] } }
+        }
+        return combinations.map { combination in
+            var runVars = vars
+            for (k, v) in combination { runVars[k] = v }
+            let id = combination.map { "\($0.0)=\($0.1.commandLineText)" }.joined(separator: ",")
+            let folder = id.isEmpty ? base : base + "/" + id.replacingOccurrences(of: "/", with: "_")
+            return PipelineRun(id: id.isEmpty ? name : id, folder: folder, vars: runVars)
+        }
+    }
+}
+
+/// One expansion of the matrix: its id, run folder and variable values.
+public struct PipelineRun: Sendable {
+    public var id: String
+    public var folder: String
+    public var vars: [String: JSONNode]
+}
+
+/// Replaces `${name}` in `text`; unknown names are left as they are (the planner reports them).
+func substituteText(_ text: String, vars: [String: JSONNode]) -> String {
+    guard text.contains("${") else { return text }
+    var out = ""
+    var rest = Substring(text)
+    while let start = rest.range(of: "${") {
+        out += rest[..<start.lowerBound]
+        guard let end = rest[start.upperBound...].firstIndex(of: "}") else { out += rest[start.lowerBound...]; return out }
+        let name = String(rest[start.upperBound..<end])
+        out += vars[name]?.commandLineText ?? "${\(name)}"
+        rest = rest[rest.index(after: end)...]
+    }
+    return out + rest
+}
+
+/// Substitutes variables in a value: a string that is exactly `${name}` takes the variable's value
+/// (and type); other strings get textual substitution; arrays recurse.
+func substitute(_ value: JSONNode, vars: [String: JSONNode]) -> JSONNode {
+    switch value {
+    case .string(let s):
+        if s.hasPrefix("${"), s.hasSuffix("}"), s.dropFirst(2).dropLast().allSatisfy({ $0 != "$" && $0 != "{" && $0 != "}" }),
+           let whole = vars[String(s.dropFirst(2).dropLast())] {
+            return whole
+        }
+        return .string(substituteText(s, vars: vars))
+    case .array(let items): return .array(items.map { substitute($0, vars: vars) })
+    default: return value
+    }
+}
+
+/// Variable names a value still mentions after substitution (i.e. undefined ones).
+func unresolvedVariables(_ value: JSONNode) -> [String] {
+    switch value {
+    case .string(let s):
+        var names: [String] = []
+        var rest = Substring(s)
+        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            names.append(String(rest[start.upperBound..<end]))
+            rest = rest[rest.index(after: end)...]
+        }
+        return names
+    case .array(let items): return items.flatMap(unresolvedVariables)
+    default: return []
+    }
+}
