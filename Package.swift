@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Tensor", "ZooStore", "Compression", "TestSupport"]),
         .testTarget(name: "HyperRepTests", dependencies: ["HyperRep", "Nets", "Tensor", "ZooStore", "Formats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "Formats", "TestSupport"]),
     ]
 )
