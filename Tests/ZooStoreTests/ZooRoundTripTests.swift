@@ -101,6 +101,18 @@ import TestSupport
         #expect(onlyZoo?.kind == .foreignFormat)
     }
 
+    @Test func emptyZooIsReadable() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path("empty.h5")
+        try ZooWriter.create(path: path, architecture: "tiny", table: TinyZoo.table).finish()
+        let reader = try ZooReader(path: path)
+        #expect(reader.checkpointCount == 0 && reader.models.isEmpty)
+        var batches = reader.rows(batchSize: 4)
+        #expect(try batches.next() == nil)
+        #expect(try reader.flagged(nanOrAbove: 1).isEmpty)
+        #expect(Split.assign(modelIDs: [], seed: 1).isEmpty)
+    }
+
     @Test func splitAssignmentIsDeterministicAndOrderFree() {
         let ids = (0..<100).map { "model\($0)" }
         let a = Split.assign(modelIDs: ids, seed: 42)
