@@ -43,6 +43,7 @@ public enum StageRegistry {
             ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,
+            TrainCommand.self,
             PipelineCommand.self,
         ]
     }
