@@ -42,6 +42,7 @@ public enum StageRegistry {
             ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,
+            StreamBenchCommand.self,
             PipelineCommand.self,
         ]
     }
