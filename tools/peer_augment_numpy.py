@@ -118,6 +118,7 @@ def main():
 
     checksum = 0.0
     start = time.perf_counter()
+    cpu_start = time.process_time()
     if a.batched:
         assert bank is not None, "--batched needs --bank"
         ar = np.arange(P)
@@ -148,10 +149,12 @@ def main():
                     tokens = np.where(mask, x[src_clipped], np.float32(0))
                     checksum += float(tokens[0, 0])
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     views = N * a.epochs * a.views
     print(json.dumps({"peer": "numpy", "mode": "batched" if a.batched else "per-sample", "bank": a.bank,
                       "views": views, "tokens": [T, W], "seconds": round(seconds, 3),
-                      "views_per_s": round(views / seconds, 1), "checksum": checksum}))
+                      "cpu_seconds": round(cpu_seconds, 3), "views_per_s": round(views / seconds, 1),
+                      "views_per_cpu_s": round(views / cpu_seconds, 1), "checksum": checksum}))
 
 
 if __name__ == "__main__":

@@ -56,8 +56,11 @@ public struct StreamBenchCommand: ParsableCommand {
             throw ValidationError("role must be write or read, not '\(role)'")
         }
         let seconds = Date().timeIntervalSince(start)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         let rate = String(format: "%.3f", Double(bytes) / seconds / 1e9)
-        let line = "{\"role\":\"\(role)\",\"records\":\(records),\"bytes\":\(bytes),\"seconds\":\(String(format: "%.3f", seconds)),\"gb_per_s\":\(rate)}\n"
+        let line = "{\"role\":\"\(role)\",\"records\":\(records),\"bytes\":\(bytes),\"seconds\":\(String(format: "%.3f", seconds)),\"gb_per_s\":\(rate),\"cpu_seconds\":\(String(format: "%.3f", cpu)),\"gb_per_cpu_s\":\(String(format: "%.3f", Double(bytes) / cpu / 1e9))}\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
 }
