@@ -47,6 +47,9 @@ let package = Package(
     ] + stageExecutables.map { name in
         .executableTarget(name: name, dependencies: ["HyperZooCLI"], path: "Sources/Executables/\(name)")
     } + [
+        // Benchmark drivers: built by tools/bench-*, not user-facing products.
+        .executableTarget(name: "hz-bench-storage", dependencies: ["ZooStore", "HDF5"],
+                          path: "Sources/Benchmarks/hz-bench-storage"),
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
@@ -56,6 +59,6 @@ let package = Package(
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Tensor", "ZooStore", "Compression", "TestSupport"]),
         .testTarget(name: "HyperRepTests", dependencies: ["HyperRep", "Nets", "Tensor", "ZooStore", "Formats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "Formats", "TestSupport"]),
     ]
 )

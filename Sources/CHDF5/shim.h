@@ -3,6 +3,9 @@
 #ifndef HYPERZOO_CHDF5_SHIM_H
 #define HYPERZOO_CHDF5_SHIM_H
 #include <hdf5.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 static inline unsigned hz_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned hz_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
@@ -16,6 +19,7 @@ static inline hid_t hz_H5P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
 static inline hid_t hz_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 static inline hid_t hz_H5P_GROUP_CREATE(void) { return H5P_GROUP_CREATE; }
 static inline hid_t hz_H5P_ATTRIBUTE_CREATE(void) { return H5P_ATTRIBUTE_CREATE; }
+static inline hid_t hz_H5P_DATASET_XFER(void) { return H5P_DATASET_XFER; }
 
 static inline hid_t hz_H5T_NATIVE_FLOAT(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t hz_H5T_NATIVE_DOUBLE(void) { return H5T_NATIVE_DOUBLE; }
@@ -46,6 +50,13 @@ static inline hid_t hz_H5T_IEEE_F16LE(void) {
     H5Tset_ebias(t, 15);
     H5Tset_precision(t, 16);
     return t;
+}
+/* See HDF5Library.keepChunkBuffersOnTheHeap: serve chunk-sized buffers from the heap. */
+static inline void hz_keep_chunk_buffers_on_heap(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
 }
 /* H5Treclaim is declared but not exported by Debian 12's libhdf5_serial.so.103 (notes §1.4). */
 static inline herr_t hz_vlen_reclaim(hid_t type, hid_t space, void *buf) {

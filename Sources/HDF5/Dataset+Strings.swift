@@ -30,7 +30,9 @@ extension Dataset {
                     try withTemporary(memorySpace, .dataspace) { memorySpace in
                         try readStringElements(fileType: fileType, count: rows.count,
                                         failure: { captured(.io, "cannot read strings \(rows)") }) { memoryType, buffer in
-                            H5Dread(id, memoryType, memorySpace, fileSpace, hid_t(hz_H5P_DEFAULT()), buffer)
+                            withStringTransferList(count: rows.count) {
+                                H5Dread(id, memoryType, memorySpace, fileSpace, $0, buffer)
+                            }
                         } reclaim: { memoryType, buffer in
                             hz_vlen_reclaim(memoryType, memorySpace, buffer)
                         }
@@ -58,7 +60,10 @@ extension Dataset {
                 try withTemporary(memorySpace, .dataspace) { memorySpace in
                     try withTemporary(memoryType, .datatype) { memoryType in
                         try withCStringArray(strings) { pointers in
-                            if H5Dwrite(id, memoryType, memorySpace, fileSpace, hid_t(hz_H5P_DEFAULT()), pointers) < 0 {
+                            let status = withStringTransferList(count: strings.count) {
+                                H5Dwrite(id, memoryType, memorySpace, fileSpace, $0, pointers)
+                            }
+                            if status < 0 {
                                 throw captured(.io, "cannot write strings")
                             }
                         }
@@ -78,6 +83,17 @@ extension Dataset {
             try writeStrings(strings, rows: rows)
             return rows
         }
+    }
+}
+
+/// Runs `body` with a transfer property list whose conversion buffer fits `count` strings.
+/// HDF5's default is a 1 MiB buffer allocated zeroed on every variable-length transfer, which
+/// made appending a few strings cost a megabyte of page faults.
+func withStringTransferList<R>(count: Int, _ body: (hid_t) -> R) -> R {
+    let dxpl = H5Pcreate(hz_H5P_DATASET_XFER())
+    return withTemporary(dxpl, .propertyList) { dxpl in
+        H5Pset_buffer(dxpl, max(4096, count * 2 * MemoryLayout<hvl_t>.size), nil, nil)
+        return body(dxpl)
     }
 }
 

@@ -207,7 +207,9 @@ public final class Dataset: Object, CustomStringConvertible, @unchecked Sendable
         guard let pointer else { return }
         if let rows {
             let fileSpace = try selectRows(rows)
-            let memorySpace = makeDataspace(shape: [count])
+            // The memory space has the selection's own shape: with a flat 1-D memory space HDF5
+            // falls back to iterating the selection element by element (10× slower).
+            let memorySpace = makeDataspace(shape: [rows.count] + (try shape.dropFirst()))
             try withTemporary(fileSpace, .dataspace) { fileSpace in
                 try withTemporary(memorySpace, .dataspace) { memorySpace in
                     let status = read

@@ -215,6 +215,23 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
         return dataset
     }
 
+    /// Opens the dataset at `path` with its own chunk cache of `chunkCacheBytes` (HDF5's default
+    /// is 1 MiB per dataset). A cache smaller than one chunk makes HDF5 read uncompressed data
+    /// straight into the caller's buffer; compressed data wants a few chunks' worth.
+    public func openDataset(_ path: String, chunkCacheBytes: Int) throws -> Dataset {
+        try HDF5Library.withLock {
+            let id = try openID()
+            guard contains(path) else { throw error(.notFound, "no such object", path: path) }
+            let dapl = H5Pcreate(hz_H5P_DATASET_ACCESS())
+            let did = withTemporary(dapl, .propertyList) { dapl in
+                H5Pset_chunk_cache(dapl, 1031, max(0, chunkCacheBytes), 0.75)
+                return H5Dopen2(id, path, dapl)
+            }
+            if did < 0 { throw captured(.io, "cannot open dataset", path: path) }
+            return Dataset(state: state, handle: Handle(did, kind: .object), name: childName(path))
+        }
+    }
+
     /// Opens the dataset at `path`.
     /// - Throws: `notFound` if missing, `typeMismatch` if it is a group.
     public func openDataset(_ path: String) throws -> Dataset {

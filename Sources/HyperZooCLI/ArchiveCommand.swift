@@ -15,7 +15,7 @@ public struct ArchiveCommand: ParsableCommand {
         that produced it, the evaluation summary), then the files in path order. Metadata is fixed
         (mtime 0, uid/gid 0, mode 0644), so the same inputs give a byte-identical archive.
 
-          hz-archive create -o pop.tar.zst population.h5 report/ --report report/report.json
+          hz-archive create -o pop.tar.zst --population population.h5 --report report.json
           hz-archive verify pop.tar.zst
           hz-archive extract pop.tar.zst -o pop/
         """,
@@ -48,6 +48,9 @@ extension ArchiveCommand {
         @Option(help: ArgumentHelp("Archive format: tar.zst, tar.gz, zip or tar. Default: from the output's extension, else tar.zst.", valueName: "format"))
         public var format: String?
 
+        @Option(help: ArgumentHelp("A population or zoo file (HDF5): archived as is, plus models/<id>.safetensors with each model's latest weights for PyTorch.", valueName: "population.h5"))
+        public var population: String?
+
         @Option(help: ArgumentHelp("A name recorded in the manifest.", valueName: "name"))
         public var name: String?
 
@@ -72,7 +75,9 @@ extension ArchiveCommand {
         public init() {}
 
         public func validate() throws {
-            if inputs.isEmpty && report == nil { throw ValidationError("nothing to archive: give at least one file or folder") }
+            if inputs.isEmpty && report == nil && population == nil {
+                throw ValidationError("nothing to archive: give --population, --report, or at least one file or folder")
+            }
             if let format, ArchiveFormat(rawValue: format) == nil {
                 throw ValidationError("--format must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", ")), not '\(format)'")
             }
@@ -90,12 +95,22 @@ extension ArchiveCommand {
                     archiveInputs += try ArchiveInput.expand(report)
                 }
             }
+            var models: [ArchiveManifest.ModelFile] = []
+            let staging = URL(fileURLWithPath: output).deletingLastPathComponent()
+                .appendingPathComponent(".\(URL(fileURLWithPath: output).lastPathComponent).models-\(ProcessInfo.processInfo.processIdentifier)").path
+            defer { try? FileManager.default.removeItem(atPath: staging) }
+            if let population {
+                archiveInputs += try ArchiveInput.expand(population)
+                let exported = try PopulationExport.exportModels(population: population, into: staging)
+                archiveInputs += exported.inputs
+                models = exported.models
+            }
             let specJSON = try spec.map { try JSONNode.read(path: $0) }
             let lockJSON = try lock.map { try JSONNode.read(path: $0) }
             let manifest = try PopulationArchiver.create(
                 archive: output, format: chosen, inputs: archiveInputs,
                 manifest: { files in
-                    ArchiveManifest(createdBy: "hyperzoo \(HyperZooVersion.string)", name: name, files: files,
+                    ArchiveManifest(createdBy: "hyperzoo \(HyperZooVersion.string)", name: name, files: files, models: models,
                                     pipelineSpec: specJSON, pipelineLock: lockJSON, evaluation: evaluation)
                 },
                 compressionLevel: level, threads: threads)

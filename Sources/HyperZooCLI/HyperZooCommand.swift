@@ -39,11 +39,14 @@ public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
         [
             ConvertCommand.self,
+            ZooCommand.self,
+            SampleCommand.self,
             ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,
-            StreamBenchCommand.self,
+            TrainCommand.self,
             PipelineCommand.self,
+            StreamBenchCommand.self,
         ]
     }
 }

@@ -61,16 +61,22 @@ public final class ZooReader: @unchecked Sendable {
             let configText = file.attributes[Layout.configAttribute]?.stringValue ?? "{}"
             let config = (try? JSONValue(parsing: configText)) ?? .string(configText)
 
-            let weights = try ZooReader.required(file, object: group.name + "/" + Layout.weights) { try group.openDataset(Layout.weights) }
-            let weightType = try weights.elementType
+            let probe = try ZooReader.required(file, object: group.name + "/" + Layout.weights) { try group.openDataset(Layout.weights) }
+            let weightType = try probe.elementType
             guard weightType == .float32 else {
-                throw ZooStoreError(.invalid, path: path, object: weights.name, message: "expected float32, found \(weightType)")
+                throw ZooStoreError(.invalid, path: path, object: probe.name, message: "expected float32, found \(weightType)")
             }
-            let shape = try weights.shape
+            let shape = try probe.shape
             guard shape.count == 2, shape[1] == table.parameterCount else {
-                throw ZooStoreError(.invalid, path: path, object: weights.name,
+                throw ZooStoreError(.invalid, path: path, object: probe.name,
                                     message: "expected shape [rows, \(table.parameterCount)], found \(shape)")
             }
+            // Reopen with a chunk cache suited to streaming: none for uncompressed chunks (HDF5
+            // then reads straight into our buffer), four chunks for compressed ones (a batch may
+            // straddle chunks; each is inflated once).
+            let chunkBytes = (try probe.chunks ?? []).reduce(4, *)
+            let cacheBytes = try probe.compression == nil ? 0 : max(4 * chunkBytes, 4 << 20)
+            let weights = try group.openDataset(Layout.weights, chunkCacheBytes: cacheBytes)
             let rows = shape[0]
             func column<T: HDF5Numeric>(_ name: String, _: T.Type) throws -> [T] {
                 let dataset = try ZooReader.required(file, object: group.name + "/" + name) { try group.openDataset(name) }

@@ -40,7 +40,14 @@ public final class ZooWriter {
     private var bufferedModels: [Int64] = []
     private var bufferedEpochs: [Int64] = []
     private var bufferedMetrics: [Metric: [Float]] = [:]
+    private var bufferedModelRecords: [ModelRecord] = []
     private var finished = false
+    private var lastFlush = ContinuousClock.now
+
+    /// Seconds between automatic flushes (after a chunk is written). A writer killed without
+    /// warning (kill -9, power loss) resumes from its last flush, so this bounds the work lost;
+    /// each flush costs one metadata write. Default 5 s; `.infinity` flushes only when asked.
+    public var flushInterval: Double = 5
 
     struct CheckpointKey: Hashable { var model: Int; var epoch: Int }
 
@@ -184,7 +191,8 @@ public final class ZooWriter {
     /// Whether a model with this id was added.
     public func hasModel(_ id: String) -> Bool { modelIndexByID[id] != nil }
 
-    /// Adds a model; returns its index in `/models`. Written to the file at once.
+    /// Adds a model; returns its index in `/models`. Written with the next batch of rows (or at
+    /// `flush()`/`finish()`).
     /// - Throws: `.invalid` for a duplicate or empty id or a negative seed.
     @discardableResult
     public func addModel(_ model: ModelRecord) throws -> Int {
@@ -196,23 +204,13 @@ public final class ZooWriter {
         if let seed = model.seed, seed < 0 {
             throw ZooStoreError(.invalid, path: partialPath, object: "/models", message: "model '\(model.id)': negative seed \(seed)")
         }
-        return try zoo {
-            let models = try file.openGroup(Layout.models)
-            let values: [String: String] = [
-                Layout.modelID: model.id, Layout.modelDataset: model.dataset ?? "",
-                Layout.modelSplit: model.split.rawValue,
-                Layout.modelHyperparameters: model.hyperparameters.jsonText,
-                Layout.modelProvenance: model.provenance.jsonText,
-            ]
-            for column in Layout.modelStringColumns {
-                try models.openDataset(column).appendStrings([values[column]!])
-            }
-            try models.openDataset(Layout.modelSeed).append([Int64(model.seed ?? -1)])
-            let index = modelIndexByID.count
-            modelIndexByID[model.id] = index
-            try models.attributes.set(Layout.committedModelsAttribute, index + 1)
-            return index
-        }
+        let index = modelIndexByID.count
+        modelIndexByID[model.id] = index
+        bufferedModelRecords.append(model)
+        // Models are written in batches with the rows (one vlen-string write per column per
+        // batch; one write per model costs a global-heap collection each).
+        if bufferedModelRecords.count >= 256 { try writeBuffer() }
+        return index
     }
 
     /// Appends one checkpoint row (`table.parameterCount` floats) of model `model` at `epoch`.
@@ -236,7 +234,13 @@ public final class ZooWriter {
         bufferedModels.append(Int64(index))
         bufferedEpochs.append(Int64(epoch))
         for metric in Metric.allCases { bufferedMetrics[metric, default: []].append(metrics[metric]) }
-        if bufferedEpochs.count >= rowsPerChunk { try writeBuffer() }
+        if bufferedEpochs.count >= rowsPerChunk {
+            try writeBuffer()
+            let elapsed = ContinuousClock.now - lastFlush
+            if Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18 >= flushInterval {
+                try flush()
+            }
+        }
     }
 
     /// Appends one checkpoint row from an array.
@@ -260,6 +264,7 @@ public final class ZooWriter {
         try checkOpen()
         try writeBuffer()
         try zoo { try file.flush() }
+        lastFlush = ContinuousClock.now
     }
 
     /// Flushes, closes and atomically moves the file to `path`. The writer is unusable afterwards.
@@ -286,8 +291,31 @@ public final class ZooWriter {
         if finished { throw ZooStoreError(.invalid, path: path, message: "the writer was finished or closed") }
     }
 
+    /// Appends buffered models to the `/models` columns, then records the new model count.
+    private func writeModels() throws {
+        guard !bufferedModelRecords.isEmpty else { return }
+        try zoo {
+            let models = try file.openGroup(Layout.models)
+            let records = bufferedModelRecords
+            let columns: [String: [String]] = [
+                Layout.modelID: records.map(\.id),
+                Layout.modelDataset: records.map { $0.dataset ?? "" },
+                Layout.modelSplit: records.map(\.split.rawValue),
+                Layout.modelHyperparameters: records.map(\.hyperparameters.jsonText),
+                Layout.modelProvenance: records.map(\.provenance.jsonText),
+            ]
+            for column in Layout.modelStringColumns {
+                try models.openDataset(column).appendStrings(columns[column]!)
+            }
+            let seeds = try models.openDataset(Layout.modelSeed).append(records.map { Int64($0.seed ?? -1) })
+            try models.attributes.set(Layout.committedModelsAttribute, seeds.upperBound)
+        }
+        bufferedModelRecords.removeAll(keepingCapacity: true)
+    }
+
     /// Appends the buffer to every row-indexed dataset, then records the new committed count.
     private func writeBuffer() throws {
+        try writeModels()
         let n = bufferedEpochs.count
         guard n > 0 else { return }
         try zoo {

@@ -2,7 +2,7 @@
 // bytes, truncation, extreme integers spliced in, chunks duplicated) and read back. A reader may
 // accept or refuse a mutant, but must never crash, hang or throw anything but FormatError.
 // Bounded: a fixed number of mutants per seed file, a few seconds in a debug build.
-// The libFuzzer harness for longer runs is described in tools/fuzz-formats.
+// Longer runs: tools/fuzz-formats sets HYPERZOO_FUZZ_ITERATIONS (mutants per seed file).
 import Foundation
 import Testing
 import TestSupport
@@ -50,6 +50,11 @@ enum Mutator {
 }
 
 @Suite struct MutationFuzzTests {
+    /// Mutants per seed file (300 by default: a few seconds in a debug build).
+    static let iterations = ProcessInfo.processInfo.environment["HYPERZOO_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 300
+    /// Seed offset, so long runs can explore different mutants (HYPERZOO_FUZZ_SEED).
+    static let seed = ProcessInfo.processInfo.environment["HYPERZOO_FUZZ_SEED"].flatMap(UInt64.init) ?? 0
+
     static let seeds: [(file: String, read: @Sendable (String) throws -> Void)] = [
         ("dtypes.pt", { _ = try TorchCheckpoint.read(path: $0) }),
         ("views.pt", { _ = try TorchCheckpoint.read(path: $0) }),
@@ -67,9 +72,9 @@ enum Mutator {
         let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: FixtureManifest.path(file))))
         let dir = TemporaryDirectory()
         let path = dir.path("mutant")
-        var rng = FuzzRandom(state: 0xC0FFEE &+ UInt64(which))
+        var rng = FuzzRandom(state: 0xC0FFEE &+ UInt64(which) &+ Self.seed &* 1000)
         var refused = 0, accepted = 0
-        for _ in 0..<300 {
+        for _ in 0..<Self.iterations {
             let mutant = Mutator.mutate(original, &rng)
             _ = FileManager.default.createFile(atPath: path, contents: Data(mutant))
             do {
@@ -82,16 +87,16 @@ enum Mutator {
             }
         }
         // The fuzzer must actually reach the error paths (a no-op mutator would pass silently).
-        #expect(refused > 30, "\(file): only \(refused) of 300 mutants refused")
+        #expect(refused > Self.iterations / 10, "\(file): only \(refused) of \(Self.iterations) mutants refused")
     }
 
     @Test func pickleMachineSurvivesMutatedPickles() throws {
         let zip = try ZipArchive(path: FixtureManifest.path("nested.pt"))
         let entry = try #require(zip.entries.first { $0.name.hasSuffix("data.pkl") })
         let pickle = try zip.contents(of: entry)
-        var rng = FuzzRandom(state: 42)
+        var rng = FuzzRandom(state: 42 &+ Self.seed)
         var outcomes = [0, 0, 0]
-        for _ in 0..<1500 {
+        for _ in 0..<(Self.iterations * 5) {
             var machine = PickleMachine(bytes: Mutator.mutate(pickle, &rng), file: "fuzz", object: "data.pkl")
             do {
                 let value = try machine.run(hooks: TorchPickleHooks())
@@ -105,6 +110,6 @@ enum Mutator {
                 Issue.record("unexpected \(type(of: error)): \(error)")
             }
         }
-        #expect(outcomes[2] > 100, "outcomes \(outcomes)")
+        #expect(outcomes[2] > Self.iterations / 3, "outcomes \(outcomes)")
     }
 }

@@ -101,6 +101,18 @@ import TestSupport
         #expect(onlyZoo?.kind == .foreignFormat)
     }
 
+    @Test func emptyZooIsReadable() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path("empty.h5")
+        try ZooWriter.create(path: path, architecture: "tiny", table: TinyZoo.table).finish()
+        let reader = try ZooReader(path: path)
+        #expect(reader.checkpointCount == 0 && reader.models.isEmpty)
+        var batches = reader.rows(batchSize: 4)
+        #expect(try batches.next() == nil)
+        #expect(try reader.flagged(nanOrAbove: 1).isEmpty)
+        #expect(Split.assign(modelIDs: [], seed: 1).isEmpty)
+    }
+
     @Test func splitAssignmentIsDeterministicAndOrderFree() {
         let ids = (0..<100).map { "model\($0)" }
         let a = Split.assign(modelIDs: ids, seed: 42)
@@ -118,5 +130,39 @@ import TestSupport
         #expect(value.jsonText == #"{"a":{"nested":3},"b":[1,2.5,"x",null,true]}"#)
         #expect(try JSONValue(parsing: value.jsonText) == value)
         #expect(throws: ZooStoreError.self) { try JSONValue(parsing: "{") }
+    }
+}
+
+/// The JSON written into files matches the JSON Schemas documented in schemas/.
+@Suite struct ZooSchemaTests {
+    func schema(_ name: String) throws -> [String: Any] {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("schemas/\(name)")
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }
+
+    @Test func parameterTableAttributeHasTheSchemaKeys() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path("zoo.h5")
+        try TinyZoo.write(path, models: 1, epochs: 1)
+        let text = try File(path: path).openGroup("architectures/tiny").attributes.string("parameter_table")
+        let entries = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [[String: Any]]
+        let items = try schema("parameter-table.schema.json")["items"] as! [String: Any]
+        let required = Set(items["required"] as! [String])
+        let properties = items["properties"] as! [String: [String: Any]]
+        var offset = 0
+        for entry in entries {
+            #expect(Set(entry.keys) == required)
+            #expect(properties["kind"]!["enum"] as! [String] == ["conv2d", "linear", "other"])
+            #expect((properties["kind"]!["enum"] as! [String]).contains(entry["kind"] as! String))
+            #expect((properties["role"]!["enum"] as! [String]).contains(entry["role"] as! String))
+            #expect(entry["offset"] as? Int == offset)
+            offset += (entry["shape"] as! [Int]).reduce(1, *)
+        }
+        #expect(offset == TinyZoo.table.parameterCount)
+        for name in ["config", "model-hyperparameters", "model-provenance", "population"] {
+            let s = try schema("\(name).schema.json")
+            #expect(s["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
+            #expect(s["type"] as? String == "object")
+        }
     }
 }

@@ -225,16 +225,23 @@ public final class ModelZoosImporter: @unchecked Sendable {
 
     /// Reads every checkpoint of `models` on `options.threads` threads; results in input order.
     func readModels(_ models: [SourceModel]) -> [[CheckpointResult]] {
+        /// One slot per model, written by exactly one iteration (no two threads share a slot, and
+        /// the buffer itself is never resized while they run).
         final class Slots: @unchecked Sendable {
-            var results: [[CheckpointResult]]
-            init(_ n: Int) { results = Array(repeating: [], count: n) }
+            let buffer: UnsafeMutableBufferPointer<[CheckpointResult]>
+            init(_ n: Int) {
+                buffer = .allocate(capacity: n)
+                buffer.initialize(repeating: [])
+            }
+            deinit {
+                buffer.deinitialize()
+                buffer.deallocate()
+            }
         }
         let slots = Slots(models.count)
         let work = models
         let read: @Sendable (Int) -> Void = { i in
-            let model = work[i]
-            // Distinct indices: no two iterations touch the same slot.
-            slots.results[i] = model.checkpoints.map { checkpoint in
+            slots.buffer[i] = work[i].checkpoints.map { checkpoint in
                 do {
                     return CheckpointResult(epoch: checkpoint.epoch, outcome: .success(try StateDictFile.read(path: checkpoint.path)))
                 } catch {
@@ -245,9 +252,13 @@ public final class ModelZoosImporter: @unchecked Sendable {
         if options.threads <= 1 || models.count <= 1 {
             for i in models.indices { read(i) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: models.count, execute: read)
+            // `threads` workers, each taking every threads-th model of the window.
+            let workers = min(options.threads, models.count)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for i in stride(from: w, to: work.count, by: workers) { read(i) }
+            }
         }
-        return slots.results
+        return Array(slots.buffer)
     }
 
     // MARK: helpers

@@ -39,6 +39,11 @@ public enum EmbeddedSchemas {
       "type": "string",
       "minLength": 1
     },
+    "results": {
+      "description": "What to point the user at when the run ends: name -> \"stage.output\" or \"stage.output/file\", e.g. {\"report\": \"eval.output/report.html\"}.",
+      "type": "object",
+      "additionalProperties": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$" }
+    },
     "stages": {
       "type": "array",
       "minItems": 1,
@@ -61,9 +66,9 @@ public enum EmbeddedSchemas {
         },
         "description": { "type": "string" },
         "params": {
-          "description": "Options of the stage executable, by long name without dashes: {\"epochs\": 3} passes --epochs 3; true passes a flag; arrays repeat the option.",
+          "description": "Options of the stage executable, by long name without dashes: {\"epochs\": 3} passes --epochs 3; true passes a flag; arrays repeat the option. Positional arguments are named by their value name as shown in --help (e.g. \"zoo.h5\").",
           "type": "object",
-          "propertyNames": { "pattern": "^[a-z][a-z0-9-]*$" },
+          "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9._-]*$" },
           "additionalProperties": {
             "anyOf": [
               { "$ref": "#/$defs/scalar" },
@@ -72,12 +77,12 @@ public enum EmbeddedSchemas {
           }
         },
         "inputs": {
-          "description": "Option name -> \"stage.output\" (another stage's output) or {\"file\": path} (a file or folder outside the pipeline, relative to the spec).",
+          "description": "Option name -> \"stage.output\" (another stage's output; \"stage.output/file\" names a file inside an output folder) or {\"file\": path} (a file or folder outside the pipeline, relative to the spec).",
           "type": "object",
-          "propertyNames": { "pattern": "^[a-z][a-z0-9-]*$" },
+          "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9._-]*$" },
           "additionalProperties": {
             "anyOf": [
-              { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*\\.[a-z][a-z0-9-]*$" },
+              { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$" },
               {
                 "type": "object",
                 "required": ["file"],
@@ -90,7 +95,7 @@ public enum EmbeddedSchemas {
         "outputs": {
           "description": "Option name -> file or folder name inside the stage's folder; \"-\" streams the output to the one stage that reads it, through a pipe.",
           "type": "object",
-          "propertyNames": { "pattern": "^[a-z][a-z0-9-]*$" },
+          "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9._-]*$" },
           "additionalProperties": { "type": "string", "pattern": "^(-|[A-Za-z0-9_$][A-Za-z0-9_.${}=,-]*/?)$" }
         },
         "args": {

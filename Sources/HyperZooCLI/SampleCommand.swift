@@ -1,0 +1,208 @@
+// `hz-sample` / `hyperzoo sample`: draw new weights from a hyper-representation's latent space.
+// Anchors are selected in the zoo, encoded with the autoencoder, a sampler is fitted to their
+// latents, and the samples are decoded into a population file (zoo layout, format
+// hyperzoo.population) that hz-eval and hz-archive read.
+import ArgumentParser
+import Foundation
+import HyperRep
+import ZooStore
+
+/// The sample stage.
+public struct SampleCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Sample a population of new models from an autoencoder's latent space.",
+        discussion: """
+        Anchors are checkpoints of the zoo (by default: training-split models, top 30% by test accuracy over all stored epochs, the paper's "30" variants). They are encoded, a sampler is fitted to their latents, and new latents are drawn and decoded into weights.
+
+        Samplers:
+          kde        S_KDE: a Gaussian KDE per latent dimension, an independent
+                     random stream per dimension. --paper-seeding reproduces
+                     the official code (one shared stream: every sample is an
+                     anchor plus a tiny common shift), for comparison only.
+          kde-joint  one multivariate Gaussian KDE over whole latents
+          gaussian   one Gaussian with the anchors' mean and full covariance
+          neigh      S_Neigh: uniform in the box of the anchors' top principal
+                     components (PCA map), mapped back exactly; the paper
+                     used UMAP (see docs/SAMPLING.md)
+          uniform    S_U: uniform in the anchors' bounding box, or U(-v, v)
+                     with --uniform-range v (the paper's S_U: v = 1)
+
+        The population file stores the weights (one model per sample, epoch 0) and root attributes sampler, anchors, seed, provenance and latent_projection (JSON). The same inputs and --seed give the same file contents.
+
+        Examples:
+          hz-sample ae.h5 zoo.h5 --sampler kde --count 100 -o kde30.h5
+          hz-sample ae.h5 zoo.h5 --sampler kde --paper-seeding \\
+              --bandwidth 0.002 -o kde30-paper.h5
+          hz-sample ae.h5 zoo.h5 --sampler uniform --uniform-range 1 \\
+              --anchors all -o su.h5 --json
+        """,
+        version: HyperZooVersion.string
+    )
+
+    @Argument(help: ArgumentHelp("The autoencoder checkpoint (hz-train output, format hyperzoo.ae).", valueName: "ae.h5"))
+    public var autoencoder: String
+
+    @Argument(help: ArgumentHelp("The zoo the autoencoder was trained on (anchors come from it).", valueName: "zoo.h5"))
+    public var zoo: String
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The population file to write (atomically, via <output>.partial).", valueName: "population.h5"))
+    public var output: String
+
+    @Option(help: ArgumentHelp("kde, kde-joint, gaussian, neigh or uniform.", valueName: "name"))
+    public var sampler: String = "kde"
+
+    @Flag(help: "kde only: reproduce the official code's per-dimension seeding (samples collapse onto anchors).")
+    public var paperSeeding = false
+
+    @Option(help: ArgumentHelp("Kernel bandwidth of kde/kde-joint: scott, silverman, or a number (the paper used 0.002).", valueName: "rule|h"))
+    public var bandwidth: String = "scott"
+
+    @Option(help: ArgumentHelp("Models to sample.", valueName: "n"))
+    public var count: Int = 100
+
+    @Option(help: ArgumentHelp("Anchor rule: topN (the top N% by --anchor-metric, e.g. top30) or all.", valueName: "rule"))
+    public var anchors: String = "top30"
+
+    @Option(help: ArgumentHelp("Metric ranking anchors: test_acc, val_acc, train_acc (or a loss).", valueName: "metric"))
+    public var anchorMetric: String = "test_acc"
+
+    @Option(help: ArgumentHelp("Epochs eligible as anchors, e.g. '21-25' or '25'. Default: every stored epoch.", valueName: "list"))
+    public var anchorEpochs: String?
+
+    @Option(help: ArgumentHelp("Split eligible as anchors: train, val, test or any.", valueName: "split"))
+    public var anchorSplit: String = "train"
+
+    @Option(help: ArgumentHelp("neigh: dimensions of the PCA map.", valueName: "m"))
+    public var mapDimension: Int = 3
+
+    @Option(help: ArgumentHelp("neigh: the sampled box, per-component or cube (one cube over all components, as the official code).", valueName: "shape"))
+    public var box: String = "per-component"
+
+    @Option(help: ArgumentHelp("uniform: sample U(-v, v) in every dimension instead of the anchors' box (the paper's S_U is 1).", valueName: "v"))
+    public var uniformRange: Double?
+
+    @Option(help: ArgumentHelp("Seed of the sampler's random streams.", valueName: "seed"))
+    public var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Latents decoded per batch.", valueName: "n"))
+    public var batchSize: Int = 256
+
+    @Flag(help: "Replace an existing output.")
+    public var force = false
+
+    @Flag(help: "Print a summary as JSON on stdout (for scripts).")
+    public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard SamplerKind(rawValue: sampler) != nil else {
+            throw ValidationError("--sampler '\(sampler)' is not one of \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if count < 1 { throw ValidationError("--count must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if paperSeeding && sampler != "kde" { throw ValidationError("--paper-seeding applies to --sampler kde only") }
+        if AnchorSpec(rule: anchors) == nil { throw ValidationError("--anchors '\(anchors)' is not topN (1-100) or all") }
+        if Metric(rawValue: anchorMetric) == nil {
+            throw ValidationError("--anchor-metric '\(anchorMetric)' is not one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if anchorSplit != "any" && Split(rawValue: anchorSplit) == nil { throw ValidationError("--anchor-split must be train, val, test or any") }
+        if BandwidthRule(bandwidth) == nil { throw ValidationError("--bandwidth '\(bandwidth)' is not scott, silverman or a positive number") }
+        if let anchorEpochs { _ = try ConvertCommand.parseEpochs(anchorEpochs) }
+        if let v = uniformRange, !(v > 0) { throw ValidationError("--uniform-range must be positive") }
+    }
+
+    /// The options as the library takes them.
+    var samplerOptions: SamplerOptions {
+        SamplerOptions(kind: SamplerKind(rawValue: sampler)!, bandwidth: bandwidth, paperSeeding: paperSeeding,
+                       mapDimension: mapDimension, box: box, uniformHalfWidth: uniformRange)
+    }
+
+    var anchorSpec: AnchorSpec {
+        get throws {
+            let epochs = try anchorEpochs.map { try ConvertCommand.parseEpochs($0).sorted() }
+            return AnchorSpec(rule: anchors, metric: Metric(rawValue: anchorMetric)!, epochs: epochs,
+                              split: anchorSplit == "any" ? nil : Split(rawValue: anchorSplit))!
+        }
+    }
+
+    public func run() throws {
+        do {
+            try sample()
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            FileHandle.standardError.write(Data("hz-sample: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    struct Summary: Encodable {
+        var output: String, population: String, count: Int, anchors: Int, seed: UInt64
+        var sampler: [String: String]
+        var seconds: [String: Double]
+    }
+
+    private func sample() throws {
+        if !force && FileManager.default.fileExists(atPath: output) {
+            throw ValidationError("\(output) already exists; pass --force to replace it")
+        }
+        var seconds: [String: Double] = [:]
+        var clock = Date()
+        func lap(_ name: String) { seconds[name] = Date().timeIntervalSince(clock); clock = Date() }
+
+        let (model, _) = try AutoencoderCheckpoint.load(path: autoencoder)
+        let reader = try ZooReader(path: zoo, formats: [.zoo])
+        guard reader.table == model.config.table else {
+            throw ValidationError("\(autoencoder) was trained for a different architecture than \(zoo) (\(model.parameterCount) vs \(reader.parameterCount) parameters, or other tensor names/shapes)")
+        }
+        lap("load")
+        let spec = try anchorSpec
+        let batch = batchSize
+        let bar = ProgressBar(label: "decoding", unit: "models")
+        let population = try PopulationSampling.sample(
+            zoo: reader, anchors: spec, options: samplerOptions, count: count, seed: seed, latentSize: model.latentSize,
+            encode: { rows, n in model.encode(rows: rows, count: n, batchSize: batch) },
+            decode: { latents, n in
+                lap("encode_and_fit_and_sample")
+                var out = [Float]()
+                out.reserveCapacity(n * model.parameterCount)
+                var start = 0
+                while start < n {
+                    let m = min(batch, n - start)
+                    out += model.decode(latents: Array(latents[(start * model.latentSize)..<((start + m) * model.latentSize)]), count: m, batchSize: batch)
+                    start += m
+                    bar.update(start, of: n)
+                }
+                bar.finish()
+                lap("decode")
+                return out
+            })
+        // Training latents for the report's 2-D map: at most 1000 eligible training checkpoints.
+        let eligible = AnchorSpec(fraction: 1, metric: spec.metric, epochs: spec.epochs, split: spec.split).eligibleRows(in: reader)
+        let step = max(1, eligible.count / 1000)
+        let mapRows = Array(stride(from: 0, to: eligible.count, by: step)).map { eligible[$0] }
+        let mapLatents = LatentMatrix(count: mapRows.count, dimension: model.latentSize,
+                                      values: model.encode(rows: try reader.readRows(indices: mapRows), count: mapRows.count, batchSize: batch))
+        lap("map")
+        let provenance: JSONValue = [
+            "command": .string(CommandLine.arguments.joined(separator: " ")),
+            "tool": .string("hyperzoo \(HyperZooVersion.string)"),
+            "autoencoder": .string(autoencoder), "zoo": .string(zoo),
+            "created_at": .string(ISO8601DateFormatter().string(from: Date())),
+        ]
+        try PopulationSampling.write(population, to: output, zoo: reader, anchors: spec, provenance: provenance,
+                                     trainingLatents: mapLatents, overwrite: force)
+        lap("write")
+        let summary = Summary(output: output, population: population.name, count: population.count, anchors: population.anchorRows.count,
+                              seed: seed, sampler: population.samplerSettings, seconds: seconds)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            FileHandle.standardOutput.write(try encoder.encode(summary) + Data("\n".utf8))
+        } else {
+            print("\(output): \(population.count) models (\(population.name)) from \(population.anchorRows.count) anchors, seed \(seed)")
+        }
+    }
+}

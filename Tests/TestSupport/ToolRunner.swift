@@ -1,0 +1,38 @@
+// Runs a built executable of the package (hz-convert, hz-train, …) as a real subprocess.
+import Foundation
+
+/// The package's built executables, found next to the test bundle.
+public enum ToolRunner {
+    /// The URL of executable `name` in the build products folder.
+    public static func executable(_ name: String) -> URL {
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<4 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent(name)
+    }
+
+    /// Whether `name` has been built (tests that need it are skipped otherwise).
+    public static func isBuilt(_ name: String) -> Bool { FileManager.default.fileExists(atPath: executable(name).path) }
+
+    /// Runs `name` with `arguments`; returns its exit status and captured stdout and stderr.
+    /// stderr goes to a temporary file so that neither stream can fill a pipe and stall the child.
+    public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let scratch = TemporaryDirectory("tool-stderr")
+        let errPath = scratch.path("stderr")
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = Process()
+        process.executableURL = executable(name)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = errHandle
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try errHandle.close()
+        let stderr = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
