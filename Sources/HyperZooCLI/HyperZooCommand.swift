@@ -47,6 +47,7 @@ public enum StageRegistry {
             AugmentCommand.self,
             TrainCommand.self,
             PipelineCommand.self,
+            StreamBenchCommand.self,
         ]
     }
 }
