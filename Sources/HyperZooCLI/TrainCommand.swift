@@ -23,7 +23,7 @@ public struct TrainCommand: ParsableCommand {
           hz-train decode ae.h5 z.npy -o w.npy
         """,
         version: HyperZooVersion.string,
-        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self],
+        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self, Bench.self],
         defaultSubcommand: Fit.self
     )
 
