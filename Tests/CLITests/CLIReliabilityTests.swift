@@ -122,6 +122,9 @@ struct FailureProbe: CustomStringConvertible, Sendable {
     static let all: [FailureProbe] = [
         FailureProbe(command: ["hz-convert"], inputExtension: "pt", outputName: "zoo.h5",
                      arguments: { i, o, _ in [i, "-o", o] }, validInput: { $0.modelZoos }),
+        FailureProbe(command: ["hz-zoo"], inputExtension: "json", outputName: "zoo.h5",
+                     arguments: { i, o, _ in [i, "-o", o, "--models", "1", "--epochs", "0", "--train-size", "10", "--threads", "1", "--quiet"] },
+                     validInput: { _ in Fixtures.project.appendingPathComponent("zoo/fmnist-cnn-s.json").path }),
         FailureProbe(command: ["hz-tokenize"], inputExtension: "h5", outputName: "tokens.h5",
                      arguments: { i, o, _ in [i, "-o", o] }, validInput: { $0.zoo }),
         FailureProbe(command: ["hz-augment"], inputExtension: "h5", outputName: "views.stream",
