@@ -54,6 +54,7 @@ public enum StageRegistry {
             AugmentCommand.self,
             TrainCommand.self,
             PipelineCommand.self,
+            StreamBenchCommand.self,
         ]
     }
 }
