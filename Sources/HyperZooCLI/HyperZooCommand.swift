@@ -39,6 +39,7 @@ public enum StageRegistry {
     public static var commands: [ParsableCommand.Type] {
         [
             ConvertCommand.self,
+            ZooCommand.self,
             SampleCommand.self,
             ArchiveCommand.self,
             TokenizeCommand.self,

@@ -108,7 +108,11 @@ extension PipelineCommand {
                     continue
                 }
                 say("done in \(String(format: "%.1f", summary.seconds)) s: \(summary.ran.count) ran, \(summary.cached.count) cached; lock: \(summary.lockPath)")
-                for (stage, name, path) in finalOutputs(plan) { say("  \(stage).\(name): \(path)") }
+                if plan.resultPaths.isEmpty {
+                    for (stage, name, path) in finalOutputs(plan) { say("  \(stage).\(name): \(path)") }
+                } else {
+                    for (name, path) in plan.resultPaths { say("  \(name): \(path)") }
+                }
             }
             if json { print(JSONNode.array(summaries).pretty, terminator: "") }
             if failedAny { throw ExitCode.failure }

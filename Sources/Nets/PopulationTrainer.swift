@@ -37,11 +37,27 @@ public struct PopulationMember: Sendable {
     /// Keys the member's data order (`purpose "shuffle"`, index = epoch) and dropout masks.
     public var seed: UInt64
     public var initialRow: [Float]
+    /// Optimizer and schedule state to continue from (a resumed run); nil starts fresh.
+    public var resumeState: MemberTrainingState?
 
-    public init(architecture: ArchitectureSpec, recipe: TrainingRecipe, seed: UInt64, initialRow: [Float]) {
+    public init(architecture: ArchitectureSpec, recipe: TrainingRecipe, seed: UInt64, initialRow: [Float],
+                resumeState: MemberTrainingState? = nil) {
         precondition(initialRow.count == architecture.parameterCount,
                      "initial row has \(initialRow.count) values, \(architecture.name) has \(architecture.parameterCount)")
         self.architecture = architecture; self.recipe = recipe; self.seed = seed; self.initialRow = initialRow
+        self.resumeState = resumeState
+    }
+}
+
+/// What, beyond its row, a member needs to continue training exactly where it stopped.
+public struct MemberTrainingState: Sendable, Codable, Equatable {
+    public var optimizerSteps: Int
+    /// The optimizer's flat state (Adam m then v, or SGD momentum).
+    public var optimizerState: [Float]
+    public var scheduler: LearningRateScheduler
+
+    public init(optimizerSteps: Int, optimizerState: [Float], scheduler: LearningRateScheduler) {
+        self.optimizerSteps = optimizerSteps; self.optimizerState = optimizerState; self.scheduler = scheduler
     }
 }
 
@@ -66,6 +82,8 @@ public struct EpochReport: Sendable {
     /// Each member's row after this epoch.
     public var rows: [[Float]]
     public var metrics: [EpochMetrics]
+    /// Each member's optimizer and schedule state after this epoch (to resume from it).
+    public var states: [MemberTrainingState]
 }
 
 /// Trains populations; see the file comment for the threading model.
@@ -88,19 +106,23 @@ public struct PopulationTrainer: Sendable {
     /// receives counts of training samples processed, for progress bars. Returns the final rows.
     @discardableResult
     public func train(members: [PopulationMember], data: DatasetSplits, epochs: Int,
-                      evaluateEpochZero: Bool = true,
+                      evaluateEpochZero: Bool = true, startEpoch: Int = 0,
                       onSamples: (@Sendable (Int) -> Void)? = nil,
                       onEpoch: (EpochReport) throws -> Void) rethrows -> [[Float]] {
         let states = members.map { MemberState($0) }
         let evalBatch = evaluationBatch
-        if evaluateEpochZero {
+        func report(_ epoch: Int) -> EpochReport {
+            EpochReport(epoch: epoch, rows: states.map { $0.rowArray() }, metrics: states.map { $0.metrics },
+                        states: states.map { $0.trainingState() })
+        }
+        if evaluateEpochZero && startEpoch == 0 {
             let withTrain = evaluateTrainAtEpochZero
             parallelForEach(count: states.count, threads: threads) { i, _ in
                 states[i].metrics = states[i].evaluate(data, includeTrain: withTrain, batch: evalBatch)
             }
-            try onEpoch(EpochReport(epoch: 0, rows: states.map { $0.rowArray() }, metrics: states.map { $0.metrics }))
+            try onEpoch(report(0))
         }
-        for epoch in 1...max(epochs, 1) where epochs > 0 {
+        for epoch in (startEpoch + 1)..<(max(epochs, startEpoch) + 1) {
             parallelForEach(count: states.count, threads: threads) { i, _ in
                 let s = states[i]
                 let (loss, acc) = s.trainEpoch(epoch, on: data.train, onSamples: onSamples)
@@ -109,7 +131,7 @@ public struct PopulationTrainer: Sendable {
                 s.metrics = m
                 s.scheduler.advance(toEpoch: epoch, metric: m.validationLoss.isNaN ? m.testLoss : m.validationLoss)
             }
-            try onEpoch(EpochReport(epoch: epoch, rows: states.map { $0.rowArray() }, metrics: states.map { $0.metrics }))
+            try onEpoch(report(epoch))
         }
         return states.map { $0.rowArray() }
     }
@@ -157,6 +179,15 @@ final class MemberState: @unchecked Sendable {
         gradient.initialize(repeating: 0, count: max(count, 1))
         optimizer = Optimizer(m.recipe.optimizer, count: count)
         scheduler = LearningRateScheduler(m.recipe.schedule, base: m.recipe.optimizer.learningRate)
+        if let r = m.resumeState {
+            optimizer.loadState(steps: r.optimizerSteps, state: r.optimizerState)
+            scheduler = r.scheduler
+        }
+    }
+
+    func trainingState() -> MemberTrainingState {
+        let (steps, state) = optimizer.saveState()
+        return MemberTrainingState(optimizerSteps: steps, optimizerState: state, scheduler: scheduler)
     }
 
     deinit { row.deallocate(); gradient.deallocate() }

@@ -28,7 +28,7 @@ public struct LearningRateScheduler: Codable, Sendable, Equatable {
     public let base: Float
     /// The rate to use in the current epoch.
     public private(set) var current: Float
-    private var best: Float = .infinity
+    private var best: Float?   // nil until a metric is seen (JSON has no infinity)
     private var badEpochs = 0
 
     public init(_ schedule: LearningRateSchedule, base: Float) {
@@ -51,7 +51,7 @@ public struct LearningRateScheduler: Codable, Sendable, Equatable {
             current = minimum + (base - minimum) * Float((1 + cos(Double.pi * t)) / 2)
         case let .reduceOnPlateau(factor, patience, threshold, minimum):
             guard !metric.isNaN else { break }
-            if metric < best * (1 - threshold) {
+            if best.map({ metric < $0 * (1 - threshold) }) ?? true {
                 best = metric
                 badEpochs = 0
             } else {

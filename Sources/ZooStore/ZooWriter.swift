@@ -42,6 +42,12 @@ public final class ZooWriter {
     private var bufferedMetrics: [Metric: [Float]] = [:]
     private var bufferedModelRecords: [ModelRecord] = []
     private var finished = false
+    private var lastFlush = ContinuousClock.now
+
+    /// Seconds between automatic flushes (after a chunk is written). A writer killed without
+    /// warning (kill -9, power loss) resumes from its last flush, so this bounds the work lost;
+    /// each flush costs one metadata write. Default 5 s; `.infinity` flushes only when asked.
+    public var flushInterval: Double = 5
 
     struct CheckpointKey: Hashable { var model: Int; var epoch: Int }
 
@@ -228,7 +234,13 @@ public final class ZooWriter {
         bufferedModels.append(Int64(index))
         bufferedEpochs.append(Int64(epoch))
         for metric in Metric.allCases { bufferedMetrics[metric, default: []].append(metrics[metric]) }
-        if bufferedEpochs.count >= rowsPerChunk { try writeBuffer() }
+        if bufferedEpochs.count >= rowsPerChunk {
+            try writeBuffer()
+            let elapsed = ContinuousClock.now - lastFlush
+            if Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18 >= flushInterval {
+                try flush()
+            }
+        }
     }
 
     /// Appends one checkpoint row from an array.
@@ -252,6 +264,7 @@ public final class ZooWriter {
         try checkOpen()
         try writeBuffer()
         try zoo { try file.flush() }
+        lastFlush = ContinuousClock.now
     }
 
     /// Flushes, closes and atomically moves the file to `path`. The writer is unusable afterwards.

@@ -41,12 +41,12 @@ import TestSupport
         let zoos = Fixtures.shared.appendingPathComponent("modelzoo-fmnist-mini").path
         let spec = dir.path("spec.json")
         try """
-            {"pipeline": "pack", "output": "run",
+            {"pipeline": "pack", "output": "run", "results": {"archive": "archive.output"},
              "stages": [
                {"name": "convert", "operator": "convert", "inputs": {"source": {"file": "\(zoos)"}},
                 "params": {"threads": 1}, "outputs": {"output": "zoo.h5"}},
                {"name": "archive", "operator": "archive.create", "inputs": {"population": "convert.output"},
-                "params": {"name": "mini"}, "outputs": {"output": "mini.tar.zst"}}
+                "params": {"name": "mini", "spec": "${spec_file}", "lock": "${upstream_lock}"}, "outputs": {"output": "mini.tar.zst"}}
              ]}
             """.write(toFile: spec, atomically: true, encoding: .utf8)
         let graph = try run("hz-pipeline", ["graph", spec], in: dir.url.path)
@@ -55,6 +55,7 @@ import TestSupport
         let first = try run("hz-pipeline", ["run", spec, "--json"], in: dir.url.path)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("\"status\": \"ran\""))
+        #expect(first.stderr.contains("  archive: run/archive/mini.tar.zst"), "\(first.stderr)")
         let archive = dir.path("run/archive/mini.tar.zst")
         let verified = try run("hz-archive", ["verify", archive, "--json"])
         #expect(verified.status == 0 && verified.stdout.contains("\"valid\": true"), "\(verified)")
@@ -62,6 +63,11 @@ import TestSupport
         // The safetensors files hold each model's last checkpoint, loadable in Swift.
         let extracted = try run("hz-archive", ["extract", archive, "-o", dir.path("x")])
         #expect(extracted.status == 0, "\(extracted.stderr)")
+        // The manifest records the spec as run and the lock entries of the stages upstream.
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path("x/manifest.json")))) as? [String: Any]
+        let pipeline = manifest?["pipeline"] as? [String: Any]
+        #expect((pipeline?["spec"] as? [String: Any])?["pipeline"] as? String == "pack")
+        #expect(((pipeline?["lock"] as? [String: Any])?["stages"] as? [String: Any])?.keys.sorted() == ["convert"])
         let models = try FileManager.default.contentsOfDirectory(atPath: dir.path("x/models")).sorted()
         #expect(models.count == 4)
         let tensors = try Safetensors.read(path: dir.path("x/models/\(models[0])"))

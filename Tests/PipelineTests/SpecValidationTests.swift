@@ -23,7 +23,7 @@ import TestSupport
                 ]}
                 """, in: dir)
         }
-        #expect(messages.contains("colour: unknown member 'colour' (known: $schema, description, matrix, output, pipeline, stages, vars, version)"), "\(messages)")
+        #expect(messages.contains("colour: unknown member 'colour' (known: $schema, description, matrix, output, pipeline, results, stages, vars, version)"), "\(messages)")
         #expect(messages.contains("stages[1]: missing required member 'operator'"))
         #expect(messages.contains { $0.hasPrefix("stages[1].params.count: expected") })
         #expect(messages.contains { $0.hasPrefix("stages[2].name: \"9bad\" does not match the pattern") })

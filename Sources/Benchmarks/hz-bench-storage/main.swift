@@ -6,6 +6,8 @@
 //       ZooWriter: one model per `epochs` consecutive rows, rows read from NPY with pread
 //   hz-bench-storage read ZOO.h5 [--batch 64]
 //       ZooReader: stream every row in batches, summing them (so nothing is optimised away)
+//   hz-bench-storage resume ZOO.h5
+//       continue an interrupted write (e.g. killed with kill -9) and finish it
 //   hz-bench-storage memcpy [--megabytes 256]
 //       the machine's copy bandwidth, the ceiling for a read from the page cache
 // Each prints one JSON line. Peak memory is measured from outside with /usr/bin/time -v.
@@ -181,6 +183,16 @@ case "read":
         let megabytes = Double(rows * params * 4) / 1e6
         emit(["op": "read", "impl": "hyperzoo", "rows": rows, "batch": batchSize, "seconds": elapsed,
               "MB_per_s": megabytes / elapsed, "checksum": total])
+    } catch { fail("\(error)") }
+
+case "resume":
+    // Crash check: continue an interrupted `write` of ZOO.h5 (e.g. after kill -9) and finish it.
+    guard args.count >= 2 else { fail("resume ZOO.h5") }
+    do {
+        let writer = try ZooWriter.resume(path: args[1], overwrite: true)
+        let kept = writer.checkpointCount
+        try writer.finish()
+        emit(["op": "resume", "rows_kept": kept, "models_kept": writer.modelCount])
     } catch { fail("\(error)") }
 
 case "memcpy":

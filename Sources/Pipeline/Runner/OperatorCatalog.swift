@@ -102,8 +102,16 @@ public final class OperatorCatalog: @unchecked Sendable {
         }
         let subcommands = Array(parts.dropFirst())
         let (status, output) = try Self.capture(executable, subcommands + ["--experimental-dump-help"])
-        guard status == 0, let dump = try? JSONNode.parse(output, source: executableName), let command = dump["command"] else {
-            throw SpecError(file: "", path: "", message: "operator '\(operatorName)': `\(executableName) \((subcommands + ["--experimental-dump-help"]).joined(separator: " "))` failed (exit \(status)); is '\(subcommands.joined(separator: " "))' one of its subcommands?")
+        guard status == 0, let dump = try? JSONNode.parse(output, source: executableName), var command = dump["command"] else {
+            let hint = subcommands.isEmpty
+                ? "is \(executable) a hyperzoo stage of this version (rebuild with `swift build`)?"
+                : "is '\(subcommands.joined(separator: " "))' one of its subcommands?"
+            throw SpecError(file: "", path: "", message: "operator '\(operatorName)': `\(executableName) \((subcommands + ["--experimental-dump-help"]).joined(separator: " "))` failed (exit \(status)); \(hint)")
+        }
+        // A command with a default subcommand ("hz-train" runs "hz-train fit") takes that one's arguments.
+        if subcommands.isEmpty, let defaultName = command["defaultSubcommand"]?.stringValue,
+           let chosen = command["subcommands"]?.arrayValue?.first(where: { $0["commandName"]?.stringValue == defaultName }) {
+            command = chosen
         }
         if !subcommands.isEmpty, command["commandName"]?.stringValue != subcommands.last {
             throw SpecError(file: "", path: "", message: "operator '\(operatorName)': \(executableName) has no subcommand '\(subcommands.joined(separator: " "))'")

@@ -46,6 +46,8 @@ public struct PipelinePlan: Sendable {
     public var stages: [PlannedStage]
     /// A topological order of stage indexes (spec order among independent stages).
     public var order: [Int]
+    /// The spec's `results` resolved to paths, in name order.
+    public var resultPaths: [(name: String, path: String)] = []
 
     public var lockPath: String { run.folder + "/pipeline.lock.json" }
     public var logFolder: String { run.folder + "/logs" }
@@ -88,9 +90,14 @@ public struct PipelinePlan: Sendable {
                 return argument
             }
 
+            // Built-in variables: the run folder, the resolved spec and this stage's upstream lock.
+            var vars = run.vars
+            vars["run_folder"] = .string(run.folder)
+            vars["spec_file"] = .string(run.folder + "/" + Self.specFileName)
+            vars["upstream_lock"] = .string(Self.upstreamLockPath(run: run, stage: stage.name))
             var params: [String: JSONNode] = [:]
             for (key, raw) in stage.params.sorted(by: { $0.key < $1.key }) {
-                let value = substitute(raw, vars: run.vars)
+                let value = substitute(raw, vars: vars)
                 let path = JSONPath.member("\(stage.jsonPath).params", key)
                 for name in unresolvedVariables(value) { fail(path, "undefined variable ${\(name)} (define it in vars or matrix)") }
                 guard let argument = known("params", key) else { continue }
@@ -99,7 +106,7 @@ public struct PipelinePlan: Sendable {
             }
             var outputs: [String: String] = [:]
             for (key, raw) in stage.outputs.sorted(by: { $0.key < $1.key }) {
-                let name = substituteText(raw, vars: run.vars)
+                let name = substituteText(raw, vars: vars)
                 guard known("outputs", key) != nil else { continue }
                 if name != "-" && (name.contains("/") && !name.hasSuffix("/") || name.hasPrefix(".") || name.contains("${")) {
                     fail(JSONPath.member("\(stage.jsonPath).outputs", key), "output name '\(name)' must be a plain file or folder name inside the stage folder")
@@ -112,7 +119,7 @@ public struct PipelinePlan: Sendable {
                 let path = JSONPath.member("\(stage.jsonPath).inputs", key)
                 guard known("inputs", key) != nil else { continue }
                 if let file = raw["file"]?.stringValue {
-                    let resolved = substituteText(file, vars: run.vars)
+                    let resolved = substituteText(file, vars: vars)
                     let absolute = resolved.hasPrefix("/") ? resolved : specFolder.appendingPathComponent(resolved).standardizedFileURL.path
                     if !FileManager.default.fileExists(atPath: absolute) {
                         fail(path, "file '\(resolved)' not found (looked at \(absolute))")
@@ -120,8 +127,15 @@ public struct PipelinePlan: Sendable {
                     inputs[key] = .file(path: absolute)
                     continue
                 }
-                let reference = substituteText(raw.stringValue ?? "", vars: run.vars)
-                let parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
+                let reference = substituteText(raw.stringValue ?? "", vars: vars)
+                var parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
+                // "stage.output/inner/file": a file inside a folder output.
+                var inner = ""
+                if parts.count == 2, let slash = parts[1].firstIndex(of: "/") {
+                    inner = String(parts[1][slash...])
+                    parts[1] = String(parts[1][..<slash])
+                    if inner.split(separator: "/").contains("..") { fail(path, "'..' is not allowed in '\(reference)'"); continue }
+                }
                 guard parts.count == 2, let source = indexByName[parts[0]] else {
                     fail(path, "refers to stage '\(parts.first ?? reference)', which does not exist (stages: \(spec.stages.map(\.name).joined(separator: ", ")))")
                     continue
@@ -131,7 +145,9 @@ public struct PipelinePlan: Sendable {
                     fail(path, "stage '\(parts[0])' has no output '\(parts[1])' (its outputs: \(sourceStage.outputs.keys.sorted().joined(separator: ", ")))")
                     continue
                 }
-                let outputPath = outputName == "-" ? "-" : "\(run.folder)/\(sourceStage.name)/\(substituteText(outputName, vars: run.vars))"
+                if outputName == "-" && !inner.isEmpty { fail(path, "a streamed output has no files inside it"); continue }
+                let folderName = substituteText(outputName, vars: vars)
+                let outputPath = outputName == "-" ? "-" : "\(run.folder)/\(sourceStage.name)/\(folderName.hasSuffix("/") ? String(folderName.dropLast()) : folderName)\(inner)"
                 inputs[key] = .stage(stage: source, output: parts[1], path: outputPath)
                 dependencies.insert(source)
             }
@@ -161,6 +177,16 @@ public struct PipelinePlan: Sendable {
                 }
             }
         }
+        for (name, reference) in spec.results {
+            let parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
+            let key = parts.count == 2 ? String(parts[1].prefix { $0 != "/" }) : ""
+            guard parts.count == 2, let source = indexByName[parts[0]], let outputPath = planned.first(where: { $0.spec.index == source })?.outputs[key], outputPath != "-" else {
+                fail(JSONPath.member("results", name), "'\(reference)' is not a file output of a stage")
+                continue
+            }
+            let inner = String(parts[1].dropFirst(key.count))
+            resultPaths.append((name, (outputPath.hasSuffix("/") ? String(outputPath.dropLast()) : outputPath) + inner))
+        }
         let order = Self.topologicalOrder(planned)
         if order.count < planned.count {
             let stuck = Set(planned.indices).subtracting(order)
@@ -170,6 +196,25 @@ public struct PipelinePlan: Sendable {
         for i in planned.indices { planned[i].commandLine = Self.commandLine(planned[i]) }
         stages = planned
         self.order = order
+    }
+
+    /// The spec as run (after --set overrides), written into the run folder: `${spec_file}`.
+    public static let specFileName = "spec.json"
+
+    /// `${upstream_lock}`: the lock entries of the stages a stage depends on (transitively), written
+    /// just before it starts, so an archive stage can record the digests that produced its inputs.
+    public static func upstreamLockPath(run: PipelineRun, stage: String) -> String {
+        run.folder + "/" + stage + "/upstream.lock.json"
+    }
+
+    /// Every stage `stage` depends on, directly or not.
+    public func ancestors(of stage: Int) -> Set<Int> {
+        var seen = Set<Int>()
+        var stack = stages[stage].dependencies
+        while let next = stack.popLast() {
+            if seen.insert(next).inserted { stack += stages[next].dependencies }
+        }
+        return seen
     }
 
     /// Kahn's algorithm; ties broken by spec order.

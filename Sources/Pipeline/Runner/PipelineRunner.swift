@@ -269,6 +269,7 @@ public final class PipelineRunner {
     /// Starts every process of unit `u`: stdout into the next stage's stdin through a pipe, or
     /// into the stage's log with stderr.
     private func launch(_ u: Int, label: (Int) -> String, events: FinishedQueue) throws {
+        try AtomicFile.write(plan.spec.document.pretty, to: plan.run.folder + "/" + PipelinePlan.specFileName)
         var previousRead: Int32 = -1
         var environment = ProcessInfo.processInfo.environment
         environment["HYPERZOO_RUN_FOLDER"] = plan.run.folder
@@ -280,6 +281,10 @@ public final class PipelineRunner {
                 try? FileManager.default.removeItem(atPath: path)
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             }
+            let upstreamNames = Set(plan.ancestors(of: s).map { plan.stages[$0].name })
+            var upstream = LockFile(pipeline: lock.pipeline, run: lock.run)
+            upstream.stages = lock.stages.filter { upstreamNames.contains($0.key) }
+            try upstream.write(to: PipelinePlan.upstreamLockPath(run: plan.run, stage: stage.name))
             let log = try openForWriting(plan.logPath(stage))
             let header = "$ \(shellLine(stage.commandLine))\n"
             _ = header.withCString { write(log, $0, strlen($0)) }

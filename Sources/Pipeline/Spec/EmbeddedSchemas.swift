@@ -39,6 +39,11 @@ public enum EmbeddedSchemas {
       "type": "string",
       "minLength": 1
     },
+    "results": {
+      "description": "What to point the user at when the run ends: name -> \"stage.output\" or \"stage.output/file\", e.g. {\"report\": \"eval.output/report.html\"}.",
+      "type": "object",
+      "additionalProperties": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$" }
+    },
     "stages": {
       "type": "array",
       "minItems": 1,
@@ -72,12 +77,12 @@ public enum EmbeddedSchemas {
           }
         },
         "inputs": {
-          "description": "Option name -> \"stage.output\" (another stage's output) or {\"file\": path} (a file or folder outside the pipeline, relative to the spec).",
+          "description": "Option name -> \"stage.output\" (another stage's output; \"stage.output/file\" names a file inside an output folder) or {\"file\": path} (a file or folder outside the pipeline, relative to the spec).",
           "type": "object",
           "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9._-]*$" },
           "additionalProperties": {
             "anyOf": [
-              { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z][A-Za-z0-9._-]*$" },
+              { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$" },
               {
                 "type": "object",
                 "required": ["file"],

@@ -35,6 +35,8 @@ public struct PipelineSpec: Sendable {
     /// Matrix variables in name order, with their values.
     public var matrix: [(name: String, values: [JSONNode])]
     public var output: String?
+    /// Results to print at the end: name → "stage.output[/file]", sorted by name.
+    public var results: [(name: String, reference: String)]
     public var stages: [StageSpec]
 
     /// Loads `path`, applies `overrides` (`stage.param=value`, `vars.name=value`) and checks the schema.
@@ -53,6 +55,7 @@ public struct PipelineSpec: Sendable {
         vars = document["vars"]?.objectValue ?? [:]
         matrix = (document["matrix"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.arrayValue ?? []) }
         output = document["output"]?.stringValue
+        results = (document["results"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.stringValue ?? "") }
         stages = (document["stages"]?.arrayValue ?? []).enumerated().map { index, stage in
             StageSpec(index: index, name: stage["name"]?.stringValue ?? "",
                       operatorName: stage["operator"]?.stringValue ?? "",

@@ -1,0 +1,161 @@
+// `hz-zoo` / `hyperzoo zoo`: train a population of networks from a JSON config and write every
+// checkpoint (epoch 0 = untrained, then each epoch) with its metrics into one zoo file.
+import ArgumentParser
+import Foundation
+import Nets
+import ZooStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The zoo stage.
+public struct ZooCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "zoo",
+        abstract: "Train a model zoo (many small networks at once) and write it as one HDF5 zoo file.",
+        discussion: """
+        CONFIG.json names the architecture (cnn_s, cnn_m, mlp), the dataset, the recipe (initialiser,
+        optimizer, learning rate, batch size, epochs), the seeds, and optionally a hyperparameter grid
+        (activation, dropout, initializer, optimizer, learning_rate, weight_decay) trained for every
+        seed, like the Model Zoos "Hyp" zoos. A Model Zoos generator config.json is accepted too.
+
+        Every model is evaluated untrained (epoch 0) and after each epoch on train/val/test data;
+        each checkpoint is written as it is produced. If the run is interrupted, run the same
+        command again: it resumes after the last finished epoch and the final file is the same.
+
+        Example (the Fashion-MNIST "uniform" recipe, 20 models, 5 epochs):
+
+          hz-zoo fixtures/zoo/fmnist-cnn-s.json -o fmnist.h5 --models 20 --epochs 5
+
+        Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian package
+        dataset-fashion-mnist), normalised (x - 0.5) / 0.5 and split 50000/10000 with seed 42.
+        """,
+        version: HyperZooVersion.string)
+
+    @Argument(help: ArgumentHelp("The zoo config (JSON).", valueName: "CONFIG.json"))
+    public var config: String
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The zoo file to write (written as <file>.partial, renamed when done).", valueName: "ZOO.h5"))
+    public var output: String
+
+    @Option(help: ArgumentHelp("Train this many seeds (starting at the config's first seed, or --seed).", valueName: "n"))
+    public var models: Int?
+
+    @Option(help: ArgumentHelp("Training epochs after the epoch-0 evaluation (overrides the config).", valueName: "n"))
+    public var epochs: Int?
+
+    @Option(name: .customLong("train-size"), help: ArgumentHelp("Use only the first n training images (quick runs).", valueName: "n"))
+    public var trainSize: Int?
+
+    @Option(help: ArgumentHelp("First seed; seeds are seed, seed+1, ... (with --models, or the config's count).", valueName: "n"))
+    public var seed: Int?
+
+    @Option(help: ArgumentHelp("Worker threads (models trained concurrently). Default: all processors.", valueName: "n"))
+    public var threads: Int?
+
+    @Flag(help: "Replace an existing output or an interrupted run instead of refusing or resuming.")
+    public var force = false
+
+    @Flag(help: "Print a JSON summary on stdout (throughput, mean test accuracy per epoch).")
+    public var json = false
+
+    @Flag(name: .shortAndLong, help: "No progress bar.")
+    public var quiet = false
+
+    public init() {}
+
+    public func validate() throws {
+        if let models, models < 1 { throw ValidationError("--models must be at least 1") }
+        if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 or more") }
+        if let trainSize, trainSize < 1 { throw ValidationError("--train-size must be at least 1") }
+        if let seed, seed < 0 { throw ValidationError("--seed must be non-negative") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    public func run() throws {
+        let spec: ZooSpec
+        let builder: ZooBuilder
+        do {
+            spec = try ZooSpec.load(path: config).overriding(models: models, epochs: epochs, trainSize: trainSize, seed: seed)
+            try spec.validate(label: config)
+            builder = ZooBuilder(spec: spec, output: output, threads: threads ?? defaultThreadCount(), force: force)
+        } catch {
+            FileHandle.standardError.write(Data("hz-zoo: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        let bar = ZooProgressBar(enabled: !quiet && isatty(2) == 1)
+        let summary: ZooBuildSummary
+        do {
+            summary = try builder.run { bar.handle($0) }
+        } catch let e as ZooStoreError where e.kind == .exists {
+            bar.finish()
+            FileHandle.standardError.write(Data("hz-zoo: \(e)\n  (pass --force to replace it)\n".utf8))
+            throw ExitCode.failure
+        } catch {
+            bar.finish()
+            FileHandle.standardError.write(Data("hz-zoo: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        bar.finish()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else if !quiet {
+            let acc = summary.meanTestAccuracy.last.map { String(format: "%.4f", $0) } ?? "n/a"
+            FileHandle.standardError.write(Data("hz-zoo: wrote \(summary.output): \(summary.models) models × \(summary.epochs) epochs, \(summary.checkpoints) checkpoints, mean test accuracy \(acc), \(String(format: "%.2f", summary.modelEpochsPerSecond)) model-epochs/s\n".utf8))
+        }
+    }
+}
+
+/// A one-line progress bar with ETA on stderr, redrawn at most 5 times a second.
+final class ZooProgressBar: @unchecked Sendable {
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var total = 0, done = 0, startDone = 0
+    private var start = Date(), lastDraw = Date.distantPast
+    private var note = ""
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func handle(_ event: ZooBuildEvent) {
+        lock.lock(); defer { lock.unlock() }
+        switch event {
+        case let .started(totalSamples, alreadyDone, models, resumedAt):
+            total = totalSamples; done = alreadyDone; startDone = alreadyDone; start = Date()
+            note = resumedAt.map { "resumed after epoch \($0), \(models) models" } ?? "\(models) models"
+        case let .samples(n):
+            done += n
+        case let .epochFinished(epoch, acc, _):
+            note = "epoch \(epoch): mean test acc \(String(format: "%.3f", acc))"
+            draw(force: true)
+            return
+        }
+        draw(force: false)
+    }
+
+    private func draw(force: Bool) {
+        guard enabled, total > 0 else { return }
+        let now = Date()
+        guard force || now.timeIntervalSince(lastDraw) > 0.2 else { return }
+        lastDraw = now
+        let fraction = min(1, Double(done) / Double(total))
+        let rate = Double(done - startDone) / max(now.timeIntervalSince(start), 1e-6)
+        let eta = rate > 0 ? Double(total - done) / rate : .infinity
+        let width = 30, filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let etaText = eta.isFinite ? Self.clock(eta) : "--:--"
+        FileHandle.standardError.write(Data("\r\u{1B}[2K[\(bar)] \(String(format: "%5.1f", fraction * 100))%  ETA \(etaText)  \(note)".utf8))
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if enabled && total > 0 { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        total = 0
+    }
+
+    static func clock(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%02d:%02d", t / 60, t % 60)
+    }
+}

@@ -1,0 +1,236 @@
+// Trains a zoo from a `ZooSpec` and writes every checkpoint through `ZooWriter` as it goes.
+//
+// Resuming: after each epoch the builder flushes the zoo and then saves each member's optimizer
+// and schedule state to `<output>.partial.trainer` (written to a temporary file and renamed).
+// A rerun after a kill reopens the partial zoo, loads that state and continues with the next
+// epoch; checkpoints already in the file are not written twice. Every member's arithmetic is
+// deterministic and the data order of epoch e depends only on (seed, e), so the finished file
+// holds exactly what an uninterrupted run writes.
+import Foundation
+import Tensor
+import ZooStore
+
+/// Progress events of a zoo build.
+public enum ZooBuildEvent: Sendable {
+    /// Training is about to start: total training samples over the whole run, and how many of
+    /// them a resumed run already did.
+    case started(totalSamples: Int, alreadyDone: Int, models: Int, resumedAtEpoch: Int?)
+    /// Training samples processed since the last event (from worker threads).
+    case samples(Int)
+    /// All members finished `epoch`; mean test accuracy over the population.
+    case epochFinished(epoch: Int, meanTestAccuracy: Float, meanTestLoss: Float)
+}
+
+/// What a finished build reports.
+public struct ZooBuildSummary: Sendable, Codable {
+    public var output: String
+    public var architecture: String
+    public var models: Int
+    public var epochs: Int
+    public var checkpoints: Int
+    public var parameters: Int
+    public var trainSamplesPerEpoch: Int
+    public var resumedAtEpoch: Int?
+    public var seconds: Double
+    /// Training model-epochs per second (evaluation time included in the wall clock).
+    public var modelEpochsPerSecond: Double
+    /// Mean test accuracy of the population after each epoch (index 0 = untrained).
+    public var meanTestAccuracy: [Float]
+}
+
+/// Builds one zoo file.
+public struct ZooBuilder: Sendable {
+    public var spec: ZooSpec
+    public var output: String
+    public var threads: Int
+    /// Replace an existing output or interrupted run instead of refusing / resuming.
+    public var force: Bool
+
+    public init(spec: ZooSpec, output: String, threads: Int = defaultThreadCount(), force: Bool = false) {
+        self.spec = spec; self.output = output; self.threads = threads; self.force = force
+    }
+
+    /// Path of the resume state beside the partial zoo.
+    public var statePath: String { AtomicOutput.partialPath(for: output) + ".trainer" }
+
+    /// The members in file order: every grid combination × every seed.
+    public func members() -> [(id: String, member: PopulationMember, record: ModelRecord)] {
+        var out: [(String, PopulationMember, ModelRecord)] = []
+        let combos = spec.combinations
+        let width = max(4, String(combos.count * spec.seeds.count).count)
+        var index = 0
+        var ids: [String] = []
+        for _ in combos { for _ in spec.seeds { ids.append("m" + String(repeating: "0", count: max(0, width - String(index).count)) + String(index)); index += 1 } }
+        let f = spec.modelSplit.fractions
+        let splits = Split.assign(modelIDs: ids, seed: UInt64(spec.modelSplit.seed), fractions: (f[0], f[1], f[2]))
+        index = 0
+        for c in combos {
+            let arch = spec.architecture(for: c)
+            let recipe = spec.recipe(for: c)
+            for s in spec.seeds {
+                let member = PopulationMember(architecture: arch, recipe: recipe, seed: UInt64(s),
+                                              initialRow: arch.initialRow(initializer: c.initializer, seed: UInt64(s)))
+                var hyper = c.json
+                if case .object(var o) = hyper {
+                    o["training::batchsize"] = .number(Double(spec.batchSize))
+                    o["training::epochs_train"] = .number(Double(spec.epochs))
+                    o["model::type"] = .string(arch.family.rawValue)
+                    hyper = .object(o)
+                }
+                let record = ModelRecord(id: ids[index], seed: s, dataset: spec.dataset.name, split: splits[index],
+                                         hyperparameters: hyper,
+                                         provenance: ["generator": "hyperzoo hz-zoo", "zoo": .string(spec.name)])
+                out.append((ids[index], member, record))
+                index += 1
+            }
+        }
+        return out
+    }
+
+    /// Trains and writes the zoo; `onEvent` sees progress (from any thread).
+    @discardableResult
+    public func run(onEvent: (@Sendable (ZooBuildEvent) -> Void)? = nil) throws -> ZooBuildSummary {
+        let started = Date()
+        let all = members()
+        guard let first = all.first else { throw DatasetError("\(output): the config yields no models") }
+        let arch = first.member.architecture
+        let data = try spec.dataset.load().adapted(to: arch)
+        let config = try JSONValue(encoding: spec)
+
+        var writer: ZooWriter
+        var startEpoch = 0
+        var resumed: TrainerState?
+        if !force && ZooWriter.canResume(path: output) {
+            writer = try ZooWriter.resume(path: output)
+            let stored = try? ZooReaderConfig.config(of: writer)
+            if let stored, stored != config {
+                writer.close()
+                throw DatasetError("\(writer.partialPath): an interrupted zoo from a different config is here; pass --force to start over")
+            }
+            resumed = try TrainerState.read(path: statePath, models: all.count, parameters: arch.parameterCount)
+            if let r = resumed {
+                // The state may lag the file by one epoch (killed between the two writes): the
+                // epoch is retrained and its existing checkpoints are skipped.
+                startEpoch = r.epoch
+            }
+        } else {
+            writer = try ZooWriter.create(path: output, architecture: arch.name, table: arch.parameterTable,
+                                          config: config, overwrite: force)
+            unlink(statePath)
+        }
+        for m in all where !writer.hasModel(m.id) { try writer.addModel(m.record) }
+
+        var members = all.map(\.member)
+        if let r = resumed {
+            for i in members.indices {
+                members[i].initialRow = r.rows[i]
+                members[i].resumeState = r.states[i]
+            }
+        }
+        let perEpoch = data.train.count
+        onEvent?(.started(totalSamples: perEpoch * spec.epochs * members.count, alreadyDone: perEpoch * startEpoch * members.count,
+                          models: members.count, resumedAtEpoch: resumed == nil ? nil : startEpoch))
+        var meanAccuracy: [Float] = []
+        let trainer = PopulationTrainer(threads: threads)
+        let ids = all.map(\.id)
+        let statePath = self.statePath
+        try trainer.train(members: members, data: data, epochs: spec.epochs, startEpoch: startEpoch,
+                          onSamples: onEvent.map { f in { @Sendable n in f(.samples(n)) } }) { report in
+            for (i, id) in ids.enumerated() where !writer.hasCheckpoint(model: id, epoch: report.epoch) {
+                let m = report.metrics[i]
+                try writer.appendCheckpoint(model: id, epoch: report.epoch, row: report.rows[i], metrics: CheckpointMetrics(
+                    trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, valLoss: m.validationLoss,
+                    valAccuracy: m.validationAccuracy, testLoss: m.testLoss, testAccuracy: m.testAccuracy))
+            }
+            try writer.flush()
+            try TrainerState(epoch: report.epoch, rows: report.rows, states: report.states).write(path: statePath)
+            let acc = report.metrics.map(\.testAccuracy).reduce(0, +) / Float(max(report.metrics.count, 1))
+            let loss = report.metrics.map(\.testLoss).reduce(0, +) / Float(max(report.metrics.count, 1))
+            meanAccuracy.append(acc)
+            onEvent?(.epochFinished(epoch: report.epoch, meanTestAccuracy: acc, meanTestLoss: loss))
+        }
+        let checkpoints = writer.checkpointCount
+        try writer.finish()
+        unlink(statePath)
+        let seconds = Date().timeIntervalSince(started)
+        let trained = Double(members.count * (spec.epochs - startEpoch))
+        return ZooBuildSummary(output: output, architecture: arch.name, models: members.count, epochs: spec.epochs,
+                               checkpoints: checkpoints, parameters: arch.parameterCount, trainSamplesPerEpoch: perEpoch,
+                               resumedAtEpoch: resumed == nil ? nil : startEpoch, seconds: seconds,
+                               modelEpochsPerSecond: trained / max(seconds, 1e-9), meanTestAccuracy: meanAccuracy)
+    }
+}
+
+/// Reads the `config` root attribute of a partial zoo through a reader.
+enum ZooReaderConfig {
+    static func config(of writer: ZooWriter) throws -> JSONValue {
+        let reader = try ZooReader(path: writer.partialPath)
+        defer { reader.close() }
+        return reader.config
+    }
+}
+
+/// Each member's row, optimizer and schedule state after an epoch, in a small binary file:
+/// "HZTRAIN1", a UInt64 header length, a JSON header (epoch, counts, steps, schedulers), then
+/// the rows [models, parameters] and the optimizer states, float32 little-endian.
+struct TrainerState {
+    var epoch: Int
+    var rows: [[Float]]
+    var states: [MemberTrainingState]
+
+    struct Header: Codable {
+        var epoch: Int
+        var models: Int
+        var parameters: Int
+        var stateFloats: [Int]
+        var steps: [Int]
+        var schedulers: [LearningRateScheduler]
+    }
+
+    static let magic = Array("HZTRAIN1".utf8)
+
+    func write(path: String) throws {
+        let header = Header(epoch: epoch, models: rows.count, parameters: rows.first?.count ?? 0,
+                            stateFloats: states.map(\.optimizerState.count), steps: states.map(\.optimizerSteps),
+                            schedulers: states.map(\.scheduler))
+        let json = try JSONEncoder().encode(header)
+        var data = Data(Self.magic)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for r in rows { r.withUnsafeBytes { data.append(contentsOf: $0) } }
+        for s in states { s.optimizerState.withUnsafeBytes { data.append(contentsOf: $0) } }
+        let tmp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
+            throw DatasetError("\(tmp): cannot write the trainer state")
+        }
+        guard rename(tmp, path) == 0 else { throw DatasetError("\(path): cannot move the trainer state into place") }
+    }
+
+    /// The saved state, or nil if there is none; a state for another zoo shape is an error.
+    static func read(path: String, models: Int, parameters: Int) throws -> TrainerState? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw DatasetError("\(path): not a hyperzoo trainer state") }
+        let n = bytes[8..<16].withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        guard n > 0, 16 + n <= bytes.count else { throw DatasetError("\(path): truncated trainer state header") }
+        let header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + n)]))
+        guard header.models == models, header.parameters == parameters else {
+            throw DatasetError("\(path): state for \(header.models) models × \(header.parameters) parameters, this zoo has \(models) × \(parameters); pass --force to start over")
+        }
+        let need = 16 + n + 4 * (models * parameters + header.stateFloats.reduce(0, +))
+        guard bytes.count == need else { throw DatasetError("\(path): trainer state has \(bytes.count) bytes, expected \(need)") }
+        var offset = 16 + n
+        func floats(_ k: Int) -> [Float] {
+            let out = bytes[offset..<(offset + 4 * k)].withUnsafeBytes { raw in
+                (0..<k).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            }
+            offset += 4 * k
+            return out
+        }
+        let rows = (0..<models).map { _ in floats(parameters) }
+        let states = (0..<models).map { i in
+            MemberTrainingState(optimizerSteps: header.steps[i], optimizerState: floats(header.stateFloats[i]), scheduler: header.schedulers[i])
+        }
+        return TrainerState(epoch: header.epoch, rows: rows, states: states)
+    }
+}

@@ -1,0 +1,339 @@
+// The JSON description of a zoo to train (hz-zoo's CONFIG.json): architecture, data, recipe,
+// seeds and an optional hyperparameter grid like the Model Zoos "Hyp" zoos. Keys are snake_case;
+// see fixtures/zoo/fmnist-cnn-s.json. A Model Zoos generator config (keys `model::type`,
+// `optim::lr`, `seed: {grid_search: [...]}`, ...) is accepted too and translated.
+import Foundation
+import Tensor
+import ZooStore
+
+/// A zoo to train.
+public struct ZooSpec: Codable, Sendable, Equatable {
+    /// The zoo's name (recorded in the file).
+    public var name: String
+    public var architecture: ArchitectureChoice
+    public var dataset: DatasetChoice
+    /// Weight initialiser (`model::init_type`); biases are always 0.01.
+    public var initializer: Initializer
+    public var optimizer: OptimizerChoice
+    /// Samples per step (the published recipe: 10).
+    public var batchSize: Int
+    /// Training epochs after the epoch-0 evaluation.
+    public var epochs: Int
+    /// Training seeds: each seed keys a member's initial weights, data order and dropout.
+    public var seeds: [Int]
+    /// Values to vary; every combination is trained with every seed.
+    public var grid: HyperparameterGrid?
+    /// How models are assigned to train/val/test splits of the zoo itself.
+    public var modelSplit: ModelSplitChoice
+
+    public struct ArchitectureChoice: Codable, Sendable, Equatable {
+        public var family: ArchitectureFamily
+        public var channels: Int?
+        public var activation: Activation?
+        public var dropout: Float?
+        /// MLP hidden widths.
+        public var hidden: [Int]?
+
+        public init(family: ArchitectureFamily, channels: Int? = nil, activation: Activation? = nil,
+                    dropout: Float? = nil, hidden: [Int]? = nil) {
+            self.family = family; self.channels = channels; self.activation = activation
+            self.dropout = dropout; self.hidden = hidden
+        }
+    }
+
+    public struct DatasetChoice: Codable, Sendable, Equatable {
+        /// `fashion-mnist` (the Debian package), `idx` (MNIST-format files in `directory`), or
+        /// `synthetic` (generated; for tests and smoke runs).
+        public var name: String
+        public var directory: String?
+        public var normalization: Normalization?
+        /// Training images (the rest of the 60000 training set is the validation set).
+        public var trainSize: Int?
+        public var splitSeed: Int?
+        /// Use only the first n images of each split after splitting (quick runs).
+        public var limitTrain: Int?
+        public var limitValidation: Int?
+        public var limitTest: Int?
+        /// For `synthetic`: samples in train / val / test.
+        public var syntheticCounts: [Int]?
+
+        public init(name: String, directory: String? = nil, normalization: Normalization? = nil, trainSize: Int? = nil,
+                    splitSeed: Int? = nil, limitTrain: Int? = nil, limitValidation: Int? = nil, limitTest: Int? = nil,
+                    syntheticCounts: [Int]? = nil) {
+            self.name = name; self.directory = directory; self.normalization = normalization; self.trainSize = trainSize
+            self.splitSeed = splitSeed; self.limitTrain = limitTrain; self.limitValidation = limitValidation
+            self.limitTest = limitTest; self.syntheticCounts = syntheticCounts
+        }
+    }
+
+    public struct OptimizerChoice: Codable, Sendable, Equatable {
+        public var kind: OptimizerKind
+        public var learningRate: Float
+        public var weightDecay: Float?
+        public var momentum: Float?
+
+        public init(kind: OptimizerKind, learningRate: Float, weightDecay: Float? = nil, momentum: Float? = nil) {
+            self.kind = kind; self.learningRate = learningRate; self.weightDecay = weightDecay; self.momentum = momentum
+        }
+    }
+
+    public struct HyperparameterGrid: Codable, Sendable, Equatable {
+        public var activation: [Activation]?
+        public var dropout: [Float]?
+        public var initializer: [Initializer]?
+        public var optimizer: [OptimizerKind]?
+        public var learningRate: [Float]?
+        public var weightDecay: [Float]?
+    }
+
+    public struct ModelSplitChoice: Codable, Sendable, Equatable {
+        public var seed: Int
+        public var fractions: [Double]
+        public static let standard = ModelSplitChoice(seed: 42, fractions: [0.7, 0.15, 0.15])
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, architecture, dataset, initializer, optimizer, batchSize, epochs, seeds, grid, modelSplit
+    }
+
+    public init(name: String, architecture: ArchitectureChoice, dataset: DatasetChoice, initializer: Initializer,
+                optimizer: OptimizerChoice, batchSize: Int = 10, epochs: Int, seeds: [Int],
+                grid: HyperparameterGrid? = nil, modelSplit: ModelSplitChoice = .standard) {
+        self.name = name; self.architecture = architecture; self.dataset = dataset; self.initializer = initializer
+        self.optimizer = optimizer; self.batchSize = batchSize; self.epochs = epochs; self.seeds = seeds
+        self.grid = grid; self.modelSplit = modelSplit
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? "zoo"
+        architecture = try c.decode(ArchitectureChoice.self, forKey: .architecture)
+        dataset = try c.decode(DatasetChoice.self, forKey: .dataset)
+        initializer = try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? .uniform
+        optimizer = try c.decode(OptimizerChoice.self, forKey: .optimizer)
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 10
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        // Seeds: a list, or {"start": s, "count": n}.
+        if let list = try? c.decode([Int].self, forKey: .seeds) {
+            seeds = list
+        } else {
+            struct Range: Codable { var start: Int; var count: Int }
+            let r = try c.decode(Range.self, forKey: .seeds)
+            seeds = Array(r.start..<(r.start + r.count))
+        }
+        grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid)
+        modelSplit = try c.decodeIfPresent(ModelSplitChoice.self, forKey: .modelSplit) ?? .standard
+    }
+
+    /// Reads a spec file (ours or a Model Zoos config.json); errors name the file and the key.
+    public static func load(path: String) throws -> ZooSpec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError("\(path): cannot read the zoo config")
+        }
+        return try parse(data, label: path)
+    }
+
+    /// Parses spec JSON (ours or a Model Zoos config).
+    public static func parse(_ data: Data, label: String = "config") throws -> ZooSpec {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let spec: ZooSpec
+        do {
+            let json = try JSONDecoder().decode(JSONValue.self, from: data)
+            if json["model::type"] != nil {
+                spec = try fromModelZoos(json, label: label)
+            } else {
+                spec = try decoder.decode(ZooSpec.self, from: data)
+            }
+        } catch let e as DatasetError {
+            throw e
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw DatasetError("\(label): missing key '\(snake(ctx.codingPath + [key]))'")
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            throw DatasetError("\(label): bad value at '\(snake(ctx.codingPath))': \(ctx.debugDescription)")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw DatasetError("\(label): \(ctx.codingPath.isEmpty ? "" : "at '\(snake(ctx.codingPath))': ")\(ctx.debugDescription)")
+        } catch {
+            throw DatasetError("\(label): \(error)")
+        }
+        try spec.validate(label: label)
+        return spec
+    }
+
+    static func snake(_ path: [any CodingKey]) -> String {
+        path.map { k in
+            k.intValue.map { "[\($0)]" } ?? k.stringValue.reduce(into: "") { s, ch in
+                if ch.isUppercase { s += "_" + ch.lowercased() } else { s.append(ch) }
+            }
+        }.joined(separator: ".")
+    }
+
+    /// Checks ranges and that every grid combination shares one parameter table.
+    public func validate(label: String = "config") throws {
+        func fail(_ m: String) -> DatasetError { DatasetError("\(label): \(m)") }
+        guard epochs >= 0 else { throw fail("epochs must be ≥ 0, got \(epochs)") }
+        guard batchSize >= 1 else { throw fail("batch_size must be ≥ 1, got \(batchSize)") }
+        guard !seeds.isEmpty else { throw fail("seeds is empty: give a list or {\"start\": 1, \"count\": n}") }
+        guard Set(seeds).count == seeds.count else { throw fail("seeds contains duplicates") }
+        guard seeds.allSatisfy({ $0 >= 0 }) else { throw fail("seeds must be non-negative") }
+        guard modelSplit.fractions.count == 3, modelSplit.fractions.allSatisfy({ $0 >= 0 }) else {
+            throw fail("model_split.fractions must be three non-negative numbers (train, val, test)")
+        }
+        if !["fashion-mnist", "idx", "synthetic"].contains(dataset.name) {
+            throw fail("dataset.name '\(dataset.name)' is not one of fashion-mnist, idx, synthetic")
+        }
+        if dataset.name == "idx" && dataset.directory == nil { throw fail("dataset.directory is required for an idx dataset") }
+        let tables = Set(combinations.map { ArchitectureSpecKey(architecture(for: $0).parameterTable) })
+        if tables.count > 1 {
+            throw fail("the grid changes the parameter layout (for \(architecture.family.rawValue), dropout > 0 inserts Dropout modules and renames layers); a zoo file holds one layout: use one dropout setting per zoo")
+        }
+    }
+
+    /// One point of the hyperparameter grid.
+    public struct Combination: Sendable, Equatable {
+        public var activation: Activation
+        public var dropout: Float
+        public var initializer: Initializer
+        public var optimizer: OptimizerKind
+        public var learningRate: Float
+        public var weightDecay: Float
+
+        /// As JSON with Model Zoos-style keys, for the model records.
+        public var json: JSONValue {
+            ["model::nlin": .string(activation.rawValue), "model::dropout": .number(Double(dropout)),
+             "model::init_type": .string(initializer.rawValue), "optim::optimizer": .string(optimizer.rawValue),
+             "optim::lr": .number(Double(learningRate)), "optim::wd": .number(Double(weightDecay))]
+        }
+    }
+
+    /// Every grid combination, in a fixed order (activation, dropout, init, optimizer, lr, wd).
+    public var combinations: [Combination] {
+        let g = grid
+        var out: [Combination] = []
+        for a in g?.activation ?? [architecture.activation ?? .tanh] {
+            for d in g?.dropout ?? [architecture.dropout ?? 0] {
+                for i in g?.initializer ?? [initializer] {
+                    for o in g?.optimizer ?? [optimizer.kind] {
+                        for lr in g?.learningRate ?? [optimizer.learningRate] {
+                            for wd in g?.weightDecay ?? [optimizer.weightDecay ?? 0] {
+                                out.append(Combination(activation: a, dropout: d, initializer: i, optimizer: o,
+                                                       learningRate: lr, weightDecay: wd))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The network of one combination.
+    public func architecture(for c: Combination) -> ArchitectureSpec {
+        let ch = architecture.channels ?? 1
+        switch architecture.family {
+        case .cnnS: return .cnnS(channels: ch, activation: c.activation, dropout: c.dropout)
+        case .cnnM: return .cnnM(channels: ch, activation: c.activation, dropout: c.dropout)
+        case .mlp: return .mlp(channels: ch, hidden: architecture.hidden ?? [32], activation: c.activation, dropout: c.dropout)
+        }
+    }
+
+    /// The training recipe of one combination.
+    public func recipe(for c: Combination) -> TrainingRecipe {
+        let config: OptimizerConfig
+        switch c.optimizer {
+        case .adam: config = .adam(learningRate: c.learningRate, weightDecay: c.weightDecay)
+        case .adamW: config = .adamW(learningRate: c.learningRate, weightDecay: c.weightDecay)
+        case .sgd: config = .sgd(learningRate: c.learningRate, momentum: optimizer.momentum ?? 0.9, weightDecay: c.weightDecay)
+        }
+        return TrainingRecipe(optimizer: config, batchSize: batchSize)
+    }
+
+    /// The spec with `trainSize` etc. overridden (command-line knobs).
+    public func overriding(models: Int? = nil, epochs: Int? = nil, trainSize: Int? = nil, seed: Int? = nil) -> ZooSpec {
+        var s = self
+        if let seed { s.seeds = Array(seed..<(seed + (models ?? seeds.count))) }
+        else if let models { s.seeds = Array((seeds.first ?? 1)..<((seeds.first ?? 1) + models)) }
+        if let epochs { s.epochs = epochs }
+        if let trainSize { s.dataset.limitTrain = trainSize }
+        return s
+    }
+
+    /// Translates a Model Zoos generator config (`config.json` of a zoo folder).
+    static func fromModelZoos(_ j: JSONValue, label: String) throws -> ZooSpec {
+        func values(_ key: String) -> [JSONValue]? {
+            guard let v = j[key] else { return nil }
+            if case .array(let a)? = v["grid_search"] { return a }
+            return [v]
+        }
+        func string(_ v: JSONValue) -> String? { if case .string(let s) = v { return s }; return nil }
+        func number(_ v: JSONValue) -> Double? { if case .number(let d) = v { return d }; return nil }
+        let type = values("model::type")?.first.flatMap(string) ?? ""
+        let family: ArchitectureFamily
+        switch type {
+        case "CNN": family = .cnnS
+        case "CNN3": family = .cnnM
+        default: throw DatasetError("\(label): model::type '\(type)' is not supported (CNN or CNN3)")
+        }
+        let acts = try (values("model::nlin") ?? ["tanh"]).map { v -> Activation in
+            guard let s = string(v), let a = Activation(name: s) else { throw DatasetError("\(label): model::nlin \(v) is not a known activation") }
+            return a
+        }
+        let inits = try (values("model::init_type") ?? ["uniform"]).map { v -> Initializer in
+            guard let s = string(v), let i = Initializer(rawValue: s) else { throw DatasetError("\(label): model::init_type \(v) is not a known initialiser") }
+            return i
+        }
+        let opts = try (values("optim::optimizer") ?? ["adam"]).map { v -> OptimizerKind in
+            guard let s = string(v), let o = OptimizerKind(rawValue: s.lowercased()) else { throw DatasetError("\(label): optim::optimizer \(v) is not adam, adamw or sgd") }
+            return o
+        }
+        let lrs = (values("optim::lr") ?? [3e-4]).compactMap(number).map(Float.init)
+        let wds = (values("optim::wd") ?? [0]).compactMap(number).map(Float.init)
+        let drops = (values("model::dropout") ?? [0]).compactMap(number).map(Float.init)
+        let seeds = (values("seed") ?? [1]).compactMap(number).map { Int($0) }
+        let channels = values("model::channels_in")?.first.flatMap(number).map { Int($0) } ?? 1
+        let epochs = values("training::epochs_train")?.first.flatMap(number).map { Int($0) } ?? 50
+        let batch = values("training::batchsize")?.first.flatMap(number).map { Int($0) } ?? 10
+        let momentum = values("optim::momentum")?.first.flatMap(number).map(Float.init)
+        func gridOrNil<T>(_ a: [T]) -> [T]? { a.count > 1 ? a : nil }
+        let grid = HyperparameterGrid(activation: gridOrNil(acts), dropout: gridOrNil(drops), initializer: gridOrNil(inits),
+                                      optimizer: gridOrNil(opts), learningRate: gridOrNil(lrs), weightDecay: gridOrNil(wds))
+        let anyGrid = [acts.count, drops.count, inits.count, opts.count, lrs.count, wds.count].contains { $0 > 1 }
+        return ZooSpec(
+            name: "modelzoos-\(type.lowercased())",
+            architecture: ArchitectureChoice(family: family, channels: channels, activation: acts[0], dropout: drops.first ?? 0, hidden: nil),
+            dataset: DatasetChoice(name: "fashion-mnist", directory: nil, normalization: .zoo, trainSize: 50_000, splitSeed: 42),
+            initializer: inits[0],
+            optimizer: OptimizerChoice(kind: opts[0], learningRate: lrs.first ?? 3e-4, weightDecay: wds.first ?? 0, momentum: momentum),
+            batchSize: batch, epochs: epochs, seeds: seeds, grid: anyGrid ? grid : nil)
+    }
+}
+
+/// Hashable wrapper so tables can be compared in a Set.
+struct ArchitectureSpecKey: Hashable {
+    let names: [String], shapes: [[Int]]
+    init(_ t: ParameterTable) { names = t.entries.map(\.name); shapes = t.entries.map(\.shape) }
+}
+
+extension ZooSpec.DatasetChoice {
+    /// Loads (and limits) the splits this choice describes, in the data's native shape.
+    public func load() throws -> DatasetSplits {
+        var splits: DatasetSplits
+        switch name {
+        case "synthetic":
+            let n = syntheticCounts ?? [500, 100, 100]
+            let all = ImageDataset.synthetic(count: n.reduce(0, +), seed: UInt64(splitSeed ?? 0))
+            let a = n[0], b = n[0] + (n.count > 1 ? n[1] : 0)
+            splits = DatasetSplits(train: all.subset(Array(0..<a), name: "synthetic-train"),
+                                   validation: b > a ? all.subset(Array(a..<b), name: "synthetic-val") : nil,
+                                   test: all.subset(Array(b..<all.count), name: "synthetic-test"))
+        default:
+            splits = try FashionMNIST.load(directory: directory ?? FashionMNIST.defaultDirectory,
+                                           normalization: normalization ?? .zoo,
+                                           trainCount: trainSize ?? 50_000, splitSeed: UInt64(splitSeed ?? 42))
+        }
+        if let n = limitTrain { splits.train = splits.train.prefix(n) }
+        if let n = limitValidation, let v = splits.validation { splits.validation = v.prefix(n) }
+        if let n = limitTest { splits.test = splits.test.prefix(n) }
+        return splits
+    }
+}
