@@ -40,9 +40,11 @@ public final class ArchiveWriter {
             status = archive_write_set_format_pax_restricted(a)
             if status == ARCHIVE_OK { status = archive_write_add_filter_zstd(a) }
             if status == ARCHIVE_OK { status = archive_write_set_options(a, "zstd:compression-level=\(compressionLevel ?? 3)") }
-            if status == ARCHIVE_OK, threads > 1 {
-                // Older libarchive builds lack the option; single-threaded output is still valid.
-                _ = archive_write_set_options(a, "zstd:threads=\(threads)")
+            if status == ARCHIVE_OK {
+                // Always zstd's multi-threaded mode (≥ 1 worker): its output does not depend on the
+                // worker count, so archives are identical whatever --threads is. Builds without the
+                // option fall back to single-threaded output, equally deterministic.
+                _ = archive_write_set_options(a, "zstd:threads=\(max(1, threads))")
             }
         case .tarGzip:
             status = archive_write_set_format_pax_restricted(a)
@@ -79,8 +81,9 @@ public final class ArchiveWriter {
 
     /// Adds the regular file at `sourcePath` as `entryPath`, streaming it in chunks.
     /// Returns the size written and the SHA-256 of the bytes (computed on the way).
+    /// - Parameter computeDigest: false skips hashing (the returned digest is then empty).
     @discardableResult
-    public func addFile(at sourcePath: String, as entryPath: String) throws -> (size: Int64, sha256: String) {
+    public func addFile(at sourcePath: String, as entryPath: String, computeDigest: Bool = true) throws -> (size: Int64, sha256: String) {
         let fd = open(sourcePath, O_RDONLY)
         guard fd >= 0 else {
             throw ArchiveError(path: sourcePath, message: "cannot open for reading: \(String(cString: strerror(errno)))")
@@ -101,7 +104,7 @@ public final class ArchiveWriter {
             let take = Int(min(Int64(n), remaining))
             try buffer.withUnsafeBytes { bytes in
                 let chunk = UnsafeRawBufferPointer(rebasing: bytes[0..<take])
-                digest.update(chunk)
+                if computeDigest { digest.update(chunk) }
                 try writeData(chunk, entryPath)
             }
             remaining -= Int64(take)
@@ -109,7 +112,7 @@ public final class ArchiveWriter {
         if remaining != 0 {
             throw ArchiveError(path: sourcePath, message: "file shrank while being archived (\(remaining) bytes missing)")
         }
-        return (size, SHA256.hexString(digest.finalize()))
+        return (size, computeDigest ? SHA256.hexString(digest.finalize()) : "")
     }
 
     /// Adds `bytes` as the regular file `entryPath`.

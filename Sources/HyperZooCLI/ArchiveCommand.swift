@@ -67,7 +67,7 @@ extension ArchiveCommand {
         public var level: Int?
 
         @Option(help: ArgumentHelp("Threads for hashing and zstd compression (output identical for any count).", valueName: "n"))
-        public var threads: Int = 1
+        public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
         @Flag(help: "Print the manifest as JSON on stdout.")
         public var json = false

@@ -46,6 +46,7 @@ public enum StageRegistry {
             AugmentCommand.self,
             TrainCommand.self,
             PipelineCommand.self,
+            StreamBenchCommand.self,
         ]
     }
 }

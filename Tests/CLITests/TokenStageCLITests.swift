@@ -111,6 +111,20 @@ enum StageBinaries {
         #expect(!FileManager.default.fileExists(atPath: dir.path("twice.h5")))
     }
 
+    @Test func topKSelectsTheBestCheckpoints() throws {
+        let dir = TemporaryDirectory()
+        try Self.writeZoo(dir.path("zoo.h5"))
+        let run = try StageBinaries.shell("hz-tokenize zoo.h5 --top-k 3 --metric test_acc -o top.h5 --json > summary.json", in: dir.url.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        // test_acc = (10·model + epoch) / 100: the best rows are m2e1, m2e0, m1e1.
+        #expect(try File(path: dir.path("top.h5")).openDataset("index/checkpoint").read(as: Int64.self) == [5, 4, 3])
+        let summary = try String(contentsOfFile: dir.path("summary.json"), encoding: .utf8)
+        #expect(summary.contains("\"samples\":3"), "\(summary)")
+        // Top-k on a stream cannot see metrics: refused with a hint.
+        let refused = try StageBinaries.shell("hz-tokenize zoo.h5 - | hz-augment - --top-k 2 -o v.h5", in: dir.url.path)
+        #expect(refused.status != 0 && refused.stderr.contains("top-k selection needs the zoo file"), "\(refused.stderr)")
+    }
+
     @Test func truncatedStreamIsRejectedAndLeavesNoOutput() throws {
         let dir = TemporaryDirectory()
         try Self.writeZoo(dir.path("zoo.h5"))

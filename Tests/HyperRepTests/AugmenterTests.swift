@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HyperRep
+import Nets
 import Tensor
 import ZooStore
 
@@ -39,48 +40,64 @@ import ZooStore
 }
 
 @Suite struct FunctionPreservationTests {
-    static let cases: [(label: String, ops: [ReferenceOp], channels: Int, side: Int)] = [
-        ("cnn_s", ReferenceForward.cnnS, 1, 28), ("cnn_m", ReferenceForward.cnnM, 3, 32), ("mlp", ReferenceForward.mlp, 1, 28),
+    static let architectures: [String: ArchitectureSpec] = [
+        "cnn_s": .cnnS(), "cnn_m": .cnnM(channels: 3), "mlp": .mlp(hidden: [16, 12]),
     ]
 
+    /// Logits [B, V] of `row` on `data` through the zoo's real forward pass (Nets), eval mode.
+    static func logits(_ spec: ArchitectureSpec, row: [Float], data: ImageDataset) -> [Float] {
+        let workspace = NetworkWorkspace(architecture: spec, capacity: data.count)
+        workspace.loadBatch(from: data, indices: 0..<data.count)
+        var unused = RandomStream(seed: 0, purpose: "eval")
+        let out = row.withUnsafeBufferPointer { workspace.forward(row: $0.baseAddress!, batch: data.count, training: false, stream: &unused) }
+        return Array(UnsafeBufferPointer(start: out, count: data.count * spec.classes))
+    }
+
+    static func images(for spec: ArchitectureSpec) throws -> ImageDataset {
+        let data = try FashionMNISTSample.images(count: 4)
+        return spec.inputChannels == 3 ? data.resized(height: 32, width: 32).repeatingChannels(3) : data
+    }
+
     /// Outputs of randomly permuted networks equal the original's on real Fashion-MNIST images.
-    @Test(arguments: cases.map(\.label))
+    @Test(arguments: ["cnn_s", "cnn_m", "mlp"])
     func permutedNetworksComputeTheSameFunction(_ label: String) throws {
-        let c = Self.cases.first { $0.label == label }!
-        let table = try TestArchitectures.table(TestArchitectures.all.first { $0.label == label }!.stateDict)
+        let spec = Self.architectures[label]!
+        let table = spec.parameterTable
         let augmenter = try Augmenter(table: table, options: AugmentOptions(permute: true))
         let row = TestArchitectures.normalRow(count: table.parameterCount, seed: 11)
-        let images = try FashionMNISTSample.images(count: 3).map { c.channels == 3 ? FashionMNISTSample.threeChannel32($0) : $0 }
-        var maxDiff = 0.0
+        let data = try Self.images(for: spec)
+        let reference = Self.logits(spec, row: row, data: data)
+        var maxDiff: Float = 0
         for v in 0..<3 {
             var stream = Augmenter.viewStream(seed: 5, epoch: 0, sample: 0, view: v)
             let permuted = augmenter.view(row, stream: &stream)
             #expect(permuted != row)
             #expect(permuted.sorted() == row.sorted())
-            for image in images {
-                let a = ReferenceForward.run(c.ops, table: table, row: row, image: image, shape: (c.channels, c.side, c.side))
-                let b = ReferenceForward.run(c.ops, table: table, row: permuted, image: image, shape: (c.channels, c.side, c.side))
-                #expect(a.count == 10)
-                maxDiff = max(maxDiff, zip(a, b).map { abs($0 - $1) }.max()!)
-            }
+            let out = Self.logits(spec, row: permuted, data: data)
+            maxDiff = max(maxDiff, zip(reference, out).map { abs($0 - $1) }.max()!)
         }
+        #expect(reference.map(abs).max()! > 0.1)  // the network computes something non-trivial
         #expect(maxDiff < 1e-5, "max |diff| \(maxDiff)")
     }
 
-    /// The same check must fail for a permutation that ignores the next layer: the test can fail.
+    /// The same check fails for a permutation that forgets the flatten blocks: the test can fail.
     @Test func aPermutationOfRowsAloneChangesTheFunction() throws {
-        let table = try TestArchitectures.table(TestArchitectures.cnnS)
-        let full = try PermutationSpec(table: table)
+        let spec = ArchitectureSpec.cnnS()
+        let full = try PermutationSpec(table: spec.parameterTable)
         var group = full.groups[2]
         group.actions.removeLast()  // forget the flatten blocks of fc1
         let broken = try PermutationSpec(parameterCount: full.parameterCount, groups: [group])
-        let row = TestArchitectures.normalRow(count: table.parameterCount, seed: 12)
-        let index = broken.gatherIndex(permutations: [[1, 0, 3, 2]])
-        let permuted = index.map { row[Int($0)] }
-        let image = try FashionMNISTSample.images(count: 1)[0]
-        let a = ReferenceForward.run(ReferenceForward.cnnS, table: table, row: row, image: image, shape: (1, 28, 28))
-        let b = ReferenceForward.run(ReferenceForward.cnnS, table: table, row: permuted, image: image, shape: (1, 28, 28))
+        let row = TestArchitectures.normalRow(count: full.parameterCount, seed: 12)
+        let permuted = broken.gatherIndex(permutations: [[1, 0, 3, 2]]).map { row[Int($0)] }
+        let data = try Self.images(for: spec)
+        let a = Self.logits(spec, row: row, data: data), b = Self.logits(spec, row: permuted, data: data)
         #expect(zip(a, b).map { abs($0 - $1) }.max()! > 1e-3)
+    }
+
+    /// The zoo's own tables agree with the paper's state_dict shapes used by the tokenizer tests.
+    @Test func netsTablesMatchThePaperShapes() throws {
+        #expect(ArchitectureSpec.cnnS().parameterTable == (try TestArchitectures.table(TestArchitectures.cnnS)))
+        #expect(ArchitectureSpec.cnnM(channels: 3).parameterTable == (try TestArchitectures.table(TestArchitectures.cnnM)))
     }
 }
 

@@ -13,6 +13,11 @@
 // Sizes: P = parameters per row.
 import Tensor
 import ZooStore
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// Makes augmented views of flat weight rows of one architecture.
 public struct Augmenter: Sendable {
@@ -93,16 +98,41 @@ public struct Augmenter: Sendable {
         // 2. noise
         if options.noise > 0 {
             let sigma = options.noise
-            for k in 0..<out.count { out[k] += sigma * stream.nextNormal() }
+            var k = 0
+            while k < out.count {
+                let (a, b) = Self.normalPair(&stream)
+                out[k] += sigma * a
+                if k + 1 < out.count { out[k + 1] += sigma * b }
+                k += 2
+            }
         }
         if options.multiplicativeNoise > 0 {
             let sigma = options.multiplicativeNoise
-            for k in 0..<out.count { out[k] *= 1 + sigma * stream.nextNormal() }
+            var k = 0
+            while k < out.count {
+                let (a, b) = Self.normalPair(&stream)
+                out[k] *= 1 + sigma * a
+                if k + 1 < out.count { out[k + 1] *= 1 + sigma * b }
+                k += 2
+            }
         }
         // 3. erasing
         if options.eraseProbability > 0, stream.nextFloat() < options.eraseProbability {
             erase(out, stream: &stream)
         }
+    }
+
+    /// Two independent N(0, 1) deviates from one 64-bit draw (Box–Muller in Float with 24-bit
+    /// uniforms: tails reach 5.8σ, plenty for augmentation noise, at a quarter of the cost of
+    /// two double-precision draws).
+    @inline(__always)
+    static func normalPair(_ stream: inout RandomStream) -> (Float, Float) {
+        let bits = stream.nextUInt64()
+        let u1 = Float((bits >> 40) + 1) * (1.0 / 16_777_216.0)            // (0, 1]
+        let u2 = Float((bits >> 16) & 0xFF_FFFF) * (1.0 / 16_777_216.0)    // [0, 1)
+        let r = (-2 * logf(u1)).squareRoot()
+        let theta = 2 * Float.pi * u2
+        return (r * cosf(theta), r * sinf(theta))
     }
 
     @inline(__always)

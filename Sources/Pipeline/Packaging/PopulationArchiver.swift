@@ -56,18 +56,28 @@ public enum PopulationArchiver {
         if let clash = sorted.first(where: { $0.entryPath == ArchiveManifest.entryName }) {
             throw ArchiveError(path: clash.sourcePath, message: "'manifest.json' is reserved for the archive's manifest; rename the file")
         }
+        let before = try sorted.map { try modification($0.sourcePath) }
         let records = try hash(sorted, threads: threads)
         let manifest = makeManifest(records)
         let writer = try ArchiveWriter(path: archive, format: format, compressionLevel: compressionLevel, threads: threads)
         try writer.addData(manifest.bytes, as: ArchiveManifest.entryName)
-        for (input, record) in zip(sorted, records) {
-            let written = try writer.addFile(at: input.sourcePath, as: input.entryPath)
-            if written.sha256 != record.sha256 {
+        for (index, (input, record)) in zip(sorted, records).enumerated() {
+            // Hashed once above; a file rewritten since then (new size or mtime) is refused.
+            let written = try writer.addFile(at: input.sourcePath, as: input.entryPath, computeDigest: false)
+            let after = try modification(input.sourcePath)
+            if written.size != record.size || after != before[index] {
                 throw ArchiveError(path: input.sourcePath, message: "changed while being archived; try again once nothing writes to it")
             }
         }
         try writer.finish()
         return manifest
+    }
+
+    /// Size and modification time, to notice a file rewritten while it is archived.
+    static func modification(_ path: String) throws -> [Int64] {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let date = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return [(attributes[.size] as? NSNumber)?.int64Value ?? -1, Int64(date * 1e9)]
     }
 
     /// SHA-256 and size of each input, `threads` files at a time.

@@ -17,6 +17,8 @@ public enum RecordStreamFormat {
     public static let maximumHeaderBytes = 1 << 20
     /// Largest payload accepted per record.
     public static let maximumPayloadBytes = 1 << 32
+    /// Payloads at least this large bypass the stream buffers (one copy fewer each side).
+    static let directTransferBytes = 64 << 10
     /// Kind of the closing record; its `ids["records"]` counts the records before it.
     public static let endKind = "end"
 

@@ -194,7 +194,7 @@ public final class RecordStreamReader {
                 done += n
                 continue
             }
-            if want - done >= buffer.count / 2 {
+            if want - done >= min(RecordStreamFormat.directTransferBytes, buffer.count) {
                 let n = try FileDescriptorIO.readFull(fd, UnsafeMutableRawBufferPointer(rebasing: destination[done...]), name: name)
                 done += n
                 return done

@@ -130,13 +130,12 @@ public final class RecordStreamWriter {
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer) throws {
-        if used + bytes.count > buffer.count {
+        if bytes.count >= min(RecordStreamFormat.directTransferBytes, buffer.count) {
             try flush()
-            if bytes.count >= buffer.count / 2 {
-                try FileDescriptorIO.writeAll(fd, bytes, name: name)  // large payload: no copy
-                return
-            }
+            try FileDescriptorIO.writeAll(fd, bytes, name: name)  // large payload: no copy
+            return
         }
+        if used + bytes.count > buffer.count { try flush() }
         guard bytes.count > 0 else { return }
         UnsafeMutableRawBufferPointer(rebasing: buffer[used..<(used + bytes.count)]).copyMemory(from: bytes)
         used += bytes.count

@@ -7,6 +7,9 @@
 // decimal default makes an integer or number option; other options accept strings and numbers.
 import Archive
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The value an option takes.
 public enum OptionValueType: Equatable, Sendable {
@@ -165,7 +168,20 @@ public final class OperatorCatalog: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        // ETXTBSY: an executable written a moment ago can still be open for writing in a child
+        // another thread just forked; it clears as soon as that child execs. Retry briefly.
+        var attempt = 0
+        while true {
+            do {
+                try process.run()
+                break
+            } catch {
+                attempt += 1
+                let busy = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY)
+                if !busy || attempt >= 20 { throw error }
+                usleep(50_000)
+            }
+        }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, data)

@@ -30,7 +30,14 @@ struct StageProcess {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        var status = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        // ETXTBSY: see OperatorCatalog.capture; a freshly written executable may be briefly busy.
+        var attempt = 0
+        while status == ETXTBSY && attempt < 20 {
+            usleep(50_000)
+            attempt += 1
+            status = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        }
         guard status == 0 else {
             throw SpecError(file: arguments[0], path: "", message: "cannot start: \(String(cString: strerror(status)))")
         }

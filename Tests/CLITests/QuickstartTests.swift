@@ -1,0 +1,48 @@
+// The quickstart spec end to end through the real stage executables, shrunk with --set overrides
+// to a few seconds of work: zoo → train → sample → eval → archive, then a fully cached re-run.
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct QuickstartTests {
+    /// True when every stage the quickstart uses is a real command in this build.
+    static var stagesBuilt: Bool {
+        ["zoo", "train", "sample", "eval", "archive", "pipeline"].allSatisfy { stage in
+            let tool = ArchivePipelineCLITests.binFolder.appendingPathComponent("hz-\(stage)")
+            guard FileManager.default.isExecutableFile(atPath: tool.path) else { return false }
+            let process = Process()
+            process.executableURL = tool
+            process.arguments = ["--experimental-dump-help"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+    }
+
+    static let tiny = [
+        "zoo.models=4", "zoo.epochs=1", "zoo.train-size=300",
+        "train.epochs=2", "train.batch-size=2", "train.width=16", "train.latent=8",
+        "sample.count=2", "sample.anchors=all",
+        "eval.models=2", "eval.epochs=0,1", "eval.train-subset=200", "eval.test-subset=200", "eval.bootstrap=20",
+    ]
+
+    @Test(.enabled(if: stagesBuilt, "needs hz-zoo, hz-train, hz-sample, hz-eval, hz-archive built as real stages"))
+    func tinyQuickstartRunsEndToEnd() throws {
+        let dir = TemporaryDirectory()
+        let spec = Fixtures.project.appendingPathComponent("pipelines/quickstart.json").path
+        let tester = ArchivePipelineCLITests()
+        let arguments = ["run", spec, "--output", dir.path("run"), "--jobs", "2"] + Self.tiny.flatMap { ["--set", $0] }
+        let first = try tester.run("hz-pipeline", arguments)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        #expect(first.stdout.contains("  report: \(dir.path("run"))/eval/report/report.html"), "\(first.stdout)")
+        #expect(first.stdout.contains("  archive: \(dir.path("run"))/archive/population.tar.zst"))
+        #expect(FileManager.default.fileExists(atPath: dir.path("run/eval/report/report.html")))
+        let verified = try tester.run("hz-archive", ["verify", dir.path("run/archive/population.tar.zst")])
+        #expect(verified.status == 0, "\(verified.stderr)")
+
+        let again = try tester.run("hz-pipeline", arguments)
+        #expect(again.status == 0 && again.stdout.contains("0 ran, 5 cached"), "\(again.stdout)")
+    }
+}
