@@ -42,7 +42,7 @@ import TestSupport
         let validated = try tester.run("hz-pipeline", ["validate", spec])
         #expect(validated.status == 0, "\(validated.stderr)")
         let graph = try tester.run("hz-pipeline", ["graph", spec])
-        #expect(graph.stdout.contains("3. augment  (hz-augment)  ← tokenize.output (pipe) as --input"), "\(graph.stdout)")
+        #expect(graph.stdout.contains("3. augment  (hz-augment)  ← tokenize.output (pipe) as <input>"), "\(graph.stdout)")
         #expect(graph.stdout.contains("(hz-train)  ← convert.output as <zoo>"), "\(graph.stdout)")
     }
 
