@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: name, dependencies: ["HyperZooCLI"], path: "Sources/Executables/\(name)")
     } + [
         // Benchmark drivers: built by tools/bench-*, not user-facing products.
-        .executableTarget(name: "hz-bench-storage", dependencies: ["ZooStore", "HDF5"],
+        .executableTarget(name: "hz-bench-storage", dependencies: ["ZooStore", "HDF5", "CBLAS"],
                           path: "Sources/Benchmarks/hz-bench-storage"),
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),

@@ -8,7 +8,7 @@ import Pipeline
 /// The archive stage.
 public struct ArchiveCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "archive",
+        commandName: StageRegistry.commandName("archive"),
         abstract: "Pack populations and stage outputs into deterministic, checksummed archives.",
         discussion: """
         An archive holds manifest.json first (every file's size and SHA-256, the pipeline spec and lock
@@ -72,6 +72,9 @@ extension ArchiveCommand {
         @Flag(help: "Print the manifest as JSON on stdout.")
         public var json = false
 
+        @Flag(help: "Replace an existing archive.")
+        public var force = false
+
         public init() {}
 
         public func validate() throws {
@@ -85,6 +88,9 @@ extension ArchiveCommand {
         }
 
         public func run() throws {
+            if !force && FileManager.default.fileExists(atPath: output) {
+                throw ArchiveError(path: output, message: "already exists; pass --force to replace it")
+            }
             let chosen = format.flatMap(ArchiveFormat.init(rawValue:)) ?? ArchiveFormat.infer(fromPath: output) ?? .tarZstd
             var archiveInputs = try inputs.flatMap { try ArchiveInput.expand($0) }
             var evaluation: JSONNode?

@@ -7,7 +7,7 @@ import Pipeline
 /// The augment stage.
 public struct AugmentCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "augment",
+        commandName: StageRegistry.commandName("augment"),
         abstract: "Make augmented token views of every sample for contrastive training.",
         discussion: """
         Each view permutes neurons without changing the network's function (rows of a layer and the matching inputs of the next: conv channels, flattened channel blocks, linear features; never the output layer), adds Gaussian noise and erases a block of values, each from its own random stream keyed by (seed, epoch, checkpoint, view): the output is reproducible bit for bit. Reads a zoo .h5, a token file, or a stream from hz-tokenize; writes `views` records [V, T, W] per sample and epoch to stdout, or HDF5 with -o FILE.h5.

@@ -8,7 +8,7 @@ import ZooStore
 /// The convert stage.
 public struct ConvertCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "convert",
+        commandName: StageRegistry.commandName("convert"),
         abstract: "Convert Model Zoos folders, .pt/.pth, .safetensors or .npz files into a zoo file, or a zoo back to safetensors.",
         discussion: """
         Sources are read without Python: torch.save checkpoints (zip and legacy formats) are parsed by a restricted unpickler that imports nothing and refuses any global outside tensors, storages and plain containers. The kind of each source is detected:

@@ -1,6 +1,7 @@
 // The umbrella command: `hyperzoo <stage> ...` runs the same command types as the `hz-<stage>`
 // executables, so both spellings behave identically.
 import ArgumentParser
+import Foundation
 
 /// `hyperzoo`: every stage of the hyper-representation workflow as a subcommand.
 public struct HyperZooCommand: ParsableCommand {
@@ -36,6 +37,13 @@ public enum HyperZooVersion {
 
 /// The stage commands known to the umbrella command, in workflow order.
 public enum StageRegistry {
+    /// The name a stage's usage lines show: `hz-convert` when running as that executable, so its
+    /// help teaches a command that exists, and `convert` under `hyperzoo` (where it is matched).
+    public static func commandName(_ stage: String) -> String {
+        let invoked = CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent } ?? ""
+        return invoked == "hz-\(stage)" ? invoked : stage
+    }
+
     public static var commands: [ParsableCommand.Type] {
         [
             ConvertCommand.self,

@@ -7,7 +7,7 @@ import Pipeline
 /// The pipeline command.
 public struct PipelineCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "pipeline",
+        commandName: StageRegistry.commandName("pipeline"),
         abstract: "Run declarative JSON pipelines of hyperzoo stages, cached by content hash.",
         discussion: """
         A spec lists stages; each names an operator (hz-<operator>), its params (the executable's own

@@ -10,7 +10,7 @@ import ZooStore
 /// The sample stage.
 public struct SampleCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "sample",
+        commandName: StageRegistry.commandName("sample"),
         abstract: "Sample a population of new models from an autoencoder's latent space.",
         discussion: """
         Anchors are checkpoints of the zoo (by default: training-split models, top 30% by test accuracy over all stored epochs, the paper's "30" variants). They are encoded, a sampler is fitted to their latents, and new latents are drawn and decoded into weights.

@@ -81,13 +81,13 @@ enum TokenStageIO {
     static func openInput(_ path: String, selection: ZooSelection) throws -> (source: RecordSource, total: Int?, fromZoo: Bool) {
         if path == "-" { return (try RecordStreamReader(fileDescriptor: STDIN_FILENO, name: "stdin"), nil, false) }
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ValidationError("\(path): no such file (pass a zoo .h5, a token file, or - for stdin)")
+            throw ZooStoreError(.notFound, path: path, message: "no such file (pass a zoo .h5, a token file, or - for stdin)")
         }
         let head = [UInt8](handle.readData(ofLength: 8))
         try? handle.close()
         if RecordStreamReader.hasMagic(head) { return (try RecordStreamReader(path: path), nil, false) }
         guard head == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] else {
-            throw ValidationError("\(path): neither HDF5 nor a hyperzoo record stream")
+            throw ZooStoreError(.notHDF5, path: path, message: "neither HDF5 nor a hyperzoo record stream")
         }
         let format = try File(path: path, mode: .readOnly).attributes["format"]?.stringValue ?? "(none)"
         switch format {
@@ -97,7 +97,7 @@ enum TokenStageIO {
         case "hyperzoo.tokens", "hyperzoo.views":
             return (try TokenFileSource(path: path), nil, false)
         default:
-            throw ValidationError("\(path):/ attribute format is '\(format)'; expected a zoo, population or token file")
+            throw ZooStoreError(.foreignFormat, path: path, object: "/", message: "attribute format is '\(format)'; expected a zoo, population or token file")
         }
     }
 
@@ -114,7 +114,7 @@ enum TokenStageIO {
             return try TokenFileSink(path: options.output, overwrite: options.force)
         }
         if !options.force, FileManager.default.fileExists(atPath: options.output) {
-            throw ValidationError("\(options.output): output exists; not overwritten (pass --force to replace it)")
+            throw ZooStoreError(.exists, path: options.output, message: "output exists; not overwritten (pass --force to replace it)")
         }
         return try RecordStreamWriter(path: options.output)
     }

@@ -6,7 +6,7 @@ import Pipeline
 /// The tokenize stage.
 public struct TokenizeCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "tokenize",
+        commandName: StageRegistry.commandName("tokenize"),
         abstract: "Turn the checkpoints of a zoo into token sequences (exactly invertible).",
         discussion: """
         Neuron tokens (the paper's): one token per output neuron or conv kernel holding its fan-in weights and bias, padded to the widest layer (CNN-s: 48 tokens, widths 26/201/25/37/21). Uniform tokens (SANE's): every neuron row cut into chunks of --token-size values. Each sample becomes a `tokens` record [T, W]; a `layout`, `positions` [T, 3] and `mask` [T, W] record come first (schemas/record-stream.md). Writes a record stream to stdout for the next stage, or HDF5 with -o FILE.h5.

@@ -10,7 +10,7 @@ import ZooStore
 /// The train stage: `train` (default), `import-ghrp`, `encode`, `decode`.
 public struct TrainCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "train",
+        commandName: StageRegistry.commandName("train"),
         abstract: "Train the hyper-representation autoencoder on a zoo; import official checkpoints; encode and decode.",
         discussion: """
         The autoencoder is the one of the paper's official code (AE_attn): one token per neuron (its fan-in weights and bias), a linear embedder per layer, a compression token, learned positions, pre-norm transformer blocks, a linear bottleneck, and the mirror-image decoder. It is trained on two augmented views of every training model with γ·NT-Xent + (1−γ)·layer-wise normalised reconstruction.
@@ -23,7 +23,7 @@ public struct TrainCommand: ParsableCommand {
           hz-train decode ae.h5 z.npy -o w.npy
         """,
         version: HyperZooVersion.string,
-        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self],
+        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self, Bench.self],
         defaultSubcommand: Fit.self
     )
 

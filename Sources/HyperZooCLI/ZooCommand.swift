@@ -11,7 +11,7 @@ import Glibc
 /// The zoo stage.
 public struct ZooCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "zoo",
+        commandName: StageRegistry.commandName("zoo"),
         abstract: "Train a model zoo (many small networks at once) and write it as one HDF5 zoo file.",
         discussion: """
         CONFIG.json names the architecture (cnn_s, cnn_m, mlp), the dataset, the recipe (initialiser,
@@ -89,7 +89,7 @@ public struct ZooCommand: ParsableCommand {
             summary = try builder.run { bar.handle($0) }
         } catch let e as ZooStoreError where e.kind == .exists {
             bar.finish()
-            FileHandle.standardError.write(Data("hz-zoo: \(e)\n  (pass --force to replace it)\n".utf8))
+            FileHandle.standardError.write(Data("hz-zoo: \(e)\n".utf8))  // the error already says to pass --force
             throw ExitCode.failure
         } catch {
             bar.finish()

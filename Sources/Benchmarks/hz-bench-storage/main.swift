@@ -10,6 +10,8 @@
 //       continue an interrupted write (e.g. killed with kill -9) and finish it
 //   hz-bench-storage memcpy [--megabytes 256]
 //       the machine's copy bandwidth, the ceiling for a read from the page cache
+//   hz-bench-storage ceiling [--repeats 5]
+//       the machine ceiling: OpenBLAS sgemm GFLOP/s (n = 1024, 2048 on 1 and 2 threads) and memcpy GB/s
 // Each prints one JSON line. Peak memory is measured from outside with /usr/bin/time -v.
 import Foundation
 import HDF5
@@ -90,14 +92,8 @@ func sum(_ values: UnsafeBufferPointer<Float>) -> Float {
     return total
 }
 
-/// memcpy behind a call the optimiser cannot see through.
-@inline(never)
-func copyBytes(_ target: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, _ count: Int) {
-    memcpy(target, source, count)
-}
-
 let args = Array(CommandLine.arguments.dropFirst())
-guard let mode = args.first else { fail("usage: hz-bench-storage generate|write|read|memcpy ... (see the source header)") }
+guard let mode = args.first else { fail("usage: hz-bench-storage generate|write|read|resume|memcpy|ceiling ... (see the source header)") }
 
 switch mode {
 case "generate":
@@ -197,20 +193,20 @@ case "resume":
 
 case "memcpy":
     let megabytes = option("--megabytes", args, default: 256)
-    let n = megabytes << 20
-    let source = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
-    let target = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
-    memset(source, 1, n)
-    memset(target, 0, n)
-    var best = Double.infinity
-    var check = 0
-    for i in 0..<5 {
-        source.storeBytes(of: UInt8(i), toByteOffset: i * 4096, as: UInt8.self)
-        best = min(best, seconds { copyBytes(target, source, n) })
-        check &+= Int(target.load(fromByteOffset: i * 4096, as: UInt8.self))  // keeps the copy observable
+    emit(["op": "memcpy", "MB": megabytes, "GB_per_s": memcpyGBPerSecond(megabytes: megabytes)])
+
+case "ceiling":
+    // The machine ceiling of BENCHMARKS.md: sgemm on 1 and 2 OpenBLAS threads, then memcpy.
+    let repeats = option("--repeats", args, default: 5)
+    for n in [1024, 2048] {
+        for threads in [1, 2] {
+            let (best, median, perCPU) = sgemmGFLOPPerSecond(n: n, threads: threads, repeats: repeats)
+            emit(["op": "sgemm", "n": n, "threads": threads, "repeats": repeats, "GFLOP_per_s_best": best,
+                  "GFLOP_per_s_median": median, "GFLOP_per_cpu_s": perCPU])
+        }
     }
-    emit(["op": "memcpy", "MB": megabytes, "GB_per_s": Double(n) / best / 1e9, "check": check])
+    emit(["op": "memcpy", "MB": 256, "GB_per_s": memcpyGBPerSecond(megabytes: 256)])
 
 default:
-    fail("unknown mode \(mode); use generate, write, read or memcpy")
+    fail("unknown mode \(mode); use generate, write, read, resume, memcpy or ceiling")
 }

@@ -131,8 +131,9 @@ public final class ModelZoosImporter: @unchecked Sendable {
         let total = models.reduce(0) { $0 + $1.checkpoints.count }
         var done = 0, converted = 0, alreadyDone = 0, rejected = 0, written = 0
         var nonFinite: [ImportSummary.CheckpointID] = []
-        let window = max(1, options.threads) * 2
+        let window = max(8, options.threads * 4)
         var next = 0
+        var lastFlush = Date()
         while next < models.count {
             let batch = Array(next..<min(models.count, next + window))
             next += batch.count
@@ -195,7 +196,11 @@ public final class ModelZoosImporter: @unchecked Sendable {
                 converted += 1
                 progress?(done, total)
             }
-            try writer?.flush()
+            // Commit to disk (what a resume keeps) every few seconds, not every window.
+            if Date().timeIntervalSince(lastFlush) > 2 {
+                try writer?.flush()
+                lastFlush = Date()
+            }
         }
         guard let w = writer else {
             throw FormatError(file: sources.joined(separator: ", "), "no usable checkpoint among \(models.count) models (first problem: \(problems.first.map { "\($0.model): \($0.message)" } ?? "none"))")

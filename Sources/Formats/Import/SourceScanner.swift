@@ -68,9 +68,8 @@ public enum SourceScanner {
                 models.append(try trial(path))
             } else if children.contains(where: { !checkpointFolders($0).isEmpty || exists($0 + "/params.json") }) {
                 kinds.insert(.modelZoos)
-                for child in children where !checkpointFolders(child).isEmpty || exists(child + "/params.json") {
-                    models.append(try trial(child))
-                }
+                let trials = children.filter { !checkpointFolders($0).isEmpty || exists($0 + "/params.json") }
+                models += try scanTrials(trials)
                 if let data = FileManager.default.contents(atPath: path + "/config.json"),
                    let config = try? JSONDecoder().decode(JSONValue.self, from: data) {
                     zooConfig = config
@@ -97,6 +96,20 @@ public enum SourceScanner {
         return SourceScan(kind: kinds.first ?? .files, models: models, zooConfig: zooConfig)
     }
 
+    /// Scans trial folders on all cores (each reads its params.json and result.json); input order.
+    static func scanTrials(_ folders: [String]) throws -> [SourceModel] {
+        final class Slots: @unchecked Sendable {
+            let buffer: UnsafeMutableBufferPointer<Result<SourceModel, Error>?>
+            init(_ n: Int) { buffer = .allocate(capacity: n); buffer.initialize(repeating: nil) }
+            deinit { buffer.deinitialize(); buffer.deallocate() }
+        }
+        let slots = Slots(folders.count)
+        DispatchQueue.concurrentPerform(iterations: folders.count) { i in
+            slots.buffer[i] = Result { try trial(folders[i]) }
+        }
+        return try slots.buffer.map { try $0!.get() }
+    }
+
     /// One Ray Tune trial folder.
     static func trial(_ folder: String) throws -> SourceModel {
         let id = URL(fileURLWithPath: folder).lastPathComponent
@@ -115,19 +128,18 @@ public enum SourceScanner {
         }
         var metrics: [Int: CheckpointMetrics] = [:]
         if let data = FileManager.default.contents(atPath: folder + "/result.json") {
+            let decoder = JSONDecoder()
             let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
             for (k, line) in lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
-                guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else {
+                // Only the six metrics are decoded (Ray Tune lines also carry the whole config).
+                guard let r = try? decoder.decode(ResultLine.self, from: Data(line)) else {
                     problems.append("result.json line \(k + 1) is not a JSON object")
                     continue
                 }
-                func value(_ key: String) -> Float {
-                    if case .number(let v)? = o[key] { return Float(v) }
-                    return .nan
-                }
-                metrics[k] = CheckpointMetrics(trainLoss: value("train_loss"), trainAccuracy: value("train_acc"),
-                                               valLoss: value("val_loss"), valAccuracy: value("val_acc"),
-                                               testLoss: value("test_loss"), testAccuracy: value("test_acc"))
+                func value(_ v: Double?) -> Float { v.map(Float.init) ?? .nan }
+                metrics[k] = CheckpointMetrics(trainLoss: value(r.train_loss), trainAccuracy: value(r.train_acc),
+                                               valLoss: value(r.val_loss), valAccuracy: value(r.val_acc),
+                                               testLoss: value(r.test_loss), testAccuracy: value(r.test_acc))
             }
         } else {
             problems.append("result.json missing (metrics unknown)")
@@ -138,6 +150,19 @@ public enum SourceScanner {
         }
         return SourceModel(id: id, hyperparameters: hyperparameters, seed: seed, checkpoints: checkpoints,
                            metrics: metrics, folder: folder, problems: problems)
+    }
+
+    /// The metrics of one result.json line (a missing or non-numeric value is unknown).
+    struct ResultLine: Decodable {
+        var train_loss, train_acc, val_loss, val_acc, test_loss, test_acc: Double?
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            func number(_ key: Key) -> Double? { (try? c.decodeIfPresent(Double.self, forKey: key)) ?? nil }
+            train_loss = number(.train_loss); train_acc = number(.train_acc)
+            val_loss = number(.val_loss); val_acc = number(.val_acc)
+            test_loss = number(.test_loss); test_acc = number(.test_acc)
+        }
+        enum Key: String, CodingKey { case train_loss, train_acc, val_loss, val_acc, test_loss, test_acc }
     }
 
     /// `checkpoint_<N>` subfolders by epoch (sorted; zero padding optional).
