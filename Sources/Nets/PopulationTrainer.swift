@@ -84,6 +84,9 @@ public struct EpochReport: Sendable {
     public var metrics: [EpochMetrics]
     /// Each member's optimizer and schedule state after this epoch (to resume from it).
     public var states: [MemberTrainingState]
+    /// Wall-clock seconds spent training (all members) and evaluating in this epoch.
+    public var trainingSeconds: Double = 0
+    public var evaluationSeconds: Double = 0
 }
 
 /// Trains populations; see the file comment for the threading model.
@@ -111,27 +114,35 @@ public struct PopulationTrainer: Sendable {
                       onEpoch: (EpochReport) throws -> Void) rethrows -> [[Float]] {
         let states = members.map { MemberState($0) }
         let evalBatch = evaluationBatch
-        func report(_ epoch: Int) -> EpochReport {
+        func report(_ epoch: Int, _ train: Double, _ eval: Double) -> EpochReport {
             EpochReport(epoch: epoch, rows: states.map { $0.rowArray() }, metrics: states.map { $0.metrics },
-                        states: states.map { $0.trainingState() })
+                        states: states.map { $0.trainingState() }, trainingSeconds: train, evaluationSeconds: eval)
         }
         if evaluateEpochZero && startEpoch == 0 {
             let withTrain = evaluateTrainAtEpochZero
+            let t0 = Date()
             parallelForEach(count: states.count, threads: threads) { i, _ in
                 states[i].metrics = states[i].evaluate(data, includeTrain: withTrain, batch: evalBatch)
             }
-            try onEpoch(report(0))
+            try onEpoch(report(0, 0, Date().timeIntervalSince(t0)))
         }
         for epoch in (startEpoch + 1)..<(max(epochs, startEpoch) + 1) {
+            // Train everyone, then evaluate everyone: two barriers per epoch, so training time
+            // can be reported on its own.
+            let t0 = Date()
             parallelForEach(count: states.count, threads: threads) { i, _ in
                 let s = states[i]
-                let (loss, acc) = s.trainEpoch(epoch, on: data.train, onSamples: onSamples)
+                (s.metrics.trainLoss, s.metrics.trainAccuracy) = s.trainEpoch(epoch, on: data.train, onSamples: onSamples)
+            }
+            let t1 = Date()
+            parallelForEach(count: states.count, threads: threads) { i, _ in
+                let s = states[i]
                 var m = s.evaluate(data, includeTrain: false, batch: evalBatch)
-                m.trainLoss = loss; m.trainAccuracy = acc
+                m.trainLoss = s.metrics.trainLoss; m.trainAccuracy = s.metrics.trainAccuracy
                 s.metrics = m
                 s.scheduler.advance(toEpoch: epoch, metric: m.validationLoss.isNaN ? m.testLoss : m.validationLoss)
             }
-            try onEpoch(report(epoch))
+            try onEpoch(report(epoch, t1.timeIntervalSince(t0), Date().timeIntervalSince(t1)))
         }
         return states.map { $0.rowArray() }
     }

@@ -32,8 +32,13 @@ public struct ZooBuildSummary: Sendable, Codable {
     public var trainSamplesPerEpoch: Int
     public var resumedAtEpoch: Int?
     public var seconds: Double
-    /// Training model-epochs per second (evaluation time included in the wall clock).
+    /// Model-epochs per second over the whole run (evaluation and writing included).
     public var modelEpochsPerSecond: Double
+    /// Wall-clock seconds spent in training passes and in evaluation passes.
+    public var trainingSeconds: Double
+    public var evaluationSeconds: Double
+    /// Model-epochs per second of the training passes alone.
+    public var trainingModelEpochsPerSecond: Double
     /// Mean test accuracy of the population after each epoch (index 0 = untrained).
     public var meanTestAccuracy: [Float]
 }
@@ -131,6 +136,7 @@ public struct ZooBuilder: Sendable {
         onEvent?(.started(totalSamples: perEpoch * spec.epochs * members.count, alreadyDone: perEpoch * startEpoch * members.count,
                           models: members.count, resumedAtEpoch: resumed == nil ? nil : startEpoch))
         var meanAccuracy: [Float] = []
+        var trainingSeconds = 0.0, evaluationSeconds = 0.0
         let trainer = PopulationTrainer(threads: threads)
         let ids = all.map(\.id)
         let statePath = self.statePath
@@ -147,6 +153,8 @@ public struct ZooBuilder: Sendable {
             let acc = report.metrics.map(\.testAccuracy).reduce(0, +) / Float(max(report.metrics.count, 1))
             let loss = report.metrics.map(\.testLoss).reduce(0, +) / Float(max(report.metrics.count, 1))
             meanAccuracy.append(acc)
+            trainingSeconds += report.trainingSeconds
+            evaluationSeconds += report.evaluationSeconds
             onEvent?(.epochFinished(epoch: report.epoch, meanTestAccuracy: acc, meanTestLoss: loss))
         }
         let checkpoints = writer.checkpointCount
@@ -157,7 +165,10 @@ public struct ZooBuilder: Sendable {
         return ZooBuildSummary(output: output, architecture: arch.name, models: members.count, epochs: spec.epochs,
                                checkpoints: checkpoints, parameters: arch.parameterCount, trainSamplesPerEpoch: perEpoch,
                                resumedAtEpoch: resumed == nil ? nil : startEpoch, seconds: seconds,
-                               modelEpochsPerSecond: trained / max(seconds, 1e-9), meanTestAccuracy: meanAccuracy)
+                               modelEpochsPerSecond: trained / max(seconds, 1e-9), trainingSeconds: trainingSeconds,
+                               evaluationSeconds: evaluationSeconds,
+                               trainingModelEpochsPerSecond: trained / max(trainingSeconds, 1e-9),
+                               meanTestAccuracy: meanAccuracy)
     }
 }
 

@@ -53,7 +53,10 @@ public func im2col(col: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, 
                         }
                         let src = plane + ih * W
                         if S == 1 && P == 0 {
-                            dst.update(from: src + kw, count: OW)   // the common, contiguous case
+                            // The common, contiguous case; rows are short (OW ≤ 30 in the zoo
+                            // CNNs), so a plain loop beats a memmove call.
+                            let s = src + kw
+                            for ow in 0..<OW { dst[ow] = s[ow] }
                         } else {
                             for ow in 0..<OW {
                                 let iw = ow * S - P + kw

@@ -14,6 +14,10 @@ public func maxPool2dForward(
     planes P: Int, height H: Int, width W: Int, kernel K: Int, stride S: Int
 ) {
     let OH = (H - K) / S + 1, OW = (W - K) / S + 1
+    if K == 2 && S == 2 {
+        maxPool2x2Forward(out: out, argmax: argmax, inp: inp, planes: P, height: H, width: W)
+        return
+    }
     for p in 0..<P {
         let src = inp + p * H * W
         let dst = out + p * OH * OW, idx = argmax + p * OH * OW
@@ -29,6 +33,31 @@ public func maxPool2dForward(
                 }
                 dst[oh * OW + ow] = best
                 idx[oh * OW + ow] = Int32(at)
+            }
+        }
+    }
+}
+
+/// The zoo CNNs' 2×2 window with stride 2: the same result as the general loop, unrolled.
+@inline(__always)
+func maxPool2x2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
+                       inp: UnsafePointer<Float>, planes P: Int, height H: Int, width W: Int) {
+    let OH = H / 2, OW = W / 2
+    for p in 0..<P {
+        let src = inp + p * H * W
+        let dst = out + p * OH * OW, idx = argmax + p * OH * OW
+        for oh in 0..<OH {
+            let r0 = src + 2 * oh * W, r1 = r0 + W
+            let base = Int32(2 * oh * W)
+            for ow in 0..<OW {
+                let a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1]
+                // First maximum in row-major order wins ties, as the general loop (NaN propagates).
+                var best = a, at = Int32(2 * ow)
+                if b > best || b.isNaN && !best.isNaN { best = b; at = Int32(2 * ow + 1) }
+                if c > best || c.isNaN && !best.isNaN { best = c; at = Int32(W + 2 * ow) }
+                if d > best || d.isNaN && !best.isNaN { best = d; at = Int32(W + 2 * ow + 1) }
+                dst[oh * OW + ow] = best
+                idx[oh * OW + ow] = base + at
             }
         }
     }

@@ -14,6 +14,14 @@
 import Tensor
 
 /// A hyper-representation autoencoder with its parameters, gradients and activation buffers.
+///
+/// Typical use (e.g. by samplers):
+///
+///     let (ae, _) = try AutoencoderCheckpoint.load(path: "ae.h5")
+///     let z = ae.encode(rows: rows, count: n)         // [n, L]
+///     let w = ae.decode(latents: z, count: n)         // [n, P]
+///
+/// Not safe for concurrent use: calls share the activation workspaces; use one instance per thread.
 public final class Autoencoder: @unchecked Sendable {
     /// Sizes and switches.
     public let config: AutoencoderConfig

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+@testable import Tensor
+
+@Suite struct FastMathTests {
+    @Test func tanhExpAndSigmoidAreAccurateOverTheRange() {
+        var worstTanh = 0.0, worstExp = 0.0, worstSigmoid = 0.0
+        var x = -20.0
+        while x < 20 {
+            let f = Float(x), d = Double(f)
+            worstTanh = max(worstTanh, abs(Double(fastTanh(f)) - tanh(d)) / max(abs(tanh(d)), 1e-30))
+            worstSigmoid = max(worstSigmoid, abs(Double(fastSigmoid(f)) - 1 / (1 + exp(-d))) / (1 / (1 + exp(-d))))
+            if abs(x) < 80 { worstExp = max(worstExp, abs(Double(fastExp(f)) - exp(d)) / exp(d)) }
+            x += 0.000913
+        }
+        #expect(worstTanh < 3e-7, "tanh relative error \(worstTanh)")
+        #expect(worstExp < 3e-7, "exp relative error \(worstExp)")
+        #expect(worstSigmoid < 3e-7, "sigmoid relative error \(worstSigmoid)")
+        #expect(fastTanh(0) == 0 && fastTanh(1e-30) == 1e-30 && fastTanh(50) == 1 && fastTanh(-50) == -1)
+        #expect(fastExp(-200) > 0 && fastExp(-200) < 1e-37)
+    }
+
+    @Test func maxPoolTiesGoToTheFirstMaximum() {
+        // One 2×2 window of equal values, one with the maximum last, one with a NaN.
+        let x: [Float] = [1, 1, 0, 5, .nan, 0,
+                          1, 1, 0, 5, 0, 0]
+        var y = [Float](repeating: 0, count: 3), arg = [Int32](repeating: 0, count: 3)
+        maxPool2dForward(out: &y, argmax: &arg, inp: x, planes: 1, height: 2, width: 6, kernel: 2, stride: 2)
+        #expect(y[0] == 1 && y[1] == 5 && y[2].isNaN)
+        #expect(arg == [0, 3, 4])
+    }
+}
