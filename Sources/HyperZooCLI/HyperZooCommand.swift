@@ -49,6 +49,7 @@ public enum StageRegistry {
             ConvertCommand.self,
             ZooCommand.self,
             SampleCommand.self,
+            EvalCommand.self,
             ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,
