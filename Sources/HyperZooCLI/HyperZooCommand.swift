@@ -59,6 +59,7 @@ public enum StageRegistry {
             ConvertCommand.self,
             ZooCommand.self,
             SampleCommand.self,
+            EvalCommand.self,
             ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,
