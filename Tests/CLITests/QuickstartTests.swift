@@ -28,6 +28,24 @@ import TestSupport
         "eval.models=2", "eval.epochs=0,1", "eval.train-subset=200", "eval.test-subset=200", "eval.bootstrap=20",
     ]
 
+    /// The Model Zoos example checks against the real stage CLIs (positional names such as
+    /// "zoo.h5", hz-train's default subcommand, the tokenize | augment stream).
+    @Test(.enabled(if: ArchivePipelineCLITests.built, "needs the hz-* products built"))
+    func exampleSpecsMatchTheStageCLIs() throws {
+        let tester = ArchivePipelineCLITests()
+        let spec = Fixtures.project.appendingPathComponent("pipelines/from-model-zoos.json").path
+        let stages = ["convert", "tokenize", "augment", "train", "sample", "archive"]
+        let real = stages.allSatisfy { stage in
+            (try? tester.run("hz-\(stage == "archive" ? "archive" : stage)", ["--experimental-dump-help"]).status) == 0
+        }
+        guard real else { return }
+        let validated = try tester.run("hz-pipeline", ["validate", spec])
+        #expect(validated.status == 0, "\(validated.stderr)")
+        let graph = try tester.run("hz-pipeline", ["graph", spec])
+        #expect(graph.stdout.contains("3. augment  (hz-augment)  ← tokenize.output (pipe) as <input>"), "\(graph.stdout)")
+        #expect(graph.stdout.contains("(hz-train)  ← convert.output as <zoo>"), "\(graph.stdout)")
+    }
+
     @Test(.enabled(if: stagesBuilt, "needs hz-zoo, hz-train, hz-sample, hz-eval, hz-archive built as real stages"))
     func tinyQuickstartRunsEndToEnd() throws {
         let dir = TemporaryDirectory()

@@ -21,8 +21,10 @@ public final class ContentDigester: @unchecked Sendable {
         self.statePath = statePath
         guard let statePath, let node = try? JSONNode.read(path: statePath), let files = node["files"]?.objectValue else { return }
         for (path, value) in files {
-            if let size = value["size"]?.numberValue, let mtime = value["mtime_ns"]?.numberValue, let digest = value["sha256"]?.stringValue {
-                entries[path] = Entry(size: Int64(size), mtime: Int64(mtime), digest: digest)
+            // mtime in ns is beyond a double's 53 bits: kept as a string.
+            if let size = value["size"]?.numberValue, let mtime = value["mtime_ns"]?.stringValue.flatMap({ Int64($0) }),
+               let digest = value["sha256"]?.stringValue {
+                entries[path] = Entry(size: Int64(size), mtime: mtime, digest: digest)
             }
         }
     }
@@ -66,7 +68,7 @@ public final class ContentDigester: @unchecked Sendable {
         guard dirty, let statePath else { return }
         var files: [String: JSONNode] = [:]
         for (path, entry) in entries where FileManager.default.fileExists(atPath: path) {
-            files[path] = .object(["size": .number(Double(entry.size)), "mtime_ns": .number(Double(entry.mtime)), "sha256": .string(entry.digest)])
+            files[path] = .object(["size": .number(Double(entry.size)), "mtime_ns": .string(String(entry.mtime)), "sha256": .string(entry.digest)])
         }
         try? AtomicFile.write(JSONNode.object(["files": .object(files)]).canonical, to: statePath)
         dirty = false

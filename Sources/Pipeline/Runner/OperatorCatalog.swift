@@ -104,7 +104,7 @@ public final class OperatorCatalog: @unchecked Sendable {
             throw SpecError(file: "", path: "", message: "operator '\(operatorName)': no executable \(executableName) beside hz-pipeline or on PATH (build with `swift build`, or add its folder to PATH)")
         }
         let subcommands = Array(parts.dropFirst())
-        let (status, output) = try Self.capture(executable, subcommands + ["--experimental-dump-help"])
+        let (status, output) = try describeCached(executable, subcommands)
         guard status == 0, let dump = try? JSONNode.parse(output, source: executableName), var command = dump["command"] else {
             let hint = subcommands.isEmpty
                 ? "is \(executable) a hyperzoo stage of this version (rebuild with `swift build`)?"
@@ -158,6 +158,22 @@ public final class OperatorCatalog: @unchecked Sendable {
             if Double(text) != nil { return .number }
         }
         return .text
+    }
+
+    /// `--experimental-dump-help` output, remembered per executable (path, size, mtime) in
+    /// `$XDG_CACHE_HOME/hyperzoo/operators` (or ~/.cache), so a fully cached pipeline run starts no
+    /// process at all. A rebuilt executable has a new mtime and is asked again.
+    private func describeCached(_ executable: String, _ subcommands: [String]) throws -> (Int32, Data) {
+        let environment = ProcessInfo.processInfo.environment
+        let cacheRoot = environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
+        var info = stat()
+        guard stat(executable, &info) == 0 else { return try Self.capture(executable, subcommands + ["--experimental-dump-help"]) }
+        let identity = "\(executable)|\(subcommands.joined(separator: " "))|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+        let cacheFile = cacheRoot + "/hyperzoo/operators/" + SHA256.hex(of: Array(identity.utf8)) + ".json"
+        if let cached = FileManager.default.contents(atPath: cacheFile) { return (0, cached) }
+        let (status, output) = try Self.capture(executable, subcommands + ["--experimental-dump-help"])
+        if status == 0 { try? AtomicFile.write(String(decoding: output, as: UTF8.self), to: cacheFile) }
+        return (status, output)
     }
 
     /// Runs a short command and returns its exit status and stdout.

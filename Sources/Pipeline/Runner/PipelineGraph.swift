@@ -8,9 +8,10 @@ public enum PipelineGraph {
         for (position, i) in plan.order.enumerated() {
             let stage = plan.stages[i]
             let reads = stage.inputs.sorted { $0.key < $1.key }.map { key, input -> String in
+                let slot = stage.description.argument(named: key)?.kind == .positional ? "<\(key)>" : "--\(key)"
                 switch input {
-                case .stage(let s, let output, let path): return "\(plan.stages[s].name).\(output)\(path == "-" ? " (pipe)" : "") as --\(key)"
-                case .file(let path): return "\(path) as --\(key)"
+                case .stage(let s, let output, let path): return "\(plan.stages[s].name).\(output)\(path == "-" ? " (pipe)" : "") as \(slot)"
+                case .file(let path): return "\(path) as \(slot)"
                 }
             }
             let command = ([stage.description.executable.split(separator: "/").last.map(String.init) ?? ""] + stage.description.subcommands).joined(separator: " ")
