@@ -21,7 +21,17 @@ public struct HyperZooCommand: ParsableCommand {
           archive   pack a population for PyTorch users
           pipeline  run a declarative JSON pipeline spec, cached by content hash
 
-        Start with `tools/quickstart`, or `hyperzoo pipeline run fixtures/pipelines/quickstart.json`.
+        Start with `tools/quickstart` (about 15 minutes on 2 cores: zoo, autoencoder, samples,
+        report, archive), or step by step:
+
+          hyperzoo pipeline graph fixtures/pipelines/quickstart.json     what runs, in which order
+          hyperzoo pipeline run fixtures/pipelines/quickstart.json --dry-run
+          hyperzoo pipeline run fixtures/pipelines/quickstart.json --set train.epochs=100
+          hyperzoo archive verify runs/quickstart/archive/population.tar.zst
+
+        Stages chain by hand too: hz-tokenize zoo.h5 | hz-augment - -o views.rs
+        Every command has --help with examples; shell completion: tools/install-completions bash
+        (or `hyperzoo --generate-completion-script bash|zsh|fish`). Docs: docs/PIPELINE.md.
         """,
         version: HyperZooVersion.string,
         subcommands: StageRegistry.commands
@@ -49,6 +59,7 @@ public enum StageRegistry {
             ConvertCommand.self,
             ZooCommand.self,
             SampleCommand.self,
+            EvalCommand.self,
             ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,

@@ -1,0 +1,108 @@
+// Fine-tuning populations and measuring them, the core of hz-eval. Every population (sampled
+// ones and the baselines) goes through the same code: PopulationTrainer from Nets, the same
+// recipe, the same data, and the same per-index training seeds (member i of every population sees
+// the same data order), so differences come from the starting weights alone.
+//
+// Sizes: M = models in a population, P = parameters per model, E = largest reported epoch.
+
+import Nets
+import Tensor
+import ZooStore
+
+/// What every fine-tuning run shares.
+public struct EvaluationSetup: Sendable {
+    public var architecture: ArchitectureSpec
+    public var recipe: TrainingRecipe
+    /// Epochs at which test metrics are reported, ascending, starting at 0 (as sampled).
+    public var epochs: [Int]
+    public var threads: Int
+    /// Member i of every population trains with data-order/dropout seed `seed + i`.
+    public var seed: UInt64
+    public var bootstrapResamples: Int
+
+    public init(architecture: ArchitectureSpec, recipe: TrainingRecipe, epochs: [Int], threads: Int = defaultThreadCount(),
+                seed: UInt64 = 0, bootstrapResamples: Int = 1000) {
+        self.architecture = architecture; self.recipe = recipe
+        self.epochs = Array(Set(epochs + [0])).sorted()
+        self.threads = threads; self.seed = seed; self.bootstrapResamples = bootstrapResamples
+    }
+}
+
+/// A fine-tuned population: its report entry and, for the epochs asked for, its members' rows.
+public struct FineTuneOutcome: Sendable {
+    public var result: PopulationResult
+    /// Rows `[M][P]` after k epochs, for each k requested in `keepRowsAt`.
+    public var rowsAtEpoch: [Int: [[Float]]]
+}
+
+/// Fine-tunes populations with the shared setup.
+public enum PopulationEvaluator {
+    /// Fine-tunes `rows` on `data` for the setup's largest epoch, recording test accuracy and loss
+    /// of every member at each reported epoch (epoch 0 = the rows as given).
+    ///
+    /// - Parameters:
+    ///   - data: train and test sets (a validation set, if any, is ignored to save time).
+    ///   - keepRowsAt: epochs whose rows are returned (e.g. for ensembles).
+    ///   - onSamples: training samples processed (any thread), for progress bars.
+    public static func fineTune(name: String, role: String, details: [String: String], rows: [[Float]], data: DatasetSplits,
+                                setup: EvaluationSetup, keepRowsAt: Set<Int> = [],
+                                onSamples: (@Sendable (Int) -> Void)? = nil) -> FineTuneOutcome {
+        var splits = data
+        splits.validation = nil
+        let last = setup.epochs.last ?? 0
+        let reported = Set(setup.epochs)
+        var epochs: [EpochResult] = []
+        var kept: [Int: [[Float]]] = [:]
+        let trainer = PopulationTrainer(threads: setup.threads, evaluateTrainAtEpochZero: false)
+        let seeds = (0..<rows.count).map { setup.seed &+ UInt64($0) }
+        trainer.train(initialRows: rows, architecture: setup.architecture, recipe: setup.recipe, on: splits, epochs: last,
+                      seeds: seeds, evaluateEpochZero: true, onSamples: onSamples) { report in
+            if reported.contains(report.epoch) {
+                let seed = bootstrapSeed(setup.seed, name: name, epoch: report.epoch)
+                epochs.append(EpochResult(epoch: report.epoch, accuracies: report.metrics.map { Double($0.testAccuracy) },
+                                          losses: report.metrics.map { Double($0.testLoss) }, bootstrapSeed: seed,
+                                          resamples: setup.bootstrapResamples))
+            }
+            if keepRowsAt.contains(report.epoch) { kept[report.epoch] = report.rows }
+        }
+        return FineTuneOutcome(result: PopulationResult(name: name, role: role, details: details, modelCount: rows.count, epochs: epochs),
+                               rowsAtEpoch: kept)
+    }
+
+    /// A bootstrap seed per (run seed, population, epoch), so every interval is reproducible on its own.
+    public static func bootstrapSeed(_ seed: UInt64, name: String, epoch: Int) -> UInt64 {
+        RandomStream(seed: seed, purpose: "bootstrap." + name, index: UInt64(epoch)).value(at: 0)
+    }
+
+    /// Novelty of `samples` against `training` rows: nearest training model, relative distance,
+    /// and the fraction of test predictions on which each sample disagrees with it.
+    public static func novelty(name: String, samples: [[Float]], training: [[Float]], architecture: ArchitectureSpec,
+                               test: ImageDataset, threads: Int, seed: UInt64) -> NoveltyResult {
+        let p = architecture.parameterCount
+        let summary = NoveltySummary(samples: samples.flatMap { $0 }, training: training.flatMap { $0 }, width: p, seed: seed)
+        let nearestRows = summary.nearestIndices.map { training[$0] }
+        let sampled = evaluate(rows: samples, architecture: architecture, dataset: test, threads: threads, keepPredictions: true)
+        let nearest = evaluate(rows: nearestRows, architecture: architecture, dataset: test, threads: threads, keepPredictions: true)
+        let disagreements = zip(sampled, nearest).map { predictionDisagreement($0.predictions, $1.predictions) }
+        return NoveltyResult(population: name, relativeDistances: summary.relativeDistances, disagreements: disagreements,
+                             typicalDistance: summary.typicalDistance, bootstrapSeed: bootstrapSeed(seed, name: "novelty." + name, epoch: 0))
+    }
+
+    /// Random ensembles of `sizes` members from the first `poolSize` rows, on `test`.
+    public static func ensembles(name: String, epoch: Int, rows: [[Float]], sizes: [Int], trials: Int, poolSize: Int,
+                                 architecture: ArchitectureSpec, test: ImageDataset, threads: Int, seed: UInt64) -> [EnsembleResult] {
+        let pool = Array(rows.prefix(poolSize))
+        guard !pool.isEmpty else { return [] }
+        let probabilities = EnsembleEvaluation.probabilities(rows: pool, architecture: architecture, dataset: test, threads: threads)
+        let members = (0..<pool.count).map {
+            EnsembleEvaluation.accuracy(pool: probabilities, members: [$0], labels: test.labels, classes: architecture.classes)
+        }
+        let memberMean = meanOf(members)
+        return sizes.filter { $0 <= pool.count }.map { k in
+            let s = bootstrapSeed(seed, name: "ensemble.\(name).\(k)", epoch: epoch)
+            let accuracies = EnsembleEvaluation.randomEnsembles(pool: probabilities, labels: test.labels, classes: architecture.classes,
+                                                                size: k, trials: trials, seed: s)
+            return EnsembleResult(population: name, epoch: epoch, size: k, accuracies: accuracies, memberMeanAccuracy: memberMean, bootstrapSeed: s)
+        }
+    }
+}
