@@ -18,6 +18,7 @@ p.add_argument("population")
 p.add_argument("--limit", type=int, default=0, help="evaluate only the first N rows (0 = all)")
 p.add_argument("--threads", type=int, default=os.cpu_count())
 p.add_argument("--batch", type=int, default=500, help="test images per forward pass")
+p.add_argument("--images", type=int, default=0, help="use only the first N test images (0 = all 10,000)")
 p.add_argument("--fmnist", default="/usr/share/datasets/fashion-mnist")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
@@ -27,6 +28,8 @@ def idx(path, off):
 x = torch.tensor(idx(f"{a.fmnist}/t10k-images-idx3-ubyte.gz", 16).reshape(-1, 1, 28, 28) / 255.0, dtype=torch.float32)
 x = (x - 0.5) / 0.5
 y = torch.tensor(idx(f"{a.fmnist}/t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
+if a.images > 0:
+    x, y = x[:a.images], y[:a.images]
 
 with h5py.File(a.population, "r") as f:
     arch = f.attrs["architecture"]
@@ -49,8 +52,9 @@ with torch.no_grad():
         sd = m.state_dict()
         off = 0
         for k in names:
-            cnt = sd[k].numel()
-            sd[k] = torch.from_numpy(r[off:off + cnt].copy()).reshape(sd[k].shape)
+            key = k[len("module_list."):] if k.startswith("module_list.") else k
+            cnt = sd[key].numel()
+            sd[key] = torch.from_numpy(r[off:off + cnt].copy()).reshape(sd[key].shape)
             off += cnt
         m.load_state_dict(sd)
         correct = 0
@@ -61,5 +65,5 @@ with torch.no_grad():
             correct += (h.argmax(1) == y[i:i + a.batch]).sum().item()
         accs.append(correct / len(x))
 dt = time.perf_counter() - t0
-print(json.dumps({"peer": "pytorch-one-by-one", "threads": torch.get_num_threads(), "models": int(n),
+print(json.dumps({"peer": "pytorch-one-by-one", "threads": torch.get_num_threads(), "models": int(n), "images": len(x),
                   "seconds": round(dt, 3), "models_per_s": round(n / dt, 3), "mean_accuracy": float(np.mean(accs)) if accs else None}))
