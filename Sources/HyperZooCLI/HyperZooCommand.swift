@@ -58,12 +58,12 @@ public enum StageRegistry {
         [
             ConvertCommand.self,
             ZooCommand.self,
-            SampleCommand.self,
-            EvalCommand.self,
-            ArchiveCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,
             TrainCommand.self,
+            SampleCommand.self,
+            EvalCommand.self,
+            ArchiveCommand.self,
             PipelineCommand.self,
             StreamBenchCommand.self,
         ]

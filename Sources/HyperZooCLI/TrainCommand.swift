@@ -37,6 +37,18 @@ public struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// An existing output is never overwritten unless the user asked with --force.
+    static func refuseExistingOutput(_ path: String, force: Bool) throws {
+        if !force && FileManager.default.fileExists(atPath: path) {
+            throw OutputExistsError(path: path)
+        }
+    }
+
+    struct OutputExistsError: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "\(path): output exists; pass --force to replace it" }
+    }
+
     static func printJSON(_ object: [String: Any]) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
@@ -117,11 +129,14 @@ extension TrainCommand {
         public var epochs: String?
         @Option(help: ArgumentHelp("Rows per forward pass.", valueName: "n"))
         public var batchSize: Int = 256
+        @Flag(help: "Replace an existing output file.")
+        public var force = false
 
         public init() {}
 
         public func run() throws {
             try TrainCommand.reporting("encode") {
+                try TrainCommand.refuseExistingOutput(output, force: force)
                 let (model, _) = try AutoencoderCheckpoint.load(path: ae)
                 let (rows, count, indices) = try TrainCommand.readRows(input, parameterCount: model.parameterCount,
                                                                        split: split, epochs: epochs)
@@ -153,11 +168,14 @@ extension TrainCommand {
         public var output: String
         @Option(help: ArgumentHelp("Rows per forward pass.", valueName: "n"))
         public var batchSize: Int = 256
+        @Flag(help: "Replace an existing output file.")
+        public var force = false
 
         public init() {}
 
         public func run() throws {
             try TrainCommand.reporting("decode") {
+                try TrainCommand.refuseExistingOutput(output, force: force)
                 let (model, _) = try AutoencoderCheckpoint.load(path: ae)
                 let (z, count, _) = try TrainCommand.readRows(latents, parameterCount: model.latentSize, split: nil, epochs: nil)
                 let w = model.decode(latents: z, count: count, batchSize: batchSize)

@@ -136,7 +136,7 @@ struct FailureProbe: CustomStringConvertible, Sendable {
         FailureProbe(command: ["hz-train", "import-ghrp"], inputExtension: "json", outputName: "ae.h5",
                      arguments: { i, o, f in ["import-ghrp", i, f.ghrp.appendingPathComponent("checkpoint_ae.pt").path, "-o", o] },
                      validInput: { $0.ghrp.appendingPathComponent("config_ae.json").path }),
-        // encode and decode replace an existing output (no --force): validInput nil until they refuse.
+        // encode and decode refuse an existing output without --force; their existing-output probe is not wired yet.
         FailureProbe(command: ["hz-train", "encode"], inputExtension: "h5", outputName: "z.npy",
                      arguments: { i, o, f in ["encode", f.ae, i, "-o", o] }, validInput: nil),
         FailureProbe(command: ["hz-train", "decode"], inputExtension: "npy", outputName: "w.npy",
