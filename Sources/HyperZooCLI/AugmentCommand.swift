@@ -13,7 +13,7 @@ public struct AugmentCommand: ParsableCommand {
         Each view permutes neurons without changing the network's function (rows of a layer and the matching inputs of the next: conv channels, flattened channel blocks, linear features; never the output layer), adds Gaussian noise and erases a block of values, each from its own random stream keyed by (seed, epoch, checkpoint, view): the output is reproducible bit for bit. Reads a zoo .h5, a token file, or a stream from hz-tokenize; writes `views` records [V, T, W] per sample and epoch to stdout, or HDF5 with -o FILE.h5.
 
           hz-tokenize zoo.h5 - | hz-augment - --views 2 --epochs 10 --permute --noise 0.05 --erase 0.5 -o views.h5
-          hz-augment zoo.h5 --split train --permute --erase 0.5 --seed 7 | hz-train - -o ae.h5
+          hz-augment zoo.h5 --split train --permute --erase 0.5 --seed 7 -o views.h5
         """,
         version: HyperZooVersion.string)
 
