@@ -12,7 +12,7 @@ import ZooStore
 /// The eval stage.
 public struct EvalCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "eval",
+        commandName: StageRegistry.commandName("eval"),
         abstract: "Fine-tune sampled populations against baselines; write report.json and report.html.",
         discussion: """
         Every population (each POPULATION.h5, and the baselines) is fine-tuned by the same code
