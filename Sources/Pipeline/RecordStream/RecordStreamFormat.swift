@@ -32,24 +32,10 @@ public enum RecordStreamFormat {
         return Array(s.utf8)
     }
 
+    /// A JSON string literal, escaped exactly as every JSON text hyperzoo writes (JSONNode).
     static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONNode.quote(s, into: &out)
+        return out
     }
 }
