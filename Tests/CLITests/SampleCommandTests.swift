@@ -8,34 +8,6 @@ import ZooStore
 import HyperRep
 @testable import HyperZooCLI
 
-/// Runs a built hz-* executable found next to the test bundle.
-func runStage(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    var dir = Bundle.main.bundleURL
-    for _ in 0..<4 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path) {
-        dir = dir.deletingLastPathComponent()
-    }
-    let process = Process()
-    process.executableURL = dir.appendingPathComponent(name)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-}
-
-func stageBuilt(_ name: String) -> Bool {
-    var dir = Bundle.main.bundleURL
-    for _ in 0..<5 {
-        if FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path) { return true }
-        dir = dir.deletingLastPathComponent()
-    }
-    return false
-}
-
 /// A tiny zoo (two linear layers, 26 parameters) and a small untrained autoencoder for it.
 func writeTinyZooAndAutoencoder(in dir: TemporaryDirectory) throws -> (zoo: String, ae: String) {
     let table = try ParameterTable(stateDict: [("module_list.0.weight", [4, 3]), ("module_list.0.bias", [4]),
@@ -57,12 +29,12 @@ func writeTinyZooAndAutoencoder(in dir: TemporaryDirectory) throws -> (zoo: Stri
 }
 
 @Suite struct SampleCommandTests {
-    @Test(.enabled(if: stageBuilt("hz-sample"), "needs the hz-sample product built (swift build)"))
+    @Test(.enabled(if: ToolRunner.isBuilt("hz-sample"), "needs the hz-sample product built (swift build)"))
     func samplesReproduciblyAndRefusesBadRequests() throws {
         let dir = TemporaryDirectory()
         let (zoo, ae) = try writeTinyZooAndAutoencoder(in: dir)
         let out = dir.path("pop.h5")
-        let first = try runStage("hz-sample", [ae, zoo, "--sampler", "kde", "--count", "12", "--seed", "3", "-o", out, "--json"])
+        let first = try ToolRunner.run("hz-sample", [ae, zoo, "--sampler", "kde", "--count", "12", "--seed", "3", "-o", out, "--json"])
         #expect(first.status == 0, "\(first.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any]
         #expect(summary?["population"] as? String == "S_KDE30")
@@ -73,18 +45,18 @@ func writeTinyZooAndAutoencoder(in dir: TemporaryDirectory) throws -> (zoo: Stri
         let rows = try population.readRows(0..<12)
         #expect(rows.allSatisfy { $0.isFinite })
 
-        let again = try runStage("hz-sample", [ae, zoo, "--sampler", "kde", "--count", "12", "--seed", "3", "-o", out, "--force"])
+        let again = try ToolRunner.run("hz-sample", [ae, zoo, "--sampler", "kde", "--count", "12", "--seed", "3", "-o", out, "--force"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try ZooReader(path: out).readRows(0..<12) == rows)
 
-        let exists = try runStage("hz-sample", [ae, zoo, "-o", out])
+        let exists = try ToolRunner.run("hz-sample", [ae, zoo, "-o", out])
         #expect(exists.status != 0 && exists.stderr.contains("already exists; pass --force"))
-        let badFlag = try runStage("hz-sample", [ae, zoo, "--sampler", "gaussian", "--paper-seeding", "-o", dir.path("x.h5")])
+        let badFlag = try ToolRunner.run("hz-sample", [ae, zoo, "--sampler", "gaussian", "--paper-seeding", "-o", dir.path("x.h5")])
         #expect(badFlag.status != 0 && badFlag.stderr.contains("--paper-seeding applies to --sampler kde only"))
-        let noAnchors = try runStage("hz-sample", [ae, zoo, "--anchor-epochs", "7", "-o", dir.path("y.h5")])
+        let noAnchors = try ToolRunner.run("hz-sample", [ae, zoo, "--anchor-epochs", "7", "-o", dir.path("y.h5")])
         #expect(noAnchors.status == 1 && noAnchors.stderr.contains("no anchors"))
         #expect(!FileManager.default.fileExists(atPath: dir.path("y.h5")) && !FileManager.default.fileExists(atPath: dir.path("y.h5.partial")))
-        let notAE = try runStage("hz-sample", [zoo, zoo, "-o", dir.path("z.h5")])
+        let notAE = try ToolRunner.run("hz-sample", [zoo, zoo, "-o", dir.path("z.h5")])
         #expect(notAE.status == 1 && notAE.stderr.contains("zoo.h5"), "\(notAE.stderr)")
     }
 }
