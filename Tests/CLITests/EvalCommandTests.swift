@@ -7,27 +7,32 @@ import HyperRep
 import Nets
 @testable import HyperZooCLI
 
+/// Trains dir/zoo.h5 with hz-zoo (an MLP 784-6-10 on `dataset`, a ZooSpec dataset object) and
+/// writes an untrained small autoencoder for it to dir/ae.h5.
+func trainTinyMLPZooWithAutoencoder(in dir: TemporaryDirectory, dataset: String, models: Int, epochs: Int) throws {
+    let config = """
+    {"name": "tiny", "architecture": {"family": "mlp", "channels": 1, "hidden": [6], "activation": "tanh"},
+     "dataset": \(dataset), "initializer": "kaiming_uniform", "optimizer": {"kind": "adam", "learning_rate": 0.003},
+     "batch_size": 20, "epochs": \(epochs), "seeds": {"start": 1, "count": \(models)}}
+    """
+    try config.write(toFile: dir.path("zoo.json"), atomically: true, encoding: .utf8)
+    let zoo = try runStage("hz-zoo", [dir.path("zoo.json"), "-o", dir.path("zoo.h5"), "--threads", "2"])
+    #expect(zoo.status == 0, "\(zoo.stderr)")
+    let architecture = ArchitectureSpec.mlp(hidden: [6])
+    let aeConfig = AutoencoderConfig(table: architecture.parameterTable, modelWidth: 8, heads: 2, blocks: 1, feedForwardWidth: 8, latentSize: 4)
+    try AutoencoderCheckpoint.save(try Autoencoder(config: aeConfig, seed: 1), source: "test", to: dir.path("ae.h5"))
+}
+
 @Suite struct EvalCommandTests {
-    @Test(.enabled(if: ToolRunner.isBuilt("hz-eval") && ToolRunner.isBuilt("hz-zoo") && ToolRunner.isBuilt("hz-sample"), "needs hz-zoo, hz-sample, hz-eval built"))
+    @Test(.enabled(if: stageBuilt("hz-eval") && stageBuilt("hz-zoo") && stageBuilt("hz-sample"), "needs hz-zoo, hz-sample, hz-eval built"))
     func zooSampleEvalWritesACompleteReport() throws {
         let dir = TemporaryDirectory()
-        let config = """
-        {"name": "tiny", "architecture": {"family": "mlp", "channels": 1, "hidden": [6], "activation": "tanh"},
-         "dataset": {"name": "synthetic", "synthetic_counts": [120, 20, 80]},
-         "initializer": "kaiming_uniform", "optimizer": {"kind": "adam", "learning_rate": 0.003},
-         "batch_size": 20, "epochs": 2, "seeds": {"start": 1, "count": 10}}
-        """
-        try config.write(toFile: dir.path("zoo.json"), atomically: true, encoding: .utf8)
-        let zoo = try ToolRunner.run("hz-zoo", [dir.path("zoo.json"), "-o", dir.path("zoo.h5"), "--threads", "2"])
-        #expect(zoo.status == 0, "\(zoo.stderr)")
-        let architecture = ArchitectureSpec.mlp(hidden: [6])
-        let aeConfig = AutoencoderConfig(table: architecture.parameterTable, modelWidth: 8, heads: 2, blocks: 1, feedForwardWidth: 8, latentSize: 4)
-        try AutoencoderCheckpoint.save(try Autoencoder(config: aeConfig, seed: 1), source: "test", to: dir.path("ae.h5"))
-        let sampled = try ToolRunner.run("hz-sample", [dir.path("ae.h5"), dir.path("zoo.h5"), "--count", "4", "--anchors", "top50", "-o", dir.path("pop.h5")])
+        try trainTinyMLPZooWithAutoencoder(in: dir, dataset: #"{"name": "synthetic", "synthetic_counts": [120, 20, 80]}"#, models: 10, epochs: 2)
+        let sampled = try runStage("hz-sample", [dir.path("ae.h5"), dir.path("zoo.h5"), "--count", "4", "--anchors", "top50", "-o", dir.path("pop.h5")])
         #expect(sampled.status == 0, "\(sampled.stderr)")
 
         let out = dir.path("report")
-        let eval = try ToolRunner.run("hz-eval", [dir.path("pop.h5"), "--zoo", dir.path("zoo.h5"), "--epochs", "0,1", "--models", "3",
+        let eval = try runStage("hz-eval", [dir.path("pop.h5"), "--zoo", dir.path("zoo.h5"), "--epochs", "0,1", "--models", "3",
                                             "--ensemble-sizes", "2", "--ensemble-trials", "3", "--transfer", "digits",
                                             "--bootstrap", "50", "--threads", "2", "-o", out, "--json"])
         #expect(eval.status == 0, "\(eval.stderr)")
@@ -55,11 +60,11 @@ import Nets
 
         // Re-rendering from the JSON alone gives the same page.
         try FileManager.default.removeItem(atPath: out + "/report.html")
-        let rendered = try ToolRunner.run("hz-eval", ["--zoo", "unused", "--render-only", out + "/report.json", "-o", out])
+        let rendered = try runStage("hz-eval", ["--zoo", "unused", "--render-only", out + "/report.json", "-o", out])
         #expect(rendered.status == 0, "\(rendered.stderr)")
         #expect(try String(contentsOfFile: out + "/report.html", encoding: .utf8) == html)
 
-        let missing = try ToolRunner.run("hz-eval", [dir.path("nope.h5"), "--zoo", dir.path("zoo.h5"), "-o", dir.path("r2")])
+        let missing = try runStage("hz-eval", [dir.path("nope.h5"), "--zoo", dir.path("zoo.h5"), "-o", dir.path("r2")])
         #expect(missing.status == 1 && missing.stderr.contains("nope.h5"))
     }
 }

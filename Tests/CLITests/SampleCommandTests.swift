@@ -8,6 +8,14 @@ import ZooStore
 import HyperRep
 @testable import HyperZooCLI
 
+/// Runs a built hz-* executable (through TestSupport.ToolRunner; the name is kept for the tests using it).
+func runStage(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    try ToolRunner.run(name, arguments)
+}
+
+/// Whether a hz-* executable is built (TestSupport.ToolRunner).
+func stageBuilt(_ name: String) -> Bool { ToolRunner.isBuilt(name) }
+
 /// A tiny zoo (two linear layers, 26 parameters) and a small untrained autoencoder for it.
 func writeTinyZooAndAutoencoder(in dir: TemporaryDirectory) throws -> (zoo: String, ae: String) {
     let table = try ParameterTable(stateDict: [("module_list.0.weight", [4, 3]), ("module_list.0.bias", [4]),
@@ -29,12 +37,12 @@ func writeTinyZooAndAutoencoder(in dir: TemporaryDirectory) throws -> (zoo: Stri
 }
 
 @Suite struct SampleCommandTests {
-    @Test(.enabled(if: ToolRunner.isBuilt("hz-sample"), "needs the hz-sample product built (swift build)"))
+    @Test(.enabled(if: stageBuilt("hz-sample"), "needs the hz-sample product built (swift build)"))
     func samplesReproduciblyAndRefusesBadRequests() throws {
         let dir = TemporaryDirectory()
         let (zoo, ae) = try writeTinyZooAndAutoencoder(in: dir)
         let out = dir.path("pop.h5")
-        let first = try ToolRunner.run("hz-sample", [ae, zoo, "--sampler", "kde", "--count", "12", "--seed", "3", "-o", out, "--json"])
+        let first = try runStage("hz-sample", [ae, zoo, "--sampler", "kde", "--count", "12", "--seed", "3", "-o", out, "--json"])
         #expect(first.status == 0, "\(first.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any]
         #expect(summary?["population"] as? String == "S_KDE30")
@@ -45,18 +53,18 @@ func writeTinyZooAndAutoencoder(in dir: TemporaryDirectory) throws -> (zoo: Stri
         let rows = try population.readRows(0..<12)
         #expect(rows.allSatisfy { $0.isFinite })
 
-        let again = try ToolRunner.run("hz-sample", [ae, zoo, "--sampler", "kde", "--count", "12", "--seed", "3", "-o", out, "--force"])
+        let again = try runStage("hz-sample", [ae, zoo, "--sampler", "kde", "--count", "12", "--seed", "3", "-o", out, "--force"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try ZooReader(path: out).readRows(0..<12) == rows)
 
-        let exists = try ToolRunner.run("hz-sample", [ae, zoo, "-o", out])
+        let exists = try runStage("hz-sample", [ae, zoo, "-o", out])
         #expect(exists.status != 0 && exists.stderr.contains("already exists; pass --force"))
-        let badFlag = try ToolRunner.run("hz-sample", [ae, zoo, "--sampler", "gaussian", "--paper-seeding", "-o", dir.path("x.h5")])
+        let badFlag = try runStage("hz-sample", [ae, zoo, "--sampler", "gaussian", "--paper-seeding", "-o", dir.path("x.h5")])
         #expect(badFlag.status != 0 && badFlag.stderr.contains("--paper-seeding applies to --sampler kde only"))
-        let noAnchors = try ToolRunner.run("hz-sample", [ae, zoo, "--anchor-epochs", "7", "-o", dir.path("y.h5")])
+        let noAnchors = try runStage("hz-sample", [ae, zoo, "--anchor-epochs", "7", "-o", dir.path("y.h5")])
         #expect(noAnchors.status == 1 && noAnchors.stderr.contains("no anchors"))
         #expect(!FileManager.default.fileExists(atPath: dir.path("y.h5")) && !FileManager.default.fileExists(atPath: dir.path("y.h5.partial")))
-        let notAE = try ToolRunner.run("hz-sample", [zoo, zoo, "-o", dir.path("z.h5")])
+        let notAE = try runStage("hz-sample", [zoo, zoo, "-o", dir.path("z.h5")])
         #expect(notAE.status == 1 && notAE.stderr.contains("zoo.h5"), "\(notAE.stderr)")
     }
 }
