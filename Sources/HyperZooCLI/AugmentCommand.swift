@@ -10,10 +10,11 @@ public struct AugmentCommand: ParsableCommand {
         commandName: StageRegistry.commandName("augment"),
         abstract: "Make augmented token views of every sample for contrastive training.",
         discussion: """
-        Each view permutes neurons without changing the network's function (rows of a layer and the matching inputs of the next: conv channels, flattened channel blocks, linear features; never the output layer), adds Gaussian noise and erases a block of values, each from its own random stream keyed by (seed, epoch, checkpoint, view): the output is reproducible bit for bit. Reads a zoo .h5, a token file, or a stream from hz-tokenize; writes `views` records [V, T, W] per sample and epoch to stdout, or HDF5 with -o FILE.h5.
+        Each view permutes neurons without changing the network's function (rows of a layer and the matching inputs of the next: conv channels, flattened channel blocks, linear features; never the output layer), adds Gaussian noise and erases a block of values, each from its own random stream keyed by (seed, epoch, checkpoint, view): the output is reproducible bit for bit. Reads a zoo .h5, a token file, or a stream from hz-tokenize; writes `views` records [V, T, W] per sample and epoch to stdout, or HDF5 with -o FILE.h5. Views are written epoch by epoch (every sample of epoch 0, then of epoch 1, …), so hz-train can train on them through a pipe; epochs after the first replay the input rows kept in memory.
 
           hz-tokenize zoo.h5 - | hz-augment - --views 2 --epochs 10 --permute --noise 0.05 --erase 0.5 -o views.h5
           hz-augment zoo.h5 --split train --permute --erase 0.5 --seed 7 -o views.h5
+          hz-augment zoo.h5 --split train --views 2 --epochs 50 --permute --erase 0.5 -o - | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
         """,
         version: HyperZooVersion.string)
 

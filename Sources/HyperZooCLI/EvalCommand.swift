@@ -27,15 +27,28 @@ public struct EvalCommand: ParsableCommand {
                (default: the zoo's last stored epoch)
 
         Also: ensembles of k models (--ensemble-sizes) of every population at epoch 0 and at the
-        last epoch; transfer to the UCI digits (--transfer digits: the same populations fine-tuned
-        on sklearn's digits resized to 28x28, against scratch training and fine-tuned zoo models);
-        novelty (distance of each sample to its nearest training model relative to the typical
-        distance between training models, and test-prediction disagreement with that model).
+        last epoch; transfer to another dataset (--transfer digits: sklearn's UCI digits resized to
+        28x28; --transfer fashion-mnist: the reverse, for zoos trained on the digits), the same
+        populations fine-tuned there against scratch training and fine-tuned zoo models; novelty
+        (distance of each sample to its nearest training model relative to the typical distance
+        between training models, and test-prediction disagreement with that model).
+
+        Every sampled population is compared with every baseline at every epoch (in-distribution
+        and in each transfer): the difference of mean accuracy with a bootstrap 95% interval,
+        Welch's t-test and the Mann-Whitney U test, raw and Holm-adjusted (docs/SAMPLING.md).
+
+        Recipe: fine-tuning uses the zoo's own recipe: the hz-zoo spec stored in zoos made by
+        hz-zoo, or for zoos converted by hz-convert from a Model Zoos folder, its config.json or
+        params.json. The recipe options override it, and are required for zoos that store none
+        (hz-eval says which are missing). --show-recipe prints what will be used.
 
         Example:
           hz-eval kde30.h5 neigh30.h5 --zoo zoo.h5 --epochs 0,1,5 --models 20 \\
               --train-subset 10000 --transfer digits -o report/
           tools/render-report report/report.html
+          hz-eval pop.h5 --zoo converted.h5 --show-recipe
+          hz-eval pop.h5 --zoo digits-zoo.h5 --transfer fashion-mnist \\
+              --transfer-train-subset 5000 -o reverse/
         """,
         version: HyperZooVersion.string
     )
@@ -46,8 +59,11 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The zoo the populations were sampled from (baselines, recipe, data, novelty).", valueName: "zoo.h5"))
     public var zoo: String
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Folder for report.json and report.html (created).", valueName: "dir"))
-    public var output: String
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Folder for report.json and report.html (created). Required unless --show-recipe.", valueName: "dir"))
+    public var outputOption: String?
+
+    /// The report folder (validated to be given, except with --show-recipe).
+    var output: String { outputOption ?? "" }
 
     @Option(help: ArgumentHelp("Fine-tuning epochs to report, e.g. '0,1,5,25'; training runs to the largest.", valueName: "list"))
     public var epochs: String = "0,1,5"
@@ -70,8 +86,17 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Evaluate on only the first n test images (0 = all).", valueName: "n"))
     public var testSubset: Int = 0
 
-    @Option(help: ArgumentHelp("Transfer target: digits (sklearn's UCI digits, 28x28), or none.", valueName: "dataset"))
+    @Option(help: ArgumentHelp("Transfer target: digits (sklearn's UCI digits, 28x28), fashion-mnist (alias fmnist), or none.", valueName: "dataset"))
     public var transfer: String = "none"
+
+    @Option(help: ArgumentHelp("Transfer data: the digits CSV or the Fashion-MNIST IDX folder. Default: the Debian location.", valueName: "path"))
+    public var transferPath: String?
+
+    @Option(help: ArgumentHelp("Fine-tune the transfer on only the first n training images (0 = all).", valueName: "n"))
+    public var transferTrainSubset: Int = 0
+
+    @Option(help: ArgumentHelp("Evaluate the transfer on only the first n test images (0 = all).", valueName: "n"))
+    public var transferTestSubset: Int = 0
 
     @Option(help: ArgumentHelp("Ensemble sizes k, e.g. '3,5' (empty: no ensembles).", valueName: "list"))
     public var ensembleSizes: String = "3,5"
@@ -97,18 +122,40 @@ public struct EvalCommand: ParsableCommand {
     @Flag(help: "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON.")
     public var json = false
 
+    @Flag(help: "Only print the fine-tuning recipe hz-eval would use (and where it comes from), then exit.")
+    public var showRecipe = false
+
+    @OptionGroup(title: "Recipe (zoos without an hz-zoo recipe, or to override it)")
+    public var recipeOptions: RecipeOptions
+
     public init() {}
 
     public func validate() throws {
-        if renderOnly != nil { return }
+        if renderOnly != nil {
+            if outputOption == nil { throw ValidationError("missing -o/--output <dir>: the folder for report.html") }
+            return
+        }
+        if showRecipe { return }
+        if outputOption == nil { throw ValidationError("missing -o/--output <dir>: the folder for report.json and report.html") }
         if populations.isEmpty && parsedBaselines.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
         if models < 1 { throw ValidationError("--models must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         _ = try parsedEpochs()
         _ = try parsedEnsembleSizes()
         if !["init", "zoo-test"].contains(scratch) { throw ValidationError("--scratch must be init or zoo-test") }
-        if !["none", "digits"].contains(transfer) { throw ValidationError("--transfer must be digits or none") }
+        if transferTarget == nil { throw ValidationError("--transfer must be digits, fashion-mnist or none") }
+        if transferTrainSubset < 0 || transferTestSubset < 0 { throw ValidationError("--transfer-train-subset and --transfer-test-subset must be ≥ 0") }
         for b in parsedBaselines where !["bt", "bf"].contains(b) { throw ValidationError("--baselines: '\(b)' is not bt or bf") }
+    }
+
+    /// "digits", "fashion-mnist", "" (none), or nil when not recognised.
+    var transferTarget: String? {
+        switch transfer.lowercased() {
+        case "none": return ""
+        case "digits": return "digits"
+        case "fashion-mnist", "fmnist": return "fashion-mnist"
+        default: return nil
+        }
     }
 
     var parsedBaselines: [String] {
@@ -155,7 +202,11 @@ public struct EvalCommand: ParsableCommand {
     private func evaluate() throws {
         let started = Date()
         let zooReader = try ZooReader(path: zoo, formats: [.zoo])
-        let recipe = try ZooRecipe(zoo: zooReader)
+        let recipe = try ZooRecipe(zoo: zooReader, options: recipeOptions)
+        if showRecipe {
+            printRecipe(recipe)
+            return
+        }
         let reportEpochs = try parsedEpochs()
         let setup = EvaluationSetup(architecture: recipe.architecture, recipe: recipe.training, epochs: reportEpochs,
                                     threads: threads, seed: seed, bootstrapResamples: bootstrap)
@@ -213,16 +264,26 @@ public struct EvalCommand: ParsableCommand {
         if !sizes.isEmpty { seeds["ensembles"] = seed }
 
         var transfers: [TransferResult] = []
-        if transfer == "digits" {
-            var digits = try DigitsDataset.load(size: setup.architecture.inputHeight).adapted(to: setup.architecture)
-            digits.validation = nil
+        var comparisons = PairwiseComparison.compareSampledWithBaselines(results, experiment: "in-distribution", seed: seed, resamples: bootstrap)
+        if let target = transferTarget, !target.isEmpty {
+            guard target != recipe.datasetName else {
+                throw ValidationError("--transfer \(target): the zoo was trained on \(target) already; transfer to the other dataset")
+            }
+            var targetData = try loadTransferData(target, architecture: setup.architecture, normalization: recipe.dataset.normalization)
+            if transferTrainSubset > 0 { targetData.train = targetData.train.prefix(transferTrainSubset) }
+            if transferTestSubset > 0 { targetData.test = targetData.test.prefix(transferTestSubset) }
+            if transferTrainSubset > 0 || transferTestSubset > 0 {
+                notes.append("Transfer to \(target) fine-tuned on \(targetData.train.count) training images and tested on \(targetData.test.count).")
+            }
             var transferred: [PopulationResult] = []
             for p in all {
-                transferred.append(fineTuneWithProgress("\(p.name)", role: p.role, details: p.details, rows: p.rows, data: digits,
+                transferred.append(fineTuneWithProgress("\(p.name)", role: p.role, details: p.details, rows: p.rows, data: targetData,
                                                         setup: setup, keep: []).result)
             }
-            transfers.append(TransferResult(source: recipe.datasetName, target: "digits", populations: transferred))
-            seeds["digits_split"] = 42
+            transfers.append(TransferResult(source: recipe.datasetName, target: target, populations: transferred))
+            comparisons += PairwiseComparison.compareSampledWithBaselines(
+                transferred, experiment: TransferResult.experimentName(source: recipe.datasetName, target: target), seed: seed, resamples: bootstrap)
+            if target == "digits" { seeds["digits_split"] = 42 } else { seeds["fashion_mnist_split"] = 42 }
         }
 
         var noveltyResults: [NoveltyResult] = []
@@ -241,13 +302,14 @@ public struct EvalCommand: ParsableCommand {
             "zoo": zoo, "architecture": setup.architecture.name, "recipe": recipe.description,
             "epochs": setup.epochs.map(String.init).joined(separator: ","), "models_per_population": String(models),
             "train_images": String(data.train.count), "test_images": String(data.test.count),
-            "dataset": recipe.datasetName, "scratch": scratch, "bf_epoch": String(bfEpochValue(zooReader)),
+            "dataset": recipe.datasetName, "recipe_source": recipe.source, "scratch": scratch, "bf_epoch": String(bfEpochValue(zooReader)),
             "threads": String(threads), "seconds": String(format: "%.1f", Date().timeIntervalSince(started)),
         ]
         let report = EvaluationReport(
             generator: "hyperzoo \(HyperZooVersion.string)", createdAt: ISO8601DateFormatter().string(from: Date()),
             commands: commands, seeds: seeds, settings: settings, populations: results, ensembles: ensembles,
-            transfers: transfers, novelty: noveltyResults, latentProjection: mergedProjection(loaded), notes: notes)
+            transfers: transfers, novelty: noveltyResults, latentProjection: mergedProjection(loaded), notes: notes,
+            comparisons: comparisons)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         try writeAtomically(try report.jsonData(), to: output + "/report.json")
         try writeAtomically(Data(ReportHTML.render(report).utf8), to: output + "/report.html")
@@ -264,6 +326,37 @@ public struct EvalCommand: ParsableCommand {
                 print("\(p.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(cells)")
             }
             print("\(output)/report.json, \(output)/report.html")
+        }
+    }
+
+    /// The transfer target's splits, brought to the zoo's input size (validation dropped).
+    private func loadTransferData(_ target: String, architecture: ArchitectureSpec, normalization: Normalization?) throws -> DatasetSplits {
+        var data: DatasetSplits
+        if target == "digits" {
+            data = try DigitsDataset.load(path: transferPath ?? DigitsDataset.defaultPath, size: architecture.inputHeight,
+                                          normalization: normalization ?? .zoo)
+        } else {
+            data = try FashionMNIST.load(directory: transferPath ?? FashionMNIST.defaultDirectory, normalization: normalization ?? .zoo)
+        }
+        data.validation = nil
+        return data.adapted(to: architecture)
+    }
+
+    private func printRecipe(_ recipe: ZooRecipe) {
+        let o = recipe.training.optimizer
+        let fields: [(String, String)] = [
+            ("source", recipe.source), ("architecture", recipe.architecture.name), ("activation", recipe.architecture.activation.rawValue),
+            ("dropout", String(recipe.architecture.dropout)), ("initializer", recipe.initializer.rawValue),
+            ("optimizer", o.kind.rawValue), ("lr", String(o.learningRate)), ("weight_decay", String(o.weightDecay)),
+            ("batch_size", String(recipe.training.batchSize)), ("dataset", recipe.dataset.name),
+            ("dataset_path", recipe.dataset.directory ?? "default"),
+            ("normalization", recipe.dataset.normalization.map { "\($0.mean),\($0.std)" } ?? "zoo"),
+        ]
+        if json {
+            let object = JSONValue.object(Dictionary(uniqueKeysWithValues: fields.map { ($0.0, JSONValue.string($0.1)) }))
+            print(object.jsonText)
+        } else {
+            for (k, v) in fields { print("\(k.padding(toLength: 14, withPad: " ", startingAt: 0)) \(v)") }
         }
     }
 
@@ -344,36 +437,4 @@ final class Counter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
     func add(_ n: Int) -> Int { lock.lock(); defer { lock.unlock() }; value += n; return value }
-}
-
-/// The zoo's network, initialiser, training recipe and data, read from its config (a ZooSpec
-/// written by hz-zoo).
-struct ZooRecipe: CustomStringConvertible {
-    var architecture: ArchitectureSpec
-    var training: TrainingRecipe
-    var initializer: Initializer
-    var spec: ZooSpec
-
-    init(zoo: ZooReader) throws {
-        do {
-            spec = try ZooSpec.parse(Data(zoo.config.jsonText.utf8), label: zoo.path)
-        } catch {
-            throw ValidationError("\(zoo.path): its config is not an hz-zoo spec (\(error)); hz-eval needs the zoo's recipe and dataset")
-        }
-        guard let combination = spec.combinations.first else { throw ValidationError("\(zoo.path): the zoo spec has no model combinations") }
-        architecture = spec.architecture(for: combination)
-        training = spec.recipe(for: combination)
-        initializer = combination.initializer
-        guard architecture.parameterTable == zoo.table else {
-            throw ValidationError("\(zoo.path): the spec's architecture \(architecture.name) does not match the stored parameter table")
-        }
-    }
-
-    var datasetName: String { spec.dataset.name }
-
-    func loadData() throws -> DatasetSplits { try spec.dataset.load().adapted(to: architecture) }
-
-    var description: String {
-        "\(training.optimizer) batch \(training.batchSize), init \(initializer.rawValue)"
-    }
 }

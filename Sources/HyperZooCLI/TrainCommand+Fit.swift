@@ -17,8 +17,11 @@ extension TrainCommand {
             discussion: """
             Models of the zoo's train split are trained on, models of its val split validate (never trained on). Every epoch the AE (weights, optimizer moments, BatchNorm statistics, scheduler and random-stream state) is written atomically to the output; --resume continues such a file bit for bit up to --epochs. Metrics of every epoch go to stderr and to <output>.metrics.jsonl (one JSON object per epoch).
 
+            With --views, the views come from hz-augment (in another process, through a pipe) instead of being made here. The zoo still supplies the training rows (for the layer-wise σ and the model split) and the held-out models for validation; the stream must carry --epochs epochs of views of exactly the training checkpoints, epoch by epoch. hz-train holds one epoch of views at a time and reads the next when it starts that epoch, so a fast writer waits in the pipe. Views are keyed by checkpoint (zoo row), so the same seed and augmentation give the same AE either way.
+
             Examples:
               hz-train zoo.h5 -o ae.h5 --epochs 50 --width 128 --latent 64
+              hz-augment zoo.h5 --split train --views 2 --epochs 50 --permute --erase 0.5 --seed 42 -o - | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
               hz-train zoo.h5 -o ae-mse.h5 --no-layer-norm --gamma 0     # the plain-MSE ablation
               hz-train zoo.h5 -o ae.h5 --resume --epochs 80
             """)
@@ -63,6 +66,10 @@ extension TrainCommand {
         @Option(help: ArgumentHelp("Clip the global gradient norm to this value.", valueName: "x")) public var clipNorm: Float?
         @Option(help: ArgumentHelp("Clip each gradient to ±this value.", valueName: "x")) public var clipValue: Float?
         @Option(help: ArgumentHelp("Seed of initialisation, shuffling, views and dropout.", valueName: "n")) public var seed: UInt64 = 42
+
+        // Views from hz-augment.
+        @Option(help: ArgumentHelp("Read the two views of every training model from hz-augment's view stream: - (stdin), a record-stream file or a views .h5, instead of augmenting here. It must hold --epochs epochs of exactly the training checkpoints; --permute, --noise and --erase are then taken from the stream.", valueName: "views"))
+        public var views: String?
 
         // Data selection.
         @Option(help: ArgumentHelp("Zoo checkpoint epochs to use, e.g. '21-25' (default: all).", valueName: "list")) public var zooEpochs: String?
@@ -142,6 +149,7 @@ extension TrainCommand {
             }
             let trainRows = try reader.readRows(indices: trainIndices)
             let valRows = try reader.readRows(indices: valIndices)
+            let viewStream = try views.map { try openViews($0, table: reader.table, trainingCheckpoints: trainIndices) }
 
             let trainer: AutoencoderTrainer
             if resume {
@@ -166,32 +174,49 @@ extension TrainCommand {
                     decompression: DecompressionKind(rawValue: decompression)!, projectionLayers: layers,
                     projectionHidden: hidden, projectionOutput: out)
                 let model = try Autoencoder(config: config, seed: seed)
+                var options = try trainingOptions()
+                if let viewStream { options.augment = viewStream.run.options }
                 trainer = try trainRows.withUnsafeBufferPointer {
-                    try AutoencoderTrainer(model: model, options: trainingOptions(), trainRows: $0, count: trainIndices.count)
+                    try AutoencoderTrainer(model: model, options: options, trainRows: $0, count: trainIndices.count)
                 }
             }
             let log = FileHandle.standardError
-            log.write(Data("hz-train: \(trainIndices.count) training / \(valIndices.count) validation checkpoints, \(trainer.model.parameters.count) AE parameters, epochs \(trainer.epoch + 1)…\(epochs)\n".utf8))
+            let origin = viewStream.map { " views from \(views == "-" ? "stdin" : views!) (hz-augment seed \($0.run.seed))," } ?? ""
+            log.write(Data("hz-train: \(trainIndices.count) training / \(valIndices.count) validation checkpoints,\(origin) \(trainer.model.parameters.count) AE parameters, epochs \(trainer.epoch + 1)…\(epochs)\n".utf8))
             let steps = trainer.stepsPerEpoch(count: trainIndices.count)
             let bar = ProgressBar(label: "training", unit: "steps")
             let totalSteps = max(epochs - trainer.epoch, 0) * steps
             var done = 0
-            while trainer.epoch < epochs {
-                let metrics = trainRows.withUnsafeBufferPointer { t in
-                    valRows.withUnsafeBufferPointer { v in
-                        trainer.trainEpoch(trainRows: t, count: trainIndices.count, validationRows: v,
-                                           validationCount: valIndices.count) { _, _, _ in
-                            done += 1
-                            bar.update(done, of: totalSteps)
+            // One epoch of views from the stream, as flat rows [2, N, P] (empty when augmenting here).
+            var epochViews = [Float](repeating: 0, count: viewStream == nil ? 0 : 2 * trainIndices.count * reader.parameterCount)
+            var wroteCheckpoint = false
+            do {
+                while let viewStream, viewStream.epochsRead < trainer.epoch { try viewStream.skipEpoch() }
+                while trainer.epoch < epochs {
+                    if let viewStream { try epochViews.withUnsafeMutableBufferPointer { try viewStream.readEpoch(into: $0) } }
+                    let metrics = trainRows.withUnsafeBufferPointer { t in
+                        valRows.withUnsafeBufferPointer { v in
+                            epochViews.withUnsafeBufferPointer { given in
+                                trainer.trainEpoch(views: viewStream == nil ? .augmented(rows: t, sampleIDs: trainIndices) : .given(given),
+                                                   count: trainIndices.count, validationRows: v, validationCount: valIndices.count,
+                                                   validationIDs: valIndices) { _, _, _ in
+                                    done += 1
+                                    bar.update(done, of: totalSteps)
+                                }
+                            }
                         }
                     }
+                    try AutoencoderCheckpoint.save(trainer.model, training: trainer.state, source: "hz-train \(zoo)", to: output)
+                    wroteCheckpoint = true
+                    try writeMetrics(trainer.history)
+                    log.write(Data(String(format: "%@epoch %d/%d  loss %.5f (contrast %.4f, recon %.5f)  val loss %.5f  val R² %.4f  lr %.2e  %.1fs\n",
+                                          isatty(STDERR_FILENO) != 0 ? "\n" : "", metrics.epoch, epochs, metrics.trainLoss, metrics.trainContrast,
+                                          metrics.trainReconstruction, metrics.validationLoss, metrics.validationRSquared,
+                                          metrics.learningRate, metrics.seconds).utf8))
                 }
-                try AutoencoderCheckpoint.save(trainer.model, training: trainer.state, source: "hz-train \(zoo)", to: output)
-                try writeMetrics(trainer.history)
-                log.write(Data(String(format: "%@epoch %d/%d  loss %.5f (contrast %.4f, recon %.5f)  val loss %.5f  val R² %.4f  lr %.2e  %.1fs\n",
-                                      isatty(STDERR_FILENO) != 0 ? "\n" : "", metrics.epoch, epochs, metrics.trainLoss, metrics.trainContrast,
-                                      metrics.trainReconstruction, metrics.validationLoss, metrics.validationRSquared,
-                                      metrics.learningRate, metrics.seconds).utf8))
+                try viewStream?.finish()
+            } catch where viewStream != nil {
+                throw viewStreamFailure(error, wroteCheckpoint: wroteCheckpoint, trainedEpochs: trainer.epoch)
             }
             bar.finish()
             if json, let last = trainer.history.last {

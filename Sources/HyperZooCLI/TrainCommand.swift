@@ -21,9 +21,10 @@ public struct TrainCommand: ParsableCommand {
           hz-train import-ghrp config_ae.json checkpoint_ae.pt -o ae.h5
           hz-train encode ae.h5 zoo.h5 -o z.npy --split test
           hz-train decode ae.h5 z.npy -o w.npy
+          hz-train reconstruct ae.h5 zoo.h5 --split test --json
         """,
         version: HyperZooVersion.string,
-        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self, Bench.self],
+        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self, Reconstruct.self, Bench.self],
         defaultSubcommand: Fit.self
     )
 

@@ -42,8 +42,9 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     }
 
     public struct DatasetChoice: Codable, Sendable, Equatable {
-        /// `fashion-mnist` (the Debian package), `idx` (MNIST-format files in `directory`), or
-        /// `synthetic` (generated; for tests and smoke runs).
+        /// `fashion-mnist` (the Debian package), `idx` (MNIST-format files in `directory`), `digits`
+        /// (sklearn's UCI digits, 8×8 resized to the network's input; `directory` may name the
+        /// CSV), or `synthetic` (generated; for tests and smoke runs).
         public var name: String
         public var directory: String?
         public var normalization: Normalization?
@@ -179,8 +180,8 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         guard modelSplit.fractions.count == 3, modelSplit.fractions.allSatisfy({ $0 >= 0 }) else {
             throw fail("model_split.fractions must be three non-negative numbers (train, val, test)")
         }
-        if !["fashion-mnist", "idx", "synthetic"].contains(dataset.name) {
-            throw fail("dataset.name '\(dataset.name)' is not one of fashion-mnist, idx, synthetic")
+        if !["fashion-mnist", "idx", "digits", "synthetic"].contains(dataset.name) {
+            throw fail("dataset.name '\(dataset.name)' is not one of fashion-mnist, idx, digits, synthetic")
         }
         if dataset.name == "idx" && dataset.directory == nil { throw fail("dataset.directory is required for an idx dataset") }
         let tables = Set(combinations.map { ArchitectureSpecKey(architecture(for: $0).parameterTable) })
@@ -326,6 +327,10 @@ extension ZooSpec.DatasetChoice {
             splits = DatasetSplits(train: all.subset(Array(0..<a), name: "synthetic-train"),
                                    validation: b > a ? all.subset(Array(a..<b), name: "synthetic-val") : nil,
                                    test: all.subset(Array(b..<all.count), name: "synthetic-test"))
+        case "digits":
+            // 28×28 here; `adapted(to:)` resizes further for 32×32 networks.
+            splits = try DigitsDataset.load(path: directory ?? DigitsDataset.defaultPath, normalization: normalization ?? .zoo,
+                                            splitSeed: UInt64(splitSeed ?? 42))
         default:
             splits = try FashionMNIST.load(directory: directory ?? FashionMNIST.defaultDirectory,
                                            normalization: normalization ?? .zoo,

@@ -7,22 +7,27 @@ import HyperRep
 import Nets
 @testable import HyperZooCLI
 
+/// Trains dir/zoo.h5 with hz-zoo (an MLP 784-6-10 on `dataset`, a ZooSpec dataset object) and
+/// writes an untrained small autoencoder for it to dir/ae.h5.
+func trainTinyMLPZooWithAutoencoder(in dir: TemporaryDirectory, dataset: String, models: Int, epochs: Int) throws {
+    let config = """
+    {"name": "tiny", "architecture": {"family": "mlp", "channels": 1, "hidden": [6], "activation": "tanh"},
+     "dataset": \(dataset), "initializer": "kaiming_uniform", "optimizer": {"kind": "adam", "learning_rate": 0.003},
+     "batch_size": 20, "epochs": \(epochs), "seeds": {"start": 1, "count": \(models)}}
+    """
+    try config.write(toFile: dir.path("zoo.json"), atomically: true, encoding: .utf8)
+    let zoo = try runStage("hz-zoo", [dir.path("zoo.json"), "-o", dir.path("zoo.h5"), "--threads", "2"])
+    #expect(zoo.status == 0, "\(zoo.stderr)")
+    let architecture = ArchitectureSpec.mlp(hidden: [6])
+    let aeConfig = AutoencoderConfig(table: architecture.parameterTable, modelWidth: 8, heads: 2, blocks: 1, feedForwardWidth: 8, latentSize: 4)
+    try AutoencoderCheckpoint.save(try Autoencoder(config: aeConfig, seed: 1), source: "test", to: dir.path("ae.h5"))
+}
+
 @Suite struct EvalCommandTests {
     @Test(.enabled(if: stageBuilt("hz-eval") && stageBuilt("hz-zoo") && stageBuilt("hz-sample"), "needs hz-zoo, hz-sample, hz-eval built"))
     func zooSampleEvalWritesACompleteReport() throws {
         let dir = TemporaryDirectory()
-        let config = """
-        {"name": "tiny", "architecture": {"family": "mlp", "channels": 1, "hidden": [6], "activation": "tanh"},
-         "dataset": {"name": "synthetic", "synthetic_counts": [120, 20, 80]},
-         "initializer": "kaiming_uniform", "optimizer": {"kind": "adam", "learning_rate": 0.003},
-         "batch_size": 20, "epochs": 2, "seeds": {"start": 1, "count": 10}}
-        """
-        try config.write(toFile: dir.path("zoo.json"), atomically: true, encoding: .utf8)
-        let zoo = try runStage("hz-zoo", [dir.path("zoo.json"), "-o", dir.path("zoo.h5"), "--threads", "2"])
-        #expect(zoo.status == 0, "\(zoo.stderr)")
-        let architecture = ArchitectureSpec.mlp(hidden: [6])
-        let aeConfig = AutoencoderConfig(table: architecture.parameterTable, modelWidth: 8, heads: 2, blocks: 1, feedForwardWidth: 8, latentSize: 4)
-        try AutoencoderCheckpoint.save(try Autoencoder(config: aeConfig, seed: 1), source: "test", to: dir.path("ae.h5"))
+        try trainTinyMLPZooWithAutoencoder(in: dir, dataset: #"{"name": "synthetic", "synthetic_counts": [120, 20, 80]}"#, models: 10, epochs: 2)
         let sampled = try runStage("hz-sample", [dir.path("ae.h5"), dir.path("zoo.h5"), "--count", "4", "--anchors", "top50", "-o", dir.path("pop.h5")])
         #expect(sampled.status == 0, "\(sampled.stderr)")
 

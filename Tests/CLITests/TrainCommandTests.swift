@@ -50,4 +50,47 @@ import Formats
         #expect(wrong.status == 1 && wrong.stderr.contains("expected [N, 16]"))
         #expect(!FileManager.default.fileExists(atPath: dir.path("bad.npy")))
     }
+    /// The issue-6 measurement: reconstructing a split reports R² and the accuracy of originals
+    /// and reconstructions, evaluated by the same code that recorded the zoo's own test accuracy.
+    @Test(.enabled(if: ToolRunner.isBuilt("hz-train") && ToolRunner.isBuilt("hz-zoo"), "needs hz-zoo and hz-train built"))
+    func reconstructReportsRSquaredAndAccuracyOfOriginalsAndReconstructions() throws {
+        let dir = TemporaryDirectory()
+        let config = """
+        {"name": "tiny", "architecture": {"family": "mlp", "channels": 1, "hidden": [6], "activation": "tanh"},
+         "dataset": {"name": "synthetic", "synthetic_counts": [120, 20, 80]},
+         "initializer": "kaiming_uniform", "optimizer": {"kind": "adam", "learning_rate": 0.003},
+         "batch_size": 20, "epochs": 1, "seeds": {"start": 1, "count": 14}}
+        """
+        try config.write(toFile: dir.path("zoo.json"), atomically: true, encoding: .utf8)
+        let zoo = try run("hz-zoo", [dir.path("zoo.json"), "-o", dir.path("zoo.h5"), "--threads", "2"])
+        #expect(zoo.status == 0, "\(zoo.stderr)")
+        let fit = try run("hz-train", [dir.path("zoo.h5"), "-o", dir.path("ae.h5"), "--epochs", "1", "--width", "8", "--heads", "2",
+                                       "--blocks", "1", "--ff-width", "8", "--latent", "4", "--head", "1,8,4", "--batch-size", "4"])
+        #expect(fit.status == 0, "\(fit.stderr)")
+
+        let r = try run("hz-train", ["reconstruct", dir.path("ae.h5"), dir.path("zoo.h5"), "--split", "test", "--epochs", "1",
+                                     "-o", dir.path("w.npy"), "--threads", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let n = try #require(report["checkpoints"] as? Int)
+        #expect(n >= 1 && report["epochs"] as? [Int] == [1] && report["normalizedLoss"] as? Bool == true)
+        let accuracy = try #require(report["accuracy"] as? [String: Any])
+        let original = try #require(accuracy["original"] as? [Double]), stored = try #require(report["storedTestAccuracy"] as? [Double])
+        #expect(original.count == n && (accuracy["reconstructed"] as? [Double])?.count == n && accuracy["testImages"] as? Int == 80)
+        // The originals, evaluated here, score what hz-zoo recorded for them.
+        #expect(zip(original, stored).allSatisfy { abs($0 - $1) < 1e-6 })
+        let fitted = try #require(report["fit"] as? [String: Any])
+        #expect((fitted["rSquaredPerLayer"] as? [Double])?.count == 2 && (fitted["rSquaredPlain"] as? Double)?.isFinite == true)
+
+        // The written rows are exactly encode then decode of the same checkpoints.
+        #expect(try run("hz-train", ["encode", dir.path("ae.h5"), dir.path("zoo.h5"), "-o", dir.path("z.npy"),
+                                     "--split", "test", "--epochs", "1"]).status == 0)
+        #expect(try run("hz-train", ["decode", dir.path("ae.h5"), dir.path("z.npy"), "-o", dir.path("w2.npy")]).status == 0)
+        #expect(try NumpyArray.read(path: dir.path("w.npy")).floats() == NumpyArray.read(path: dir.path("w2.npy")).floats())
+
+        let again = try run("hz-train", ["reconstruct", dir.path("ae.h5"), dir.path("zoo.h5"), "-o", dir.path("w.npy")])
+        #expect(again.status == 1 && again.stderr.contains("pass --force"))
+        let none = try run("hz-train", ["reconstruct", dir.path("ae.h5"), dir.path("zoo.h5"), "--epochs", "7"])
+        #expect(none.status == 1 && none.stderr.contains("no test-split checkpoints at epochs 7"))
+    }
 }

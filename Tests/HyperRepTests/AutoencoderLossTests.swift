@@ -92,4 +92,28 @@ import ZooStore
         let perfect = loss.evaluate(output: rows, target: rows, rows: N, parameters: P, gradient: nil)
         #expect(perfect.rSquared == 1 && perfect.rSquaredPerLayer == [1, 1])
     }
+    @Test(arguments: ReconstructionReduction.allCases)
+    func plainEquivalentGivesTheOrdinaryRSquaredOfANormalisedLoss(reduction: ReconstructionReduction) throws {
+        let table = try tinyTable()
+        let P = table.parameterCount
+        // Layer 0 ten times wider than layer 1, so normalising changes the overall R².
+        let train = randomRows(6, P, seed: 7).enumerated().map { $0.offset % P < 15 ? $0.element * 10 : $0.element }
+        let target = randomRows(3, P, seed: 8), output = randomRows(3, P, seed: 9)
+        var normalised = ReconstructionLoss(table: table, reduction: reduction, layerWeights: [0.5, 2])
+        var plain = ReconstructionLoss(table: table)
+        train.withUnsafeBufferPointer {
+            normalised.normalize(by: $0, count: 6, parameters: P)
+            normalised.setMeanLoss(rows: $0, count: 6, parameters: P)
+            plain.setMeanLoss(rows: $0, count: 6, parameters: P)
+        }
+        let expected = plain.evaluate(output: output, target: target, rows: 3, parameters: P, gradient: nil)
+        let own = normalised.evaluate(output: output, target: target, rows: 3, parameters: P, gradient: nil)
+        let converted = normalised.plainEquivalent.evaluate(output: output, target: target, rows: 3, parameters: P, gradient: nil)
+        #expect(abs(converted.rSquared - expected.rSquared) < 1e-4 * max(1, abs(expected.rSquared)))
+        #expect(abs(own.rSquared - expected.rSquared) > 1e-3)
+        for l in 0..<2 {
+            #expect(abs(converted.rSquaredPerLayer[l] - expected.rSquaredPerLayer[l]) < 1e-4 * max(1, abs(expected.rSquaredPerLayer[l])))
+            #expect(abs(own.rSquaredPerLayer[l] - expected.rSquaredPerLayer[l]) < 1e-4 * max(1, abs(expected.rSquaredPerLayer[l])))
+        }
+    }
 }

@@ -46,6 +46,48 @@ import Tensor
         #expect(full.history.count == 3 && full.history.allSatisfy { $0.validationLoss.isFinite })
     }
 
+    @Test func givenViewsTrainTheSameWeightsAsTheTrainersOwnViews() throws {
+        // What hz-train --views relies on: views made elsewhere with the trainer's keys (seed,
+        // epoch, checkpoint id, view) give the same run bit for bit; other views do not.
+        let config = try tinyConfig()
+        let table = try tinyTable(), P = table.parameterCount
+        let train = randomRows(8, P, seed: 5), validation = randomRows(4, P, seed: 6)
+        let ids = [3, 5, 8, 13, 21, 34, 55, 89]
+        let options = Self.options(epochs: 2)
+        let augmenter = try Augmenter(table: table, options: options.augment, bankSeed: options.seed)
+        func views(epoch: Int, seed: UInt64) -> [Float] {
+            var out = [Float](repeating: 0, count: 2 * 8 * P)
+            for v in 0..<2 {
+                for r in 0..<8 {
+                    var stream = Augmenter.viewStream(seed: seed, epoch: epoch, sample: ids[r], view: v)
+                    let view = augmenter.view(Array(train[(r * P)..<((r + 1) * P)]), stream: &stream)
+                    out.replaceSubrange(((v * 8 + r) * P)..<((v * 8 + r + 1) * P), with: view)
+                }
+            }
+            return out
+        }
+        func trainer() throws -> AutoencoderTrainer {
+            try train.withUnsafeBufferPointer { try AutoencoderTrainer(model: Autoencoder(config: config, seed: 4), options: options, trainRows: $0, count: 8) }
+        }
+        let own = try trainer(), given = try trainer(), other = try trainer()
+        for epoch in 0..<2 {
+            train.withUnsafeBufferPointer { t in
+                validation.withUnsafeBufferPointer { v in
+                    own.trainEpoch(views: .augmented(rows: t, sampleIDs: ids), count: 8, validationRows: v, validationCount: 4)
+                    _ = views(epoch: epoch, seed: options.seed).withUnsafeBufferPointer {
+                        given.trainEpoch(views: .given($0), count: 8, validationRows: v, validationCount: 4)
+                    }
+                    _ = views(epoch: epoch, seed: options.seed + 1).withUnsafeBufferPointer {
+                        other.trainEpoch(views: .given($0), count: 8, validationRows: v, validationCount: 4)
+                    }
+                }
+            }
+        }
+        #expect(given.model.parameters.valuesArray() == own.model.parameters.valuesArray())
+        #expect(given.optimizer.saveState().state == own.optimizer.saveState().state)
+        #expect(other.model.parameters.valuesArray() != own.model.parameters.valuesArray())
+    }
+
     @Test func reconstructionTrainingReducesTheLoss() throws {
         let config = try tinyConfig(dropout: 0)
         let P = try tinyTable().parameterCount

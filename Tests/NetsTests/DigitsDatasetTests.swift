@@ -43,6 +43,24 @@ import TestSupport
         #expect(throws: DatasetError.self) { try DigitsDataset.load(path: "/nonexistent/digits.csv.gz") }
     }
 
+    @Test func aZooSpecCanNameTheDigitsAsItsDataset() throws {
+        guard FileManager.default.isReadableFile(atPath: DigitsDataset.defaultPath) else {
+            Issue.record("\(DigitsDataset.defaultPath) missing: install python3-sklearn (tools/setup does)")
+            return
+        }
+        let spec = try ZooSpec.parse(Data("""
+            {"architecture": {"family": "cnn_s"}, "dataset": {"name": "digits", "limit_train": 100},
+             "optimizer": {"kind": "adam", "learning_rate": 0.001}, "epochs": 1, "seeds": [1]}
+            """.utf8), label: "digits.json")
+        let splits = try spec.dataset.load()
+        #expect(splits.train.count == 100 && splits.test.count == 359 && splits.validation?.count == 180)
+        #expect(splits.train.name == "digits-train" && splits.train.height == 28)
+        #expect(splits.test.labels == (try DigitsDataset.load()).test.labels)
+        #expect(throws: DatasetError.self) {
+            try ZooSpec.parse(Data(#"{"architecture": {"family": "cnn_s"}, "dataset": {"name": "svhn"}, "optimizer": {"kind": "adam", "learning_rate": 0.001}, "epochs": 1, "seeds": [1]}"#.utf8))
+        }
+    }
+
     @Test func bilinearUpsamplingKeepsAConstantImageConstant() {
         let flat = ImageDataset(name: "c", images: [Float](repeating: 0.25, count: 64), labels: [0], channels: 1, height: 8, width: 8)
         #expect(flat.resized(height: 28, width: 28).images.allSatisfy { abs($0 - 0.25) < 1e-6 })

@@ -83,6 +83,25 @@ public struct AutoencoderTrainingState: Sendable {
     public var history: [AutoencoderEpochMetrics]
 }
 
+/// The two views of every training model in one epoch.
+public enum EpochViews {
+    /// Made by the trainer's own `Augmenter` from `rows` [count, P]. The views of row r draw from
+    /// `Augmenter.viewStream(seed:epoch:sample:view:)` with sample `sampleIDs[r]` (the checkpoint
+    /// ids, as hz-augment keys them) or, without ids, r.
+    case augmented(rows: UnsafeBufferPointer<Float>, sampleIDs: [Int]?)
+    /// Made elsewhere (hz-augment's view stream): [2, count, P], view v of row r at (v·count + r)·P.
+    case given(UnsafeBufferPointer<Float>)
+
+    func check(count: Int, parameters P: Int) {
+        switch self {
+        case .augmented(let rows, let ids):
+            precondition(rows.count >= count * P && (ids?.count ?? count) == count, "trainEpoch: \(count) rows of \(P) values expected")
+        case .given(let views):
+            precondition(views.count == 2 * count * P, "trainEpoch: views of \(views.count) values, expected 2 × \(count) × \(P)")
+        }
+    }
+}
+
 /// Trains an `Autoencoder` epoch by epoch.
 public final class AutoencoderTrainer: @unchecked Sendable {
     public let model: Autoencoder
@@ -147,14 +166,28 @@ public final class AutoencoderTrainer: @unchecked Sendable {
 
     /// Trains one epoch on `trainRows` [count, P], then validates on `validationRows` [validationCount, P]
     /// (held-out models). `progress(step, steps, losses)` is called after every step.
+    /// The views of row r are keyed by r; `trainEpoch(views:…)` can key them by checkpoint ids instead.
     @discardableResult
     public func trainEpoch(trainRows: UnsafeBufferPointer<Float>, count: Int,
                            validationRows: UnsafeBufferPointer<Float>?, validationCount: Int,
+                           progress: (Int, Int, AutoencoderLosses) -> Void = { _, _, _ in }) -> AutoencoderEpochMetrics {
+        trainEpoch(views: .augmented(rows: trainRows, sampleIDs: nil), count: count, validationRows: validationRows,
+                   validationCount: validationCount, validationIDs: nil, progress: progress)
+    }
+
+    /// Trains one epoch of `count` training models on `views`, then validates on `validationRows`
+    /// [validationCount, P] (held-out models; their fixed views are keyed by `validationIDs`, default
+    /// the row index). The shuffle, batching, dropout and optimizer steps do not depend on where the
+    /// views come from, so the same views give the same weights bit for bit.
+    @discardableResult
+    public func trainEpoch(views source: EpochViews, count: Int,
+                           validationRows: UnsafeBufferPointer<Float>?, validationCount: Int, validationIDs: [Int]? = nil,
                            progress: (Int, Int, AutoencoderLosses) -> Void = { _, _, _ in }) -> AutoencoderEpochMetrics {
         let started = Date()
         let P = model.parameterCount
         let B = min(options.batchSize, count)
         precondition(B >= 2, "training needs at least 2 rows")
+        source.check(count: count, parameters: P)
         let lr = scheduler.advance(toEpoch: epoch, metric: history.last?.validationLoss ?? .nan)
         var shuffle = RandomStream(seed: options.seed, purpose: "hyperrep.train.shuffle", index: UInt64(epoch))
         let order = shuffle.permutation(count)
@@ -163,7 +196,7 @@ public final class AutoencoderTrainer: @unchecked Sendable {
         var sums = (loss: 0.0, contrast: 0.0, recon: 0.0)
         for step in 0..<steps {
             let batch = Array(order[(step * B)..<((step + 1) * B)])
-            makeViews(rows: trainRows, indices: batch, epoch: epoch, into: &views)
+            batchViews(source, count: count, indices: batch, epoch: epoch, into: &views)
             let losses = views.withUnsafeBufferPointer {
                 model.lossAndGradients(views: $0.baseAddress!, batch: B, objective: objective, stream: &dropoutStream)
             }
@@ -183,7 +216,7 @@ public final class AutoencoderTrainer: @unchecked Sendable {
             trainReconstruction: Float(sums.recon / n), validationLoss: .nan, validationContrast: .nan,
             validationReconstruction: .nan, validationRSquared: .nan, validationRSquaredPerLayer: [], seconds: 0)
         if let validationRows, validationCount >= 2 {
-            let v = validate(rows: validationRows, count: validationCount)
+            let v = validate(rows: validationRows, count: validationCount, ids: validationIDs)
             metrics.validationLoss = v.loss; metrics.validationContrast = v.contrast
             metrics.validationReconstruction = v.recon; metrics.validationRSquared = v.rsq
             metrics.validationRSquaredPerLayer = v.rsqPerLayer
@@ -194,23 +227,29 @@ public final class AutoencoderTrainer: @unchecked Sendable {
         return metrics
     }
 
-    /// Writes views [2B, P] of the rows at `indices`: view 1 of every model, then view 2.
-    private func makeViews(rows: UnsafeBufferPointer<Float>, indices: [Int], epoch: Int, into views: inout [Float]) {
+    /// Writes views [2B, P] of the models at `indices`: view 1 of every model, then view 2.
+    private func batchViews(_ source: EpochViews, count: Int, indices: [Int], epoch: Int, into views: inout [Float]) {
         let P = model.parameterCount, B = indices.count
         views.withUnsafeMutableBufferPointer { out in
             for (i, r) in indices.enumerated() {
-                let row = UnsafeBufferPointer(rebasing: rows[(r * P)..<((r + 1) * P)])
                 for v in 0..<2 {
-                    var stream = Augmenter.viewStream(seed: options.seed, epoch: epoch, sample: r, view: v)
                     let dst = UnsafeMutableBufferPointer(rebasing: out[((v * B + i) * P)..<((v * B + i + 1) * P)])
-                    augmenter.view(row: row, into: dst, stream: &stream)
+                    switch source {
+                    case .augmented(let rows, let ids):
+                        let row = UnsafeBufferPointer(rebasing: rows[(r * P)..<((r + 1) * P)])
+                        var stream = Augmenter.viewStream(seed: options.seed, epoch: epoch, sample: ids?[r] ?? r, view: v)
+                        augmenter.view(row: row, into: dst, stream: &stream)
+                    case .given(let given):
+                        let k = v * count + r
+                        _ = dst.update(fromContentsOf: given[(k * P)..<((k + 1) * P)])
+                    }
                 }
             }
         }
     }
 
     /// Eval-mode losses on fixed views of the held-out rows, and R² of reconstructing them clean.
-    private func validate(rows: UnsafeBufferPointer<Float>, count: Int)
+    private func validate(rows: UnsafeBufferPointer<Float>, count: Int, ids: [Int]?)
         -> (loss: Float, contrast: Float, recon: Float, rsq: Float, rsqPerLayer: [Float]) {
         let P = model.parameterCount
         let B = min(options.batchSize, count)
@@ -219,7 +258,7 @@ public final class AutoencoderTrainer: @unchecked Sendable {
         let batches = count / B
         for k in 0..<batches {
             // Fixed views (epoch −1) so validation losses are comparable across epochs.
-            makeViews(rows: rows, indices: Array((k * B)..<((k + 1) * B)), epoch: -1, into: &views)
+            batchViews(.augmented(rows: rows, sampleIDs: ids), count: count, indices: Array((k * B)..<((k + 1) * B)), epoch: -1, into: &views)
             let l = views.withUnsafeBufferPointer { model.evaluationLosses(views: $0.baseAddress!, batch: B, objective: objective) }
             sums.0 += Double(l.total); sums.1 += Double(l.contrast); sums.2 += Double(l.reconstruction.loss)
         }

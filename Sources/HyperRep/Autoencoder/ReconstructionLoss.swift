@@ -63,6 +63,26 @@ public struct ReconstructionLoss: Codable, Sendable, Equatable {
         meanLossTotal = result.loss
     }
 
+    /// The same reference in plain units: σ_l = 1, `global_mean`, unit layer weights, and the
+    /// mean-prediction losses rescaled by σ_l² (and P_l/P under `layer_mean`). Its overall R² is
+    /// the ordinary per-parameter R², comparable between a normalised and a plain-MSE autoencoder
+    /// (their own overall R² weight the layers differently; per-layer R² agree).
+    public var plainEquivalent: ReconstructionLoss {
+        var plain = self
+        let P = layerRanges.last?.upperBound ?? 0
+        plain.layerScale = Array(repeating: 1, count: layerRanges.count)
+        plain.layerWeights = Array(repeating: 1, count: layerRanges.count)
+        plain.reduction = .globalMean
+        if meanLoss.count == layerRanges.count {
+            plain.meanLoss = layerRanges.indices.map { l in
+                let share = reduction == .layerMean ? Float(layerRanges[l].count) / Float(max(P, 1)) : 1
+                return meanLoss[l] * layerScale[l] * layerScale[l] * share
+            }
+            plain.meanLossTotal = plain.meanLoss.reduce(0, +)
+        }
+        return plain
+    }
+
     /// The loss of output [N,P] against target [N,P]; writes dLoss/dOutput into `gradient` [N,P]
     /// (overwritten) when given.
     public func evaluate(output: UnsafePointer<Float>, target: UnsafePointer<Float>, rows N: Int, parameters P: Int,

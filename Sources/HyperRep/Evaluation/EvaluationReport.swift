@@ -26,6 +26,9 @@ public struct EvaluationReport: Codable, Sendable {
     public var transfers: [TransferResult]
     /// Novelty of every sampled population against the training models.
     public var novelty: [NoveltyResult]
+    /// Every sampled population against every baseline at every epoch, in-distribution and per
+    /// transfer (absent in reports written before the tests were added).
+    public var comparisons: [PairwiseComparison]?
     /// A 2-D map of the latent space with training models, anchors and samples (when available).
     public var latentProjection: LatentProjection?
     /// Plain-language notes (what was skipped and why, known caveats).
@@ -34,10 +37,11 @@ public struct EvaluationReport: Codable, Sendable {
     public init(generator: String, createdAt: String, commands: [String], seeds: [String: UInt64],
                 settings: [String: String], populations: [PopulationResult] = [], ensembles: [EnsembleResult] = [],
                 transfers: [TransferResult] = [], novelty: [NoveltyResult] = [],
-                latentProjection: LatentProjection? = nil, notes: [String] = []) {
+                latentProjection: LatentProjection? = nil, notes: [String] = [], comparisons: [PairwiseComparison]? = nil) {
         self.generator = generator; self.createdAt = createdAt; self.commands = commands; self.seeds = seeds
         self.settings = settings; self.populations = populations; self.ensembles = ensembles
         self.transfers = transfers; self.novelty = novelty; self.latentProjection = latentProjection; self.notes = notes
+        self.comparisons = comparisons
     }
 
     /// Sorted, pretty JSON; NaN and infinities are written as strings ("NaN", "Infinity").
@@ -120,6 +124,9 @@ public struct TransferResult: Codable, Sendable {
     public init(source: String, target: String, populations: [PopulationResult]) {
         self.source = source; self.target = target; self.populations = populations
     }
+
+    /// The `experiment` of this transfer's ``PairwiseComparison``s.
+    public static func experimentName(source: String, target: String) -> String { "transfer \(source) → \(target)" }
 }
 
 /// Novelty of one sampled population (see ``NoveltySummary``).

@@ -32,6 +32,7 @@ public enum ReportHTML {
                 h += ReportCharts.accuracyDistribution(report.populations, epoch: last, title: "Accuracy at epoch \(last)")
             }
             h += "</div>\n" + populationTable(report.populations)
+            h += comparisonTable(report.comparisons ?? [], experiment: "in-distribution")
         }
         if let projection = report.latentProjection {
             h += "<h2>Latent space</h2>\n<div class=\"charts\">" + ReportCharts.latentMap(projection) + "</div>\n"
@@ -43,6 +44,7 @@ public enum ReportHTML {
             h += "<h2>Transfer: \(escapeXML(t.source)) → \(escapeXML(t.target))</h2>\n<div class=\"charts\">"
             h += ReportCharts.accuracyCurves(t.populations, title: "\(t.source) → \(t.target): accuracy vs fine-tuning epochs")
             h += "</div>\n" + populationTable(t.populations)
+            h += comparisonTable(report.comparisons ?? [], experiment: TransferResult.experimentName(source: t.source, target: t.target))
         }
         if !report.novelty.isEmpty {
             h += "<h2>Novelty</h2>\n<div class=\"charts\">" + ReportCharts.noveltyHistogram(report.novelty) + "</div>\n"
@@ -71,6 +73,28 @@ public enum ReportHTML {
                     + "<td>\(percent(s.meanInterval.low))–\(percent(s.meanInterval.high))</td>"
                     + "<td>\(percent(s.quantiles[1])) / \(percent(s.quantiles[5]))</td><td>\(number(meanOf(e.losses)))</td></tr>\n"
             }
+        }
+        return h + "</table>\n"
+    }
+
+    /// Sampled populations against baselines: difference of means with its bootstrap interval,
+    /// Welch and Mann–Whitney p-values, raw and Holm-adjusted.
+    static func comparisonTable(_ all: [PairwiseComparison], experiment: String) -> String {
+        let rows = all.filter { $0.experiment == experiment }
+        guard !rows.isEmpty else { return "" }
+        func p(_ v: Double) -> String { v.isFinite ? (v < 1e-4 ? String(format: "%.1e", v) : String(format: "%.4f", v)) : "–" }
+        var h = "<h3>Sampled populations against baselines</h3>\n<p>Difference of mean test accuracy (sampled − baseline, "
+            + "percentage points) with a percentile-bootstrap 95% interval; two-sided p-values of Welch's t-test and of the "
+            + "Mann–Whitney U test (normal approximation), raw and Holm-adjusted over this table.</p>\n"
+            + "<table><tr><th class=\"l\">population</th><th class=\"l\">baseline</th><th>epoch</th><th>n / m</th>"
+            + "<th>Δ mean (pp)</th><th>95% CI of Δ</th><th>Welch t</th><th>p (Welch)</th><th>p Holm</th>"
+            + "<th>P(a&gt;b)</th><th>p (M–W)</th><th>p Holm</th></tr>\n"
+        for c in rows {
+            h += "<tr><td class=\"l\">\(escapeXML(c.population))</td><td class=\"l\">\(escapeXML(c.baseline))</td><td>\(c.epoch)</td>"
+                + "<td>\(c.populationCount) / \(c.baselineCount)</td><td>\(percent(c.meanDifference))</td>"
+                + "<td>\(percent(c.meanDifferenceInterval.low))–\(percent(c.meanDifferenceInterval.high))</td>"
+                + "<td>\(number(c.welch.statistic))</td><td>\(p(c.welch.pValue))</td><td>\(p(c.welchHolmP))</td>"
+                + "<td>\(number(c.mannWhitney.probabilityOfSuperiority))</td><td>\(p(c.mannWhitney.pValue))</td><td>\(p(c.mannWhitneyHolmP))</td></tr>\n"
         }
         return h + "</table>\n"
     }

@@ -3,6 +3,8 @@
 //   out: layout(views), positions [T, 3], mask [T, W], views [V, T, W]... per sample and epoch
 // Each (augmentation epoch, sample, view) draws from its own RandomStream keyed by the seed and
 // the sample's checkpoint id, so the output does not depend on batching, order or selection.
+// Views are written epoch-major (all samples of epoch 0, then of epoch 1, …) so that hz-train can
+// consume one epoch at a time; epochs after the first replay the input rows kept in memory.
 import HyperRep
 import Tensor
 import ZooStore
@@ -73,6 +75,29 @@ public struct AugmentOperator: Operator {
         var row = [Float](repeating: 0, count: p)
         var scratch = [Float](repeating: 0, count: p)
         var views = [Float](repeating: 0, count: parameters.views * tw)
+        // Epoch 0 streams out as the samples arrive; later epochs replay the rows kept here
+        // (N × P values: the input, not its views), so the output is epoch-major.
+        var kept: [(row: [Float], header: RecordHeader, id: Int)] = []
+        func emit(_ row: [Float], _ header: RecordHeader, id: Int, epoch: Int) throws {
+            row.withUnsafeBufferPointer { r in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    views.withUnsafeMutableBufferPointer { out in
+                        for v in 0..<parameters.views {
+                            var stream = Augmenter.viewStream(seed: seed, epoch: epoch, sample: id, view: v)
+                            augmenter.view(row: r, into: s, stream: &stream)
+                            tokenizer.tokenize(row: UnsafeBufferPointer(s), into: UnsafeMutableBufferPointer(rebasing: out[(v * tw)..<((v + 1) * tw)]))
+                        }
+                    }
+                }
+            }
+            var ids = header.ids
+            ids["augment_epoch"] = epoch
+            try views.withUnsafeBytes { payload in
+                try output.write(header: RecordHeader(kind: "views", ids: ids, labels: header.labels,
+                                                      shape: [parameters.views, tokenizer.tokenCount, tokenizer.tokenWidth], dtype: .float32),
+                                 payload: payload)
+            }
+        }
         var sample = 0
         while let record = try input.next() {
             try Self.expectInput(record, source: "augment input")
@@ -88,27 +113,12 @@ public struct AugmentOperator: Operator {
                 }
             }
             let id = record.header.ids["checkpoint"] ?? sample
-            for epoch in 0..<parameters.epochs {
-                row.withUnsafeBufferPointer { r in
-                    scratch.withUnsafeMutableBufferPointer { s in
-                        views.withUnsafeMutableBufferPointer { out in
-                            for v in 0..<parameters.views {
-                                var stream = Augmenter.viewStream(seed: seed, epoch: epoch, sample: id, view: v)
-                                augmenter.view(row: r, into: s, stream: &stream)
-                                tokenizer.tokenize(row: UnsafeBufferPointer(s), into: UnsafeMutableBufferPointer(rebasing: out[(v * tw)..<((v + 1) * tw)]))
-                            }
-                        }
-                    }
-                }
-                var ids = record.header.ids
-                ids["augment_epoch"] = epoch
-                try views.withUnsafeBytes { payload in
-                    try output.write(header: RecordHeader(kind: "views", ids: ids, labels: record.header.labels,
-                                                          shape: [parameters.views, tokenizer.tokenCount, tokenizer.tokenWidth], dtype: .float32),
-                                     payload: payload)
-                }
-            }
+            try emit(row, record.header, id: id, epoch: 0)
+            if parameters.epochs > 1 { kept.append((row, record.header, id)) }
             sample += 1
+        }
+        for epoch in 1..<max(parameters.epochs, 1) {
+            for (row, header, id) in kept { try emit(row, header, id: id, epoch: epoch) }
         }
     }
 }

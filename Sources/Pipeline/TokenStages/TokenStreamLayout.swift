@@ -40,6 +40,26 @@ public struct AugmentRun: Codable, Sendable, Equatable {
     public var epochs: Int
     /// Seed of every view's random stream.
     public var seed: UInt64
+    /// Order of the `views` records; absent in streams written before it was recorded (those are
+    /// sample-major).
+    public var order: ViewOrder?
+
+    public init(options: AugmentOptions, views: Int, epochs: Int, seed: UInt64, order: ViewOrder? = .epochMajor) {
+        self.options = options
+        self.views = views
+        self.epochs = epochs
+        self.seed = seed
+        self.order = order
+    }
+}
+
+/// The order of the `views` records of a view stream.
+public enum ViewOrder: String, Codable, Sendable, Equatable {
+    /// Every sample of augmentation epoch 0, then every sample of epoch 1, …: a consumer can train
+    /// epoch by epoch while the stream is still being written.
+    case epochMajor = "epoch_major"
+    /// All epochs of sample 0, then of sample 1, … (hz-augment before order was recorded).
+    case sampleMajor = "sample_major"
 }
 
 /// The first record of a stream.

@@ -1,0 +1,188 @@
+// The training recipe hz-eval fine-tunes with (network, initialiser, optimizer, batch size,
+// dataset), found in the zoo or given on the command line. Zoos made by hz-zoo store their spec as
+// the zoo config; zoos converted by hz-convert from a Model Zoos folder store that folder's
+// config.json (`zoo_config`) and every model's params.json (`hyperparameters`). Options given on
+// the command line override what the zoo says; what neither gives is an error naming the option.
+import ArgumentParser
+import Foundation
+import Nets
+import Tensor
+import ZooStore
+
+/// Recipe options of hz-eval, for zoos without an hz-zoo recipe or to override parts of it.
+public struct RecipeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Dataset the zoo was trained on: fashion-mnist, digits, idx or synthetic. Default: the zoo's recipe.", valueName: "name"))
+    public var dataset: String?
+
+    @Option(help: ArgumentHelp("Folder of MNIST-format IDX files (fashion-mnist, idx) or the digits CSV. Default: the Debian location.", valueName: "path"))
+    public var datasetPath: String?
+
+    @Option(help: ArgumentHelp("Pixel normalisation after scaling to [0, 1]: zoo ((x-0.5)/0.5), mnist, fmnist, or MEAN,STD.", valueName: "rule"))
+    public var normalization: String?
+
+    @Option(help: ArgumentHelp("Activation of the zoo's networks: tanh, relu, leakyrelu, sigmoid, silu, gelu.", valueName: "name"))
+    public var activation: String?
+
+    @Option(help: ArgumentHelp("Dropout probability of the zoo's networks.", valueName: "p"))
+    public var dropout: Float?
+
+    @Option(help: ArgumentHelp("Initialiser of B_T's fresh models: \(Initializer.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+    public var initializer: String?
+
+    @Option(help: ArgumentHelp("Fine-tuning optimizer: adam, adamw or sgd.", valueName: "name"))
+    public var optimizer: String?
+
+    @Option(name: .customLong("lr"), help: ArgumentHelp("Fine-tuning learning rate.", valueName: "lr"))
+    public var learningRate: Float?
+
+    @Option(help: ArgumentHelp("Fine-tuning weight decay.", valueName: "wd"))
+    public var weightDecay: Float?
+
+    @Option(help: ArgumentHelp("Fine-tuning batch size.", valueName: "n"))
+    public var batchSize: Int?
+
+    public init() {}
+
+    public func validate() throws {
+        if let dataset, !["fashion-mnist", "digits", "idx", "synthetic"].contains(dataset) {
+            throw ValidationError("--dataset '\(dataset)' is not fashion-mnist, digits, idx or synthetic")
+        }
+        if let normalization, Self.parseNormalization(normalization) == nil {
+            throw ValidationError("--normalization '\(normalization)' is not zoo, mnist, fmnist or MEAN,STD (STD > 0)")
+        }
+        if let activation, Activation(name: activation) == nil { throw ValidationError("--activation '\(activation)' is not a known activation") }
+        if let initializer, Initializer(rawValue: initializer) == nil { throw ValidationError("--initializer '\(initializer)' is not a known initialiser") }
+        if let optimizer, OptimizerKind(rawValue: optimizer.lowercased()) == nil { throw ValidationError("--optimizer must be adam, adamw or sgd") }
+        if let learningRate, !(learningRate > 0) { throw ValidationError("--lr must be positive") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
+    }
+
+    static func parseNormalization(_ s: String) -> Normalization? {
+        switch s {
+        case "zoo": return .zoo
+        case "mnist": return .mnist
+        case "fmnist": return .fashionMNISTStatistics
+        default:
+            let parts = s.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, parts[1] > 0 else { return nil }
+            return Normalization(mean: parts[0], std: parts[1])
+        }
+    }
+}
+
+/// The zoo's network, initialiser, training recipe and data: from its hz-zoo spec, or the Model
+/// Zoos config/params.json that hz-convert stored, or the command line (which wins).
+struct ZooRecipe: CustomStringConvertible {
+    var architecture: ArchitectureSpec
+    var training: TrainingRecipe
+    var initializer: Initializer
+    var dataset: ZooSpec.DatasetChoice
+    /// Where the recipe came from, e.g. "hz-zoo spec" or "Model Zoos config.json (via hz-convert)".
+    var source: String
+
+    init(zoo: ZooReader, options: RecipeOptions = RecipeOptions()) throws {
+        var (spec, source, datasetKnown) = try Self.storedSpec(zoo)
+        let o = options
+        if spec == nil {
+            // Nothing stored: the architecture comes from the parameter table, the rest from options.
+            var missing: [String] = []
+            if o.dataset == nil { missing.append("--dataset") }
+            if o.activation == nil { missing.append("--activation") }
+            if o.initializer == nil { missing.append("--initializer") }
+            if o.optimizer == nil { missing.append("--optimizer") }
+            if o.learningRate == nil { missing.append("--lr") }
+            if o.batchSize == nil { missing.append("--batch-size") }
+            guard missing.isEmpty else {
+                throw ValidationError("\(zoo.path): the zoo stores no training recipe (no hz-zoo spec, no Model Zoos config.json or params.json); pass \(missing.joined(separator: " ")) (see hz-eval --help, \"Recipe\")")
+            }
+            guard let family = Self.family(of: zoo.table) else {
+                throw ValidationError("\(zoo.path): its parameter table (\(zoo.table.entries.map(\.name).joined(separator: ", "))) is not CNN-s or CNN-m; hz-eval can only rebuild these networks without an hz-zoo spec")
+            }
+            spec = ZooSpec(name: zoo.architecture, architecture: .init(family: family.family, channels: family.channels),
+                           dataset: .init(name: o.dataset!), initializer: .uniform, optimizer: .init(kind: .adam, learningRate: 1),
+                           epochs: 0, seeds: [0])
+            source = "command line"
+            datasetKnown = true
+        }
+        var s = spec!
+        if let v = o.dataset {
+            s.dataset = ZooSpec.DatasetChoice(name: v, directory: o.datasetPath, normalization: s.dataset.normalization)
+            datasetKnown = true
+        } else if let p = o.datasetPath {
+            s.dataset.directory = p
+        }
+        guard datasetKnown else {
+            throw ValidationError("\(zoo.path): the zoo's config does not say which dataset it was trained on; pass --dataset (fashion-mnist, digits, idx with --dataset-path, or synthetic)")
+        }
+        if let v = o.normalization { s.dataset.normalization = RecipeOptions.parseNormalization(v) }
+        if let v = o.activation { s.architecture.activation = Activation(name: v); s.grid?.activation = nil }
+        if let v = o.dropout { s.architecture.dropout = v; s.grid?.dropout = nil }
+        if let v = o.initializer { s.initializer = Initializer(rawValue: v)!; s.grid?.initializer = nil }
+        if let v = o.optimizer { s.optimizer.kind = OptimizerKind(rawValue: v.lowercased())!; s.grid?.optimizer = nil }
+        if let v = o.learningRate { s.optimizer.learningRate = v; s.grid?.learningRate = nil }
+        if let v = o.weightDecay { s.optimizer.weightDecay = v; s.grid?.weightDecay = nil }
+        if let v = o.batchSize { s.batchSize = v }
+        let overridden = [o.dataset, o.datasetPath, o.normalization, o.activation, o.initializer, o.optimizer].contains { $0 != nil }
+            || o.dropout != nil || o.learningRate != nil || o.weightDecay != nil || o.batchSize != nil
+        if overridden && source != "command line" { source += ", with command-line overrides" }
+
+        guard let combination = s.combinations.first else { throw ValidationError("\(zoo.path): the zoo's recipe has no model combinations") }
+        architecture = s.architecture(for: combination)
+        training = s.recipe(for: combination)
+        initializer = combination.initializer
+        dataset = s.dataset
+        self.source = source
+        guard architecture.parameterTable == zoo.table else {
+            throw ValidationError("\(zoo.path): the recipe's architecture \(architecture.name) (\(source)) does not match the stored parameter table")
+        }
+    }
+
+    /// The recipe stored in the zoo, where from, and whether it names the dataset.
+    static func storedSpec(_ zoo: ZooReader) throws -> (ZooSpec?, String, Bool) {
+        let config = zoo.config
+        if config["converted_by"] == nil, config["architecture"] != nil || config["model::type"] != nil {
+            do {
+                let spec = try ZooSpec.parse(Data(config.jsonText.utf8), label: zoo.path + ":config")
+                // A Model Zoos config names its data only by the dump path.
+                return config["model::type"] == nil ? (spec, "hz-zoo spec", true)
+                    : modelZoos(spec, config, source: "Model Zoos config.json")
+            } catch {
+                throw ValidationError("\(zoo.path): its config is not a usable recipe (\(error)); pass the recipe options (see hz-eval --help)")
+            }
+        }
+        // hz-convert: the folder's config.json, else the first model's params.json.
+        let candidates: [(JSONValue?, String)] = [
+            (config["zoo_config"], "Model Zoos config.json (stored by hz-convert)"),
+            (zoo.models.first?.hyperparameters, "params.json of \(zoo.models.first?.id ?? "the first model") (stored by hz-convert)"),
+        ]
+        for case let (json?, source) in candidates where json["model::type"] != nil {
+            if let spec = try? ZooSpec.parse(Data(json.jsonText.utf8), label: source) {
+                return modelZoos(spec, json, source: source)
+            }
+        }
+        return (nil, "", false)
+    }
+
+    /// A Model Zoos recipe: ZooSpec's translation assumes Fashion-MNIST; trust that only when the
+    /// dataset dump's path says so.
+    static func modelZoos(_ spec: ZooSpec, _ json: JSONValue, source: String) -> (ZooSpec?, String, Bool) {
+        let dump = (json["dataset::dump"]?.stringValue ?? "").lowercased()
+        let fashion = ["f_mnist", "fmnist", "fashion"].contains { dump.contains($0) }
+        return (spec, source, fashion)
+    }
+
+    /// CNN-s or CNN-m (1 or 3 channels, without dropout modules) whose table equals `table`.
+    static func family(of table: ParameterTable) -> (family: ArchitectureFamily, channels: Int)? {
+        let candidates: [ArchitectureSpec] = [.cnnS(channels: 1), .cnnS(channels: 3), .cnnM(channels: 1), .cnnM(channels: 3)]
+        return candidates.first { $0.parameterTable == table }.map { ($0.family, $0.inputChannels) }
+    }
+
+    var datasetName: String { dataset.name }
+
+    func loadData() throws -> DatasetSplits { try dataset.load().adapted(to: architecture) }
+
+    var description: String {
+        "\(architecture.name) \(architecture.activation.rawValue), \(training.optimizer.kind.rawValue) lr \(training.optimizer.learningRate) batch \(training.batchSize), init \(initializer.rawValue), \(dataset.name) (\(source))"
+    }
+}
