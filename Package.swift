@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: tensorSettings),
         .target(name: "Compression", dependencies: ["CZlib"]),
         .target(name: "ZooStore", dependencies: ["HDF5"]),
-        .target(name: "Formats", dependencies: ["ZooStore", "CZlib"]),
+        .target(name: "Formats", dependencies: ["ZooStore", "Compression"]),
         .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression"]),
         .target(name: "HyperRep", dependencies: ["Tensor", "Nets", "ZooStore"]),
         .target(name: "Pipeline", dependencies: [

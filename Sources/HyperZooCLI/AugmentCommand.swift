@@ -93,7 +93,7 @@ public struct AugmentCommand: ParsableCommand {
         let choice = tokenizer.map { TokenizerChoice(kind: TokenizerChoice.Kind(rawValue: $0)!, tokenSize: tokenSize) }
         let op = try AugmentOperator(parameters: .init(options: try options(), views: views, epochs: epochs, tokenizer: choice,
                                                       selection: fromZoo || chosen.isEmpty ? nil : chosen))
-        let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint", "tokens"])
+        let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint", "tokens"], label: "augmenting")
         let sink = try TokenStageIO.openOutput(output)
         try op.run(input: counted, output: sink, seed: seed)
         try sink.finish()

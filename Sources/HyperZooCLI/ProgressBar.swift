@@ -24,13 +24,14 @@ public final class ProgressBar: @unchecked Sendable {
         self.enabled = enabled ?? (isatty(STDERR_FILENO) != 0)
     }
 
-    /// Reports `done` of `total` units.
-    public func update(_ done: Int, of total: Int) {
+    /// Reports `done` of `total` units; without a total (a stream of unknown length) the bar
+    /// shows the count and rate, no ETA.
+    public func update(_ done: Int, of total: Int?) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
         let now = Date()
-        guard done >= total || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
+        guard done >= (total ?? .max) || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
         lastDraw = now
         FileHandle.standardError.write(Data(Self.line(label: label, unit: unit, done: done, total: total,
                                                       elapsed: now.timeIntervalSince(start)).utf8))
@@ -43,8 +44,12 @@ public final class ProgressBar: @unchecked Sendable {
     }
 
     /// The text of the bar (without drawing it), e.g.
-    /// `\rconverting [##########..........] 550/1100 checkpoints 812/s ETA 0:01`.
-    static func line(label: String, unit: String, done: Int, total: Int, elapsed: Double) -> String {
+    /// `\rconverting [##########..........] 550/1100 checkpoints 812/s ETA 0:01`, or without a total
+    /// `\rtokenizing 550 samples 812/s`.
+    static func line(label: String, unit: String, done: Int, total: Int?, elapsed: Double) -> String {
+        guard let total else {
+            return "\r\(label) \(done) \(unit) \(Int(elapsed > 0 ? Double(done) / elapsed : 0))/s   "
+        }
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
         let width = 24
         let filled = Int(fraction * Double(width))
