@@ -1,5 +1,5 @@
-// zlib for the Formats target: raw-deflate inflation of .npz members and CRC-32 checks of ZIP
-// entries. inflateInit2 is a macro Swift cannot import, so a shim calls the underlying function.
+// zlib for the Compression target (inflate of gzip/zlib/raw deflate, CRC-32 of ZIP entries).
+// inflateInit2 is a macro Swift cannot import, so a shim calls the underlying function.
 #ifndef HYPERZOO_CZLIB_SHIM_H
 #define HYPERZOO_CZLIB_SHIM_H
 #include <zlib.h>

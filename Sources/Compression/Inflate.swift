@@ -4,8 +4,9 @@ import Glibc
 import Darwin
 #endif
 // Decompression of DEFLATE data (gzip files, zlib streams, raw deflate as in zip/npz entries)
-// through the system zlib. Bounded: the caller states the most output it accepts, so a hostile
-// or corrupt input can never exhaust memory.
+// through the system zlib, and the CRC-32 of zip entries: the package's one way into zlib.
+// Bounded: the caller states the most output it accepts (or the exact size a zip directory
+// declares), so a hostile or corrupt input can never exhaust memory.
 import CZlib
 
 /// How the DEFLATE data is wrapped.
@@ -29,57 +30,86 @@ public enum DeflateWrapping: Sendable {
 /// A decompression failure, with what was being read.
 public struct InflateError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// What went wrong, without the label (for callers that name the input their own way).
+    public var reason: String
+    public init(_ description: String) { self.description = description; self.reason = description }
+    init(label: String, _ reason: String) { self.description = "\(label): \(reason)"; self.reason = reason }
 }
 
 /// Decompresses `input`; throws if the data is corrupt, truncated, or would exceed `maxOutput`
 /// bytes. `label` (e.g. a file name) starts every error message.
 public func inflate(_ input: [UInt8], wrapping: DeflateWrapping, maxOutput: Int = 1 << 31,
                     label: String = "data") throws -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(min(maxOutput, max(input.count * 4, 1024)))
-    var strm = z_stream()
-    guard hz_inflateInit2(&strm, wrapping.windowBits) == Z_OK else {
-        throw InflateError("\(label): zlib could not start inflating")
+    try inflate(input, wrapping: wrapping, limit: maxOutput, exact: false, label: label)
+}
+
+/// Decompresses `input` that must give exactly `expectedSize` bytes, as a zip or .npz entry
+/// whose directory declares its size; the output is allocated once at that size.
+public func inflate(_ input: [UInt8], wrapping: DeflateWrapping, expectedSize: Int, label: String = "data") throws -> [UInt8] {
+    try inflate(input, wrapping: wrapping, limit: expectedSize, exact: true, label: label)
+}
+
+/// CRC-32 (the ZIP and gzip polynomial) of `bytes`.
+public func crc32(_ bytes: [UInt8]) -> UInt32 {
+    bytes.withUnsafeBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { return 0 }
+        return UInt32(crc32_z(0, base, buffer.count))
     }
+}
+
+/// The one zlib loop: feeds the input and offers output room in slices of at most 1 GiB (zlib
+/// counts in 32 bits), inflating straight into the result. The result grows by doubling up to
+/// `limit` + 1 bytes; the spare byte lets zlib reveal data beyond the limit instead of stopping
+/// at it. With `exact`, the result is allocated at `limit` + 1 at once and must come out at `limit`.
+private func inflate(_ input: [UInt8], wrapping: DeflateWrapping, limit: Int, exact: Bool, label: String) throws -> [UInt8] {
+    func failure(_ reason: String) -> InflateError { InflateError(label: label, reason) }
+    var strm = z_stream()
+    guard hz_inflateInit2(&strm, wrapping.windowBits) == Z_OK else { throw failure("zlib could not start inflating") }
     defer { inflateEnd(&strm) }
-    let chunk = 1 << 16
-    var buffer = [UInt8](repeating: 0, count: chunk)
-    try input.withUnsafeBufferPointer { inp in
-        strm.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
-        strm.avail_in = UInt32(inp.count)
+    let slice = 1 << 30
+    let tooLarge = exact ? "deflated data is larger than the declared \(limit) bytes" : "decompressed size exceeds the limit of \(limit) bytes"
+    var output = [UInt8](repeating: 0, count: exact ? limit + 1 : min(limit + 1, max(input.count * 4, 1024)))
+    var produced = 0, consumed = 0
+    return try input.withUnsafeBufferPointer { inp in
         while true {
-            let status: Int32 = buffer.withUnsafeMutableBufferPointer { buf in
-                strm.next_out = buf.baseAddress
-                strm.avail_out = UInt32(chunk)
+            if strm.avail_in == 0 && consumed < input.count {
+                let n = min(slice, input.count - consumed)
+                strm.next_in = UnsafeMutablePointer(mutating: inp.baseAddress! + consumed)
+                strm.avail_in = UInt32(n)
+                consumed += n
+            }
+            if produced == output.count {
+                guard output.count <= limit else { throw failure(tooLarge) }
+                output.append(contentsOf: repeatElement(0, count: min(output.count, limit + 1 - output.count)))
+            }
+            let room = min(slice, output.count - produced)
+            let status: Int32 = output.withUnsafeMutableBufferPointer { out in
+                strm.next_out = out.baseAddress! + produced
+                strm.avail_out = UInt32(room)
                 return CZlib.inflate(&strm, Z_NO_FLUSH)
             }
-            let produced = chunk - Int(strm.avail_out)
-            if out.count + produced > maxOutput {
-                throw InflateError("\(label): decompressed size exceeds the limit of \(maxOutput) bytes")
-            }
-            out.append(contentsOf: buffer[0..<produced])
+            let step = room - Int(strm.avail_out)
+            produced += step
             switch status {
             case Z_STREAM_END:
                 // gzip files may hold several members back to back; decode them all.
-                if wrapping == .gzip && strm.avail_in > 0 {
-                    guard inflateReset(&strm) == Z_OK else { throw InflateError("\(label): zlib reset failed") }
+                if wrapping == .gzip && (strm.avail_in > 0 || consumed < input.count) {
+                    guard inflateReset(&strm) == Z_OK else { throw failure("zlib reset failed") }
                     continue
                 }
-                return
-            case Z_OK:
-                if strm.avail_in == 0 && produced == 0 {
-                    throw InflateError("\(label): compressed data is truncated")
-                }
-            case Z_BUF_ERROR:
-                if strm.avail_in == 0 { throw InflateError("\(label): compressed data is truncated") }
+                guard produced <= limit else { throw failure(tooLarge) }
+                if exact && produced != limit { throw failure("deflated data gives \(produced) bytes, expected \(limit)") }
+                output.removeLast(output.count - produced)
+                return output
+            case Z_OK, Z_BUF_ERROR:
+                // No progress with all input given: the data stops before its end.
+                if strm.avail_in == 0 && consumed == input.count && step == 0 { throw failure("compressed data is truncated") }
             default:
                 let why = strm.msg.map { String(cString: $0) } ?? "error \(status)"
-                throw InflateError("\(label): corrupt compressed data (\(why))")
+                throw failure("corrupt compressed data (\(why))")
             }
         }
     }
-    return out
 }
 
 /// Reads and decompresses a gzip file; throws naming the path if it is missing or corrupt.

@@ -4,6 +4,7 @@
 // end − begin = elements × size, tensors contiguous from 0 with no gap or overlap, and the buffer
 // exactly covered. The writer keeps the caller's order and pads the header to 8 bytes.
 import Foundation
+import ZooStore
 
 /// Reading and writing `.safetensors` files.
 public enum Safetensors {
@@ -122,7 +123,7 @@ public enum Safetensors {
         var seen = Set<String>()
         var fields: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+            let pairs = metadata.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
             fields.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
@@ -131,7 +132,7 @@ public enum Safetensors {
                 throw FormatError(file: path, object: name, "duplicate or reserved tensor name")
             }
             let end = offset + tensor.bytes.count
-            fields.append("\(jsonString(name)):{\"dtype\":\"\(names[tensor.dtype]!)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            fields.append("\(JSONText.quote(name)):{\"dtype\":\"\(names[tensor.dtype]!)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array(("{" + fields.joined(separator: ",") + "}").utf8)
@@ -142,27 +143,5 @@ public enum Safetensors {
         try out.write(header)
         for (_, tensor) in tensors { try out.write(tensor.bytes) }
         try out.commit()
-    }
-
-    /// A JSON string literal.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

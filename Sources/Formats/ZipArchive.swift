@@ -6,7 +6,7 @@
 // comment) sits at the end; ZIP64 archives put a locator (20 bytes) right before it pointing at a
 // ZIP64 EOCD record with 64-bit counts. Each central-directory header (46 bytes + name + extra +
 // comment) points at a local header (30 bytes + name + extra) followed by the entry's data.
-import CZlib
+import Compression
 
 /// One member of a ZIP archive, as described by the central directory.
 public struct ZipEntry: Sendable, Equatable {
@@ -207,11 +207,13 @@ public final class ZipArchive: @unchecked Sendable {
                 throw bad("claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed (beyond deflate's ratio): refused")
             }
             let compressed = try file.read(count: entry.compressedSize, at: start, object: entry.name)
-            data = try Inflate.raw(compressed, expectedSize: entry.uncompressedSize) { bad($0) }
+            do { data = try inflate(compressed, wrapping: .raw, expectedSize: entry.uncompressedSize) } catch let error as InflateError {
+                throw bad(error.reason)
+            }
         default:
             throw bad("compression method \(entry.method) is not supported (only stored and deflate)")
         }
-        let crc = Inflate.crc32(data)
+        let crc = crc32(data)
         guard crc == entry.crc32 else {
             throw bad("CRC-32 mismatch (stored \(String(entry.crc32, radix: 16)), computed \(String(crc, radix: 16))): corrupt entry")
         }

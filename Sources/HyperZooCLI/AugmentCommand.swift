@@ -14,7 +14,8 @@ public struct AugmentCommand: ParsableCommand {
 
           hz-tokenize zoo.h5 - | hz-augment - --views 2 --epochs 10 --permute --noise 0.05 --erase 0.5 -o views.h5
           hz-augment zoo.h5 --split train --permute --erase 0.5 --seed 7 -o views.h5
-          hz-augment zoo.h5 --split train --views 2 --epochs 50 --permute --erase 0.5 -o - | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
+          hz-augment zoo.h5 --split train --epochs 50 --permute --erase 0.5 -o - \\
+            | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
         """,
         version: HyperZooVersion.string)
 
@@ -93,7 +94,7 @@ public struct AugmentCommand: ParsableCommand {
         let choice = tokenizer.map { TokenizerChoice(kind: TokenizerChoice.Kind(rawValue: $0)!, tokenSize: tokenSize) }
         let op = try AugmentOperator(parameters: .init(options: try options(), views: views, epochs: epochs, tokenizer: choice,
                                                       selection: fromZoo || chosen.isEmpty ? nil : chosen))
-        let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint", "tokens"])
+        let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint", "tokens"], label: "augmenting")
         let sink = try TokenStageIO.openOutput(output)
         try op.run(input: counted, output: sink, seed: seed)
         try sink.finish()

@@ -149,13 +149,9 @@ public struct ConvertCommand: ParsableCommand {
         bar.finish()
         let seconds = Date().timeIntervalSince(start)
         if json {
-            print("{\"files\":\(written),\"output\":\(Self.jsonString(output)),\"seconds\":\(String(format: "%.3f", seconds))}")
+            print("{\"files\":\(written),\"output\":\(JSONText.quote(output)),\"seconds\":\(String(format: "%.3f", seconds))}")
         } else {
             print("\(output): \(written) safetensors files (<model>/epoch_<N>.safetensors) in \(String(format: "%.2f", seconds)) s")
         }
-    }
-
-    static func jsonString(_ s: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 }

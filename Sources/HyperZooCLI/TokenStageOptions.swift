@@ -135,44 +135,31 @@ enum TokenStageIO {
     }
 }
 
-/// Counts records flowing out of a source and draws a progress bar with ETA on a terminal.
+/// Counts records flowing out of a source and draws a `ProgressBar` (with ETA when the total is known).
 final class ProgressCountingSource: RecordSource {
     let base: RecordSource
     let total: Int?
     let kinds: Set<String>
     private(set) var count = 0
-    private let start = Date()
-    private var lastDraw = Date.distantPast
-    private let draw = isatty(STDERR_FILENO) != 0
+    private let bar: ProgressBar
 
-    init(_ base: RecordSource, total: Int?, countedKinds: Set<String>) {
+    init(_ base: RecordSource, total: Int?, countedKinds: Set<String>, label: String) {
         self.base = base
         self.total = total
         self.kinds = countedKinds
+        self.bar = ProgressBar(label: label, unit: "samples")
     }
 
     func next() throws -> Record? {
         let record = try base.next()
         if let record, kinds.contains(record.header.kind) {
             count += 1
-            if draw, Date().timeIntervalSince(lastDraw) > 0.2 { render() }
+            bar.update(count, of: total)
         }
-        if record == nil, draw { render(); FileHandle.standardError.write(Data("\n".utf8)) }
+        if record == nil {
+            bar.update(count, of: count)
+            bar.finish()
+        }
         return record
-    }
-
-    private func render() {
-        lastDraw = Date()
-        let elapsed = max(Date().timeIntervalSince(start), 1e-6)
-        let rate = Double(count) / elapsed
-        var line = "\r\(count)"
-        if let total, total > 0 {
-            let fraction = min(1, Double(count) / Double(total))
-            let filled = Int(fraction * 30)
-            let eta = rate > 0 ? Double(total - count) / rate : 0
-            line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] \(count)/\(total) ETA \(Int(eta))s"
-        }
-        line += String(format: " %.0f samples/s ", rate)
-        FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -54,7 +54,7 @@ public struct TokenizeCommand: ParsableCommand {
         let chosen = try selection.selection()
         let (source, total, fromZoo) = try TokenStageIO.openInput(input, selection: chosen)
         let op = try TokenizeOperator(parameters: .init(tokenizer: choice, selection: fromZoo || chosen.isEmpty ? nil : chosen))
-        let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint"])
+        let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint"], label: "tokenizing")
         let sink = try TokenStageIO.openOutput(output)
         try op.run(input: counted, output: sink, seed: 0)
         try sink.finish()

@@ -52,7 +52,7 @@ extension TrainCommand {
                 let (model, state) = try AutoencoderCheckpoint.load(path: ae)
                 let reader = try ZooReader(path: zoo, formats: [.zoo])
                 defer { reader.close() }
-                let recipe = try ZooRecipe(zoo: reader)
+                let recipe = try ZooRecipe(zoo: reader, options: RecipeOptions.parse([]))  // defaults: a bare RecipeOptions() cannot be read
                 guard reader.table == model.config.table else {
                     throw AutoencoderError("\(zoo): its parameter table differs from the one \(ae) was trained on")
                 }

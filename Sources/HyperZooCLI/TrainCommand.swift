@@ -106,6 +106,16 @@ extension TrainCommand {
         }
     }
 
+    /// What `encode` and `decode` share after their inputs: rows per forward pass, replacing the output.
+    public struct AutoencoderPassOptions: ParsableArguments {
+        @Option(help: ArgumentHelp("Rows per forward pass.", valueName: "n"))
+        public var batchSize: Int = 256
+        @Flag(help: "Replace an existing output file.")
+        public var force = false
+
+        public init() {}
+    }
+
     /// `hz-train encode`: latents of zoo rows or of a .npy matrix.
     public struct Encode: ParsableCommand {
         public static let configuration = CommandConfiguration(
@@ -128,20 +138,17 @@ extension TrainCommand {
         public var split: String?
         @Option(help: ArgumentHelp("Zoo input: only these checkpoint epochs, e.g. '25' or '21-25'.", valueName: "list"))
         public var epochs: String?
-        @Option(help: ArgumentHelp("Rows per forward pass.", valueName: "n"))
-        public var batchSize: Int = 256
-        @Flag(help: "Replace an existing output file.")
-        public var force = false
+        @OptionGroup public var pass: AutoencoderPassOptions
 
         public init() {}
 
         public func run() throws {
             try TrainCommand.reporting("encode") {
-                try TrainCommand.refuseExistingOutput(output, force: force)
+                try TrainCommand.refuseExistingOutput(output, force: pass.force)
                 let (model, _) = try AutoencoderCheckpoint.load(path: ae)
                 let (rows, count, indices) = try TrainCommand.readRows(input, parameterCount: model.parameterCount,
                                                                        split: split, epochs: epochs)
-                let z = model.encode(rows: rows, count: count, batchSize: batchSize)
+                let z = model.encode(rows: rows, count: count, batchSize: pass.batchSize)
                 try NumpyArray.writeFloat32(z, shape: [count, model.latentSize], to: output)
                 if let indices {
                     try JSONSerialization.data(withJSONObject: indices).write(to: URL(fileURLWithPath: output + ".rows.json"))
@@ -167,19 +174,16 @@ extension TrainCommand {
         public var latents: String
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The .npy to write (float32 [N, P]).", valueName: "path"))
         public var output: String
-        @Option(help: ArgumentHelp("Rows per forward pass.", valueName: "n"))
-        public var batchSize: Int = 256
-        @Flag(help: "Replace an existing output file.")
-        public var force = false
+        @OptionGroup public var pass: AutoencoderPassOptions
 
         public init() {}
 
         public func run() throws {
             try TrainCommand.reporting("decode") {
-                try TrainCommand.refuseExistingOutput(output, force: force)
+                try TrainCommand.refuseExistingOutput(output, force: pass.force)
                 let (model, _) = try AutoencoderCheckpoint.load(path: ae)
                 let (z, count, _) = try TrainCommand.readRows(latents, parameterCount: model.latentSize, split: nil, epochs: nil)
-                let w = model.decode(latents: z, count: count, batchSize: batchSize)
+                let w = model.decode(latents: z, count: count, batchSize: pass.batchSize)
                 try NumpyArray.writeFloat32(w, shape: [count, model.parameterCount], to: output)
                 FileHandle.standardError.write(Data("decoded \(count) latents → \(output) [\(count), \(model.parameterCount)]\n".utf8))
             }

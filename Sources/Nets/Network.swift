@@ -67,7 +67,9 @@ public final class NetworkWorkspace {
                 s.weightOffset = paramOffset; s.biasOffset = paramOffset + oc * ic * k * k
                 paramOffset = s.biasOffset + oc
                 let g = Conv2dGeometry(batch: 1, inChannels: ic, height: h, width: w, outChannels: oc, kernel: k, stride: st, padding: p)
-                s.scratchCount = g.colRows * g.colColumns
+                // Direct convolution (the zoo CNNs) needs scratch only for its input gradient;
+                // im2col needs the patch matrix.
+                s.scratchCount = g.allowsDirect ? g.directBackwardScratchCount : g.colRows * g.colColumns
                 c = oc; h = g.outHeight; w = g.outWidth
                 s.outCount = c * h * w
             case let .maxPool2d(k, st):
@@ -140,8 +142,12 @@ public final class NetworkWorkspace {
             case let .conv2d(ic, oc, k, st, p):
                 let g = Conv2dGeometry(batch: B, inChannels: ic, height: s.height, width: s.width,
                                        outChannels: oc, kernel: k, stride: st, padding: p)
-                conv2dForward(out: y, col: scratch + s.scratchOffset * capacity, inp: x,
-                              weight: row + s.weightOffset, bias: row + s.biasOffset, g)
+                if g.allowsDirect {
+                    conv2dDirectForward(out: y, inp: x, weight: row + s.weightOffset, bias: row + s.biasOffset, g)
+                } else {
+                    conv2dForward(out: y, col: scratch + s.scratchOffset * capacity, inp: x,
+                                  weight: row + s.weightOffset, bias: row + s.biasOffset, g)
+                }
             case let .maxPool2d(k, st):
                 maxPool2dForward(out: y, argmax: argmax + s.scratchOffset * capacity, inp: x,
                                  planes: s.channels * B, height: s.height, width: s.width, kernel: k, stride: st)
@@ -202,9 +208,15 @@ public final class NetworkWorkspace {
             case let .conv2d(ic, oc, k, st, p):
                 let g = Conv2dGeometry(batch: B, inChannels: ic, height: s.height, width: s.width,
                                        outChannels: oc, kernel: k, stride: st, padding: p)
-                conv2dBackward(dInp: dx, dWeight: dRow + s.weightOffset, dBias: dRow + s.biasOffset,
-                               dCol: dScratch + s.scratchOffset * capacity, dOut: dy,
-                               col: scratch + s.scratchOffset * capacity, weight: row + s.weightOffset, g)
+                if g.allowsDirect {
+                    conv2dDirectBackward(dInp: dx, dWeight: dRow + s.weightOffset, dBias: dRow + s.biasOffset,
+                                         scratch: dScratch + s.scratchOffset * capacity, dOut: dy, inp: x,
+                                         weight: row + s.weightOffset, g)
+                } else {
+                    conv2dBackward(dInp: dx, dWeight: dRow + s.weightOffset, dBias: dRow + s.biasOffset,
+                                   dCol: dScratch + s.scratchOffset * capacity, dOut: dy,
+                                   col: scratch + s.scratchOffset * capacity, weight: row + s.weightOffset, g)
+                }
             case let .maxPool2d(k, st):
                 if let dx {
                     maxPool2dBackward(dInp: dx, dOut: dy, argmax: argmax + s.scratchOffset * capacity,

@@ -9,30 +9,13 @@ import TestSupport
 
 @Suite struct ArchivePipelineCLITests {
     /// The folder holding the built executables (next to the test bundle).
-    static var binFolder: URL {
-        var dir = Bundle.main.bundleURL
-        for _ in 0..<4 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("hz-pipeline").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir
-    }
+    static var binFolder: URL { ToolRunner.executable("hz-pipeline").deletingLastPathComponent() }
     static var built: Bool {
         ["hz-pipeline", "hz-archive", "hz-convert"].allSatisfy { FileManager.default.fileExists(atPath: binFolder.appendingPathComponent($0).path) }
     }
 
     func run(_ tool: String, _ arguments: [String], in folder: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = Self.binFolder.appendingPathComponent(tool)
-        process.arguments = arguments
-        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try ToolRunner.run(tool, arguments, in: folder)
     }
 
     @Test(.enabled(if: built, "needs hz-pipeline, hz-archive and hz-convert built (swift build)"))

@@ -6,30 +6,11 @@ import TestSupport
 @testable import HyperZooCLI
 
 @Suite struct ConvertCommandTests {
-    /// The built hz-convert next to the test bundle.
-    static var executable: URL {
-        var dir = Bundle.main.bundleURL
-        for _ in 0..<4 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("hz-convert").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("hz-convert")
-    }
-
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try ToolRunner.run("hz-convert", arguments)
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: executable.path), "needs the hz-convert product built (swift build)"))
+    @Test(.enabled(if: ToolRunner.isBuilt("hz-convert"), "needs the hz-convert product built (swift build)"))
     func convertsExportsAndRefuses() throws {
         let dir = TemporaryDirectory()
         let zoo = Fixtures.shared.appendingPathComponent("modelzoo-fmnist-mini").path

@@ -8,33 +8,13 @@ import ZooStore
 import HyperRep
 @testable import HyperZooCLI
 
-/// Runs a built hz-* executable found next to the test bundle.
+/// Runs a built hz-* executable (through TestSupport.ToolRunner; the name is kept for the tests using it).
 func runStage(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    var dir = Bundle.main.bundleURL
-    for _ in 0..<4 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path) {
-        dir = dir.deletingLastPathComponent()
-    }
-    let process = Process()
-    process.executableURL = dir.appendingPathComponent(name)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    try ToolRunner.run(name, arguments)
 }
 
-func stageBuilt(_ name: String) -> Bool {
-    var dir = Bundle.main.bundleURL
-    for _ in 0..<5 {
-        if FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path) { return true }
-        dir = dir.deletingLastPathComponent()
-    }
-    return false
-}
+/// Whether a hz-* executable is built (TestSupport.ToolRunner).
+func stageBuilt(_ name: String) -> Bool { ToolRunner.isBuilt(name) }
 
 /// A tiny zoo (two linear layers, 26 parameters) and a small untrained autoencoder for it.
 func writeTinyZooAndAutoencoder(in dir: TemporaryDirectory) throws -> (zoo: String, ae: String) {

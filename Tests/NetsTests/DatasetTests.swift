@@ -86,5 +86,16 @@ import Compression
         #expect(String(decoding: text, as: UTF8.self) == "hello hello hello")
         #expect(try inflate(Array(z[2..<(z.count - 4)]), wrapping: .raw) == text)
         #expect(throws: InflateError.self) { try inflate(z, wrapping: .zlib, maxOutput: 5) }
+        #expect(try inflate(z, wrapping: .zlib, maxOutput: 17) == text)  // the limit is inclusive
+        let raw = Array(z[2..<(z.count - 4)])
+        // The exact-size form of zip/npz entries: the declared size, not one byte more or less.
+        #expect(try inflate(raw, wrapping: .raw, expectedSize: 17) == text)
+        let short = #expect(throws: InflateError.self) { try inflate(raw, wrapping: .raw, expectedSize: 16) }
+        #expect(short?.reason == "deflated data is larger than the declared 16 bytes")
+        let long = #expect(throws: InflateError.self) { try inflate(raw, wrapping: .raw, expectedSize: 18, label: "a.npz") }
+        #expect(long?.description == "a.npz: deflated data gives 17 bytes, expected 18")
+        let cut = #expect(throws: InflateError.self) { try inflate(Array(raw.prefix(6)), wrapping: .raw, expectedSize: 17) }
+        #expect(cut?.reason == "compressed data is truncated")
+        #expect(crc32(text) == 0xE5F9_8880)  // Python: zlib.crc32(b"hello hello hello")
     }
 }

@@ -20,36 +20,95 @@ import TestSupport
         return y
     }
 
+    /// Random input, weight, bias and output probe for `g`, drawn from `purpose`'s stream.
+    static func problem(_ g: Conv2dGeometry, purpose: String) -> (x: [Float], w: [Float], bias: [Float], probe: [Float]) {
+        var r = RandomStream(seed: 21, purpose: purpose)
+        let x = (0..<g.inputCount).map { _ in r.nextNormal() }
+        let w = (0..<g.weightCount).map { _ in r.nextNormal() }
+        let bias = (0..<g.outChannels).map { _ in r.nextNormal() }
+        return (x, w, bias, (0..<g.outputCount).map { _ in r.nextNormal() })
+    }
+
+    /// Checks a forward output against the Double reference, then a backward pass (run by
+    /// `backward` on gradients pre-filled with ones, since backward accumulates) against central
+    /// differences of Σ reference ⊙ probe.
+    static func checkConvolution(
+        _ g: Conv2dGeometry, x: [Float], w: [Float], bias: [Float], probe: [Float], output y: [Float],
+        backward: (inout [Float], inout [Float], inout [Float]) -> Void
+    ) {
+        let xd = x.map(Double.init), wd = w.map(Double.init), bd = bias.map(Double.init)
+        #expect(compareFloats(y, reference(xd, wd, bd, g).map(Float.init), relative: 1e-5, absolute: 1e-5) == nil)
+        var dx = [Float](repeating: 1, count: x.count), dw = [Float](repeating: 1, count: w.count)
+        var db = [Float](repeating: 1, count: bias.count)
+        backward(&dx, &dw, &db)
+        dx = dx.map { $0 - 1 }; dw = dw.map { $0 - 1 }; db = db.map { $0 - 1 }
+        let p = probe.map(Double.init)
+        func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
+            zip(reference(x, w, b, g), p).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        #expect(maxRelativeError(dx, numericalGradient(xd) { loss($0, wd, bd) }) < 1e-4)
+        #expect(maxRelativeError(dw, numericalGradient(wd) { loss(xd, $0, bd) }) < 1e-4)
+        #expect(maxRelativeError(db, numericalGradient(bd) { loss(xd, wd, $0) }) < 1e-4)
+    }
+
     @Test(arguments: [
         Conv2dGeometry(batch: 2, inChannels: 3, height: 7, width: 6, outChannels: 4, kernel: 3),
         Conv2dGeometry(batch: 3, inChannels: 2, height: 6, width: 7, outChannels: 3, kernel: 2, stride: 2, padding: 1),
         Conv2dGeometry(batch: 1, inChannels: 1, height: 5, width: 5, outChannels: 2, kernel: 3, stride: 1, padding: 1),
     ])
     func convolutionMatchesReferenceAndFiniteDifferences(g: Conv2dGeometry) {
-        var r = RandomStream(seed: 21, purpose: "conv")
-        let x = (0..<g.inputCount).map { _ in r.nextNormal() }
-        let w = (0..<g.weightCount).map { _ in r.nextNormal() }
-        let bias = (0..<g.outChannels).map { _ in r.nextNormal() }
-        let probe = (0..<g.outputCount).map { _ in r.nextNormal() }
+        let (x, w, bias, probe) = Self.problem(g, purpose: "conv")
         var y = [Float](repeating: 0, count: g.outputCount)
         var col = [Float](repeating: 0, count: g.colRows * g.colColumns)
         var dCol = col
         conv2dForward(out: &y, col: &col, inp: x, weight: w, bias: bias, g)
-        let xd = x.map(Double.init), wd = w.map(Double.init), bd = bias.map(Double.init)
-        #expect(compareFloats(y, Self.reference(xd, wd, bd, g).map(Float.init), relative: 1e-5, absolute: 1e-5) == nil)
-
-        // Backward accumulates: start from ones and subtract them afterwards.
-        var dx = [Float](repeating: 1, count: x.count), dw = [Float](repeating: 1, count: w.count)
-        var db = [Float](repeating: 1, count: bias.count)
-        conv2dBackward(dInp: &dx, dWeight: &dw, dBias: &db, dCol: &dCol, dOut: probe, col: col, weight: w, g)
-        dx = dx.map { $0 - 1 }; dw = dw.map { $0 - 1 }; db = db.map { $0 - 1 }
-        let p = probe.map(Double.init)
-        func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
-            zip(Self.reference(x, w, b, g), p).reduce(0) { $0 + $1.0 * $1.1 }
+        Self.checkConvolution(g, x: x, w: w, bias: bias, probe: probe, output: y) { dx, dw, db in
+            conv2dBackward(dInp: &dx, dWeight: &dw, dBias: &db, dCol: &dCol, dOut: probe, col: col, weight: w, g)
         }
-        #expect(maxRelativeError(dx, numericalGradient(xd) { loss($0, wd, bd) }) < 1e-4)
-        #expect(maxRelativeError(dw, numericalGradient(wd) { loss(xd, $0, bd) }) < 1e-4)
-        #expect(maxRelativeError(db, numericalGradient(bd) { loss(xd, wd, $0) }) < 1e-4)
+    }
+
+    /// The direct kernel (stride 1, no padding): SIMD chunks with an overlapping last chunk
+    /// (OW = 11), rows not a multiple of four (OH = 10), exact chunks (OW = 8), narrow rows (OW = 5).
+    @Test(arguments: [
+        Conv2dGeometry(batch: 3, inChannels: 2, height: 12, width: 13, outChannels: 3, kernel: 3),
+        Conv2dGeometry(batch: 1, inChannels: 1, height: 10, width: 12, outChannels: 2, kernel: 5),
+        Conv2dGeometry(batch: 2, inChannels: 3, height: 5, width: 6, outChannels: 2, kernel: 2),
+    ])
+    func directConvolutionMatchesReferenceAndFiniteDifferences(g: Conv2dGeometry) {
+        let (x, w, bias, probe) = Self.problem(g, purpose: "direct-conv")
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        conv2dDirectForward(out: &y, inp: x, weight: w, bias: bias, g)
+        var viaGEMM = [Float](repeating: 0, count: g.outputCount)
+        var col = [Float](repeating: 0, count: g.colRows * g.colColumns)
+        conv2dForward(out: &viaGEMM, col: &col, inp: x, weight: w, bias: bias, g)
+        #expect(compareFloats(y, viaGEMM, relative: 1e-5, absolute: 1e-5) == nil)
+        var scratch = [Float](repeating: .nan, count: g.directBackwardScratchCount)
+        Self.checkConvolution(g, x: x, w: w, bias: bias, probe: probe, output: y) { dx, dw, db in
+            conv2dDirectBackward(dInp: &dx, dWeight: &dw, dBias: &db, scratch: &scratch, dOut: probe, inp: x, weight: w, g)
+        }
+    }
+
+    /// The SIMD 2×2 pool (four windows per step, then a scalar tail) keeps the general loop's
+    /// rules: the first maximum in row-major order wins ties, and the first NaN wins.
+    @Test func maxPool2x2MatchesTheFirstMaximumRule() {
+        let P = 2, H = 6, W = 11, OH = 3, OW = 5
+        var r = RandomStream(seed: 5, purpose: "pool-ties")
+        var x = (0..<(P * H * W)).map { _ in Float(r.nextInt(below: 3)) }   // many ties
+        x[3] = .nan; x[W + 4] = .nan; x[2 * W + 9] = .nan
+        var y = [Float](repeating: 0, count: P * OH * OW)
+        var arg = [Int32](repeating: -1, count: P * OH * OW)
+        maxPool2dForward(out: &y, argmax: &arg, inp: x, planes: P, height: H, width: W, kernel: 2, stride: 2)
+        for p in 0..<P { for oh in 0..<OH { for ow in 0..<OW {
+            var best = -Float.infinity, at = 0
+            for kh in 0..<2 { for kw in 0..<2 {
+                let i = (2 * oh + kh) * W + 2 * ow + kw, v = x[p * H * W + i]
+                if best.isNaN { continue }
+                if v > best || v.isNaN { best = v; at = i }
+            } }
+            let o = (p * OH + oh) * OW + ow
+            #expect(arg[o] == Int32(at), "window \(p),\(oh),\(ow)")
+            #expect(y[o] == best || (y[o].isNaN && best.isNaN))
+        } } }
     }
 
     @Test func maxPoolRoutesGradientsToTheMaximum() {

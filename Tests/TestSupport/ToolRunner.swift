@@ -15,9 +15,10 @@ public enum ToolRunner {
     /// Whether `name` has been built (tests that need it are skipped otherwise).
     public static func isBuilt(_ name: String) -> Bool { FileManager.default.fileExists(atPath: executable(name).path) }
 
-    /// Runs `name` with `arguments`; returns its exit status and captured stdout and stderr.
-    /// stderr goes to a temporary file so that neither stream can fill a pipe and stall the child.
-    public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs `name` with `arguments` (in the working folder `folder`, default this process's);
+    /// returns its exit status and captured stdout and stderr. stderr goes to a temporary file so
+    /// that neither stream can fill a pipe and stall the child.
+    public static func run(_ name: String, _ arguments: [String], in folder: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let scratch = TemporaryDirectory("tool-stderr")
         let errPath = scratch.path("stderr")
         FileManager.default.createFile(atPath: errPath, contents: nil)
@@ -25,6 +26,7 @@ public enum ToolRunner {
         let process = Process()
         process.executableURL = executable(name)
         process.arguments = arguments
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = errHandle

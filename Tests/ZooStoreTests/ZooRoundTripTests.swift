@@ -131,6 +131,14 @@ import TestSupport
         #expect(try JSONValue(parsing: value.jsonText) == value)
         #expect(throws: ZooStoreError.self) { try JSONValue(parsing: "{") }
     }
+
+    @Test func jsonTextQuotesLikeEveryHandWrittenJSON() throws {
+        let s = "a\"b\\c\n\r\t\u{1}\u{1f}/é😀"
+        #expect(JSONText.quote(s) == #""a\"b\\c\n\r\t\u0001\u001f/é😀""#)
+        // Any JSON parser reads it back as the same string.
+        let parsed = try JSONSerialization.jsonObject(with: Data(JSONText.quote(s).utf8), options: .fragmentsAllowed)
+        #expect(parsed as? String == s)
+    }
 }
 
 /// The JSON written into files matches the JSON Schemas documented in schemas/.

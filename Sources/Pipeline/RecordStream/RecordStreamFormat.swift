@@ -5,6 +5,8 @@
 //   checksum = XXH64(payload, seed: XXH64(the 12 length bytes + header, seed: 0))
 // All integers little-endian.
 
+import ZooStore
+
 /// Format constants of the record stream.
 public enum RecordStreamFormat {
     /// The four magic bytes "HZRS".
@@ -25,17 +27,10 @@ public enum RecordStreamFormat {
     /// The header as compact JSON with sorted keys (hand-written: it runs once per record).
     static func encode(_ header: RecordHeader) -> [UInt8] {
         var s = "{\"dtype\":\"\(header.dtype.rawValue)\",\"ids\":{"
-        s += header.ids.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\($0.value)" }.joined(separator: ",")
-        s += "},\"kind\":\(quote(header.kind)),\"labels\":{"
-        s += header.labels.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(quote($0.value))" }.joined(separator: ",")
+        s += header.ids.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\($0.value)" }.joined(separator: ",")
+        s += "},\"kind\":\(JSONText.quote(header.kind)),\"labels\":{"
+        s += header.labels.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }.joined(separator: ",")
         s += "},\"shape\":[" + header.shape.map(String.init).joined(separator: ",") + "]}"
         return Array(s.utf8)
-    }
-
-    /// A JSON string literal, escaped exactly as every JSON text hyperzoo writes (JSONNode).
-    static func quote(_ s: String) -> String {
-        var out = ""
-        JSONNode.quote(s, into: &out)
-        return out
     }
 }

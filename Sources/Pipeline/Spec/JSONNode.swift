@@ -1,6 +1,7 @@
 // A JSON value for specs, locks and manifests: decoded with Foundation, written back canonically
 // (sorted keys, integers without a fraction, no insignificant whitespace) so digests are stable.
 import Foundation
+import ZooStore
 
 /// Any JSON value.
 public enum JSONNode: Equatable, Sendable, Codable {
@@ -109,7 +110,7 @@ public enum JSONNode: Equatable, Sendable, Codable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += JSONNode.format(n)
-        case .string(let s): JSONNode.quote(s, into: &out)
+        case .string(let s): JSONText.quote(s, into: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -126,7 +127,7 @@ public enum JSONNode: Equatable, Sendable, Codable {
             for (i, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 if i > 0 { out += "," }
                 newline(&out, indent, level + 1)
-                JSONNode.quote(key, into: &out)
+                JSONText.quote(key, into: &out)
                 out += indent == nil ? ":" : ": "
                 members[key]!.write(to: &out, indent: indent, level: level + 1)
             }
@@ -144,26 +145,6 @@ public enum JSONNode: Equatable, Sendable, Codable {
         if n.isNaN || n.isInfinite { return "null" }
         if n.rounded() == n && abs(n) < 9.0e15 { return String(Int64(n)) }
         return "\(n)"
-    }
-
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }
 
