@@ -200,8 +200,13 @@ public func conv2dDirectBackward(
     }
     if let dInp {
         guard let scratch else { preconditionFailure("conv2dDirectBackward: dInp needs the scratch workspace") }
-        // dInp[c, b, ih, iw] = Σ_{o, kh, kw} w[o, c, kh, kw] · dOut[o, b, ih − kh, iw − kw]: a valid
-        // correlation of dOut padded by K − 1 with the kernel flipped in both axes.
+        // dInp[c, b, ih, iw] = Σ_{o, kh, kw} w[o, c, kh, kw] · dOut[o, b, ih − kh, iw − kw].
+        if W >= 8 {
+            directInputGradient(dInp: dInp, scratch: scratch, dOut: dOut, weight: weight, g)
+            return
+        }
+        // Narrow rows: a valid correlation of dOut padded by K − 1 with the kernel flipped in
+        // both axes.
         let PH = OH + 2 * (K - 1), PW = OW + 2 * (K - 1)
         let padded = scratch, flipped = scratch + OC * B * PH * PW
         padded.update(repeating: 0, count: OC * B * PH * PW)
@@ -215,6 +220,64 @@ public func conv2dDirectBackward(
         directCorrelation(out: dInp, accumulate: true, inp: padded, weight: flipped, bias: nil,
                           batch: B, inChannels: OC, height: PH, width: PW, outChannels: C, kernel: K)
     }
+}
+
+/// dInp[C, B, H, W] += Σ_{o, kh, kw} weight[o, c, kh, kw] · dOut[o, b, ih − kh, iw − kw] for W ≥ 8.
+/// dOut is first copied into `scratch` as [OC, B, OH, PW] with K − 1 zero columns on each side,
+/// so every chunk of 8 columns reads in bounds; rows are computed one at a time over their valid
+/// kernel rows only (no work on a zero border). Two chunks and two partial sums (even and odd
+/// output channels) make four independent running sums.
+func directInputGradient(dInp: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                         dOut: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: Conv2dGeometry) {
+    let B = g.batch, C = g.inChannels, H = g.height, W = g.width, OC = g.outChannels, K = g.kernel
+    let OH = g.outHeight, OW = g.outWidth, KK = K * K, PW = OW + 2 * (K - 1)
+    let padded = scratch
+    for p in 0..<(OC * B) { for oh in 0..<OH {
+        let dst = padded + (p * OH + oh) * PW, src = dOut + (p * OH + oh) * OW
+        dst.update(repeating: 0, count: K - 1)
+        (dst + K - 1).update(from: src, count: OW)
+        (dst + K - 1 + OW).update(repeating: 0, count: K - 1)
+    } }
+    let chunks = (W + 7) / 8
+    for b in 0..<B { for c in 0..<C {
+        let dst = dInp + (c * B + b) * H * W
+        for ih in 0..<H {
+            let khLo = max(0, ih - OH + 1), khHi = min(K - 1, ih)
+            var j = 0
+            while j < chunks {
+                let (w0, skip0) = chunkStart(j, rowWidth: W)
+                let (w1, skip1) = chunkStart(min(j + 1, chunks - 1), rowWidth: W)
+                var e0 = SIMD8<Float>(), e1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
+                var o = 0
+                while o < OC {
+                    let pair = o + 1 < OC
+                    let gA = padded + (o * B + b) * OH * PW, gB = pair ? gA + B * OH * PW : gA
+                    let wA = weight + (o * C + c) * KK, wB = pair ? wA + C * KK : wA
+                    for kh in khLo...khHi {
+                        let rA = gA + (ih - kh) * PW, rB = gB + (ih - kh) * PW
+                        for kw in 0..<K {
+                            // Padded column iw + kw holds dOut column iw − (K − 1 − kw).
+                            let t = kh * K + K - 1 - kw
+                            let a = wA[t]
+                            e0 += load8(rA + w0 + kw) * a; e1 += load8(rA + w1 + kw) * a
+                            if pair {
+                                let bw = wB[t]
+                                d0 += load8(rB + w0 + kw) * bw; d1 += load8(rB + w1 + kw) * bw
+                            }
+                        }
+                    }
+                    o += 2
+                }
+                let q0 = dst + ih * W + w0
+                store8(load8(q0) + (e0 + d0).replacing(with: 0, where: .!lanesFrom(skip0)), q0)
+                if j + 1 < chunks {
+                    let q1 = dst + ih * W + w1
+                    store8(load8(q1) + (e1 + d1).replacing(with: 0, where: .!lanesFrom(skip1)), q1)
+                }
+                j += 2
+            }
+        }
+    } }
 }
 
 /// dWeight[OC, C, K, K] += Σ_{b, oh, ow} dOut[OC, B, OH, OW] · inp[C, B, OH + kh, OW + kw] for
