@@ -302,25 +302,27 @@ func directWeightGradient(dWeight: UnsafeMutablePointer<Float>, dOut: UnsafePoin
                 for b in b0..<min(B, b0 + block) {
                     let gp = dOut + (o * B + b) * plane
                     let sp = inp + (c * B + b) * H * W + kh * W + kw0
-                    for oh in 0..<OH {
-                        let gr = gp + oh * OW, xr = sp + oh * W
-                        for j in 0..<chunks {
-                            let (ow, skip) = chunkStart(j, rowWidth: OW)
-                            var gv = load8(gr + ow)
-                            if repeatsLanes { gv.replace(with: 0, where: .!lanesFrom(skip)) }
-                            let x = xr + ow
+                    // Chunk columns outer, rows inner: the inner loop just steps two pointers.
+                    for j in 0..<chunks {
+                        let (ow, skip) = chunkStart(j, rowWidth: OW)
+                        let fresh = lanesFrom(skip)
+                        var gr = gp + ow, x = sp + ow
+                        for _ in 0..<OH {
+                            var gv = load8(gr)
+                            if repeatsLanes { gv.replace(with: 0, where: .!fresh) }
                             if n == 5 {
                                 // The zoo kernels' case, without the guards below. Loading all five
                                 // first keeps them five plain loads (interleaved, LLVM merged the
                                 // overlapping loads into slower cross-lane shuffles).
                                 let v0 = load8(x), v1 = load8(x + 1), v2 = load8(x + 2), v3 = load8(x + 3), v4 = load8(x + 4)
                                 a0 += gv * v0; a1 += gv * v1; a2 += gv * v2; a3 += gv * v3; a4 += gv * v4
-                                continue
+                            } else {
+                                a0 += gv * load8(x)
+                                if n > 1 { a1 += gv * load8(x + 1) }
+                                if n > 2 { a2 += gv * load8(x + 2) }
+                                if n > 3 { a3 += gv * load8(x + 3) }
                             }
-                            a0 += gv * load8(x)
-                            if n > 1 { a1 += gv * load8(x + 1) }
-                            if n > 2 { a2 += gv * load8(x + 2) }
-                            if n > 3 { a3 += gv * load8(x + 3) }
+                            gr += OW; x += W
                         }
                     }
                 }
