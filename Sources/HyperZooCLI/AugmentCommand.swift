@@ -14,7 +14,8 @@ public struct AugmentCommand: ParsableCommand {
 
           hz-tokenize zoo.h5 - | hz-augment - --views 2 --epochs 10 --permute --noise 0.05 --erase 0.5 -o views.h5
           hz-augment zoo.h5 --split train --permute --erase 0.5 --seed 7 -o views.h5
-          hz-augment zoo.h5 --split train --views 2 --epochs 50 --permute --erase 0.5 -o - | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
+          hz-augment zoo.h5 --split train --epochs 50 --permute --erase 0.5 -o - \\
+            | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
         """,
         version: HyperZooVersion.string)
 

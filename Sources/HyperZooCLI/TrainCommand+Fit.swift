@@ -21,7 +21,8 @@ extension TrainCommand {
 
             Examples:
               hz-train zoo.h5 -o ae.h5 --epochs 50 --width 128 --latent 64
-              hz-augment zoo.h5 --split train --views 2 --epochs 50 --permute --erase 0.5 --seed 42 -o - | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
+              hz-augment zoo.h5 --split train --epochs 50 --permute --erase 0.5 -o - \\
+                | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
               hz-train zoo.h5 -o ae-mse.h5 --no-layer-norm --gamma 0     # the plain-MSE ablation
               hz-train zoo.h5 -o ae.h5 --resume --epochs 80
             """)
@@ -68,7 +69,7 @@ extension TrainCommand {
         @Option(help: ArgumentHelp("Seed of initialisation, shuffling, views and dropout.", valueName: "n")) public var seed: UInt64 = 42
 
         // Views from hz-augment.
-        @Option(help: ArgumentHelp("Read the two views of every training model from hz-augment's view stream: - (stdin), a record-stream file or a views .h5, instead of augmenting here. It must hold --epochs epochs of exactly the training checkpoints; --permute, --noise and --erase are then taken from the stream.", valueName: "views"))
+        @Option(help: ArgumentHelp("Read the two views of every training model from hz-augment's view stream: - (stdin), a record-stream file or a views .h5, instead of augmenting here. It must hold --epochs epochs of exactly the training checkpoints; --permute, --noise and --erase are then taken from the stream.", valueName: "stream"))
         public var views: String?
 
         // Data selection.

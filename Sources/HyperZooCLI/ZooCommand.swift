@@ -108,54 +108,36 @@ public struct ZooCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress bar with ETA on stderr, redrawn at most 5 times a second.
+/// hz-zoo's build events drawn on a `ProgressBar`: samples trained of all models' epochs, the rate
+/// counted from where a resumed build started, the last epoch's mean test accuracy as a note.
 final class ZooProgressBar: @unchecked Sendable {
-    private let enabled: Bool
+    private let bar: ProgressBar
     private let lock = NSLock()
-    private var total = 0, done = 0, startDone = 0
-    private var start = Date(), lastDraw = Date.distantPast
+    private var total = 0, done = 0
     private var note = ""
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool) { bar = ProgressBar(label: "training", unit: "samples", enabled: enabled) }
 
     func handle(_ event: ZooBuildEvent) {
         lock.lock(); defer { lock.unlock() }
+        var force = false
         switch event {
         case let .started(totalSamples, alreadyDone, models, resumedAt):
-            total = totalSamples; done = alreadyDone; startDone = alreadyDone; start = Date()
+            total = totalSamples; done = alreadyDone
+            bar.restart(at: alreadyDone)
             note = resumedAt.map { "resumed after epoch \($0), \(models) models" } ?? "\(models) models"
         case let .samples(n):
             done += n
         case let .epochFinished(epoch, acc, _):
             note = "epoch \(epoch): mean test acc \(String(format: "%.3f", acc))"
-            draw(force: true)
-            return
+            force = true
         }
-        draw(force: false)
-    }
-
-    private func draw(force: Bool) {
-        guard enabled, total > 0 else { return }
-        let now = Date()
-        guard force || now.timeIntervalSince(lastDraw) > 0.2 else { return }
-        lastDraw = now
-        let fraction = min(1, Double(done) / Double(total))
-        let rate = Double(done - startDone) / max(now.timeIntervalSince(start), 1e-6)
-        let eta = rate > 0 ? Double(total - done) / rate : .infinity
-        let width = 30, filled = Int(fraction * Double(width))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let etaText = eta.isFinite ? Self.clock(eta) : "--:--"
-        FileHandle.standardError.write(Data("\r\u{1B}[2K[\(bar)] \(String(format: "%5.1f", fraction * 100))%  ETA \(etaText)  \(note)".utf8))
+        if total > 0 { bar.update(done, of: total, note: note, force: force) }
     }
 
     func finish() {
         lock.lock(); defer { lock.unlock() }
-        if enabled && total > 0 { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if total > 0 { bar.finish() }
         total = 0
-    }
-
-    static func clock(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%02d:%02d", t / 60, t % 60)
     }
 }

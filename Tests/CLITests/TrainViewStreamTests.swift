@@ -30,7 +30,10 @@ import TestSupport
         let dir = TemporaryDirectory("train-views")
         try Self.zoo(in: dir)
         let augment = "hz-augment zoo.h5 --split train --views 2 --epochs 2 --permute --erase 0.5"
+        let oneEpoch = Self.tiny.replacingOccurrences(of: "--epochs 2", with: "--epochs 1")
         for command in ["hz-train zoo.h5 -o own.h5 \(Self.tiny)",
+                        // Resumed from a stream: epoch 1 was trained in process, the stream's epoch 0 is skipped.
+                        "hz-train zoo.h5 -o resumed.h5 \(oneEpoch) && \(augment) --seed 5 -o - | hz-train zoo.h5 --views - -o resumed.h5 --resume --epochs 2",
                         "\(augment) --seed 5 -o - | hz-train zoo.h5 --views - -o piped.h5 \(Self.tiny)",
                         "\(augment) --seed 5 -o views.h5 && hz-train zoo.h5 --views views.h5 -o file.h5 \(Self.tiny)",
                         "\(augment) --seed 6 -o - | hz-train zoo.h5 --views - -o other.h5 \(Self.tiny)"] {
@@ -40,6 +43,7 @@ import TestSupport
         let own = try Self.weights(dir.path("own.h5"))
         #expect(try Self.weights(dir.path("piped.h5")) == own)
         #expect(try Self.weights(dir.path("file.h5")) == own)
+        #expect(try Self.weights(dir.path("resumed.h5")) == own)
         #expect(try Self.metrics(dir.path("piped.h5")) == Self.metrics(dir.path("own.h5")))
         #expect(try Self.metrics(dir.path("own.h5")).count == 2)
         // Other views (another augmentation seed) train another AE: the stream's views are used.
@@ -75,5 +79,12 @@ import TestSupport
             #expect(!FileManager.default.fileExists(atPath: dir.path("ae.h5")), "\(command)")
             #expect(!FileManager.default.fileExists(atPath: dir.path("ae.h5.metrics.jsonl")), "\(command)")
         }
+        // A resumed run that meets a cut stream (in the epoch it resumes at) leaves its file as it was.
+        let oneEpoch = Self.tiny.replacingOccurrences(of: "--epochs 2", with: "--epochs 1")
+        #expect(try StageBinaries.shell("hz-train zoo.h5 -o ae.h5 \(oneEpoch)", in: dir.url.path).status == 0)
+        let cut = try StageBinaries.shell("head -c \(bytes.count * 3 / 4) v.hzrs | hz-train zoo.h5 --views - -o ae.h5 --resume --epochs 2",
+                                          in: dir.url.path)
+        #expect(cut.status != 0 && cut.stderr.contains("stream truncated") && cut.stderr.contains("ae.h5 unchanged"), "\(cut.stderr)")
+        #expect(try AutoencoderCheckpoint.load(path: dir.path("ae.h5")).training?.epoch == 1)
     }
 }
