@@ -42,8 +42,9 @@ public func evaluate(row: UnsafePointer<Float>, workspace ws: NetworkWorkspace, 
 
 /// Evaluates every row of `rows` (each `architecture.parameterCount` long) on `dataset`, rows in
 /// parallel on `threads` threads (BLAS single-threaded meanwhile). Results are in row order.
+/// The default batch keeps a CNN-s batch's activations in L2 cache (see `PopulationTrainer`).
 public func evaluate(rows: [[Float]], architecture: ArchitectureSpec, dataset: ImageDataset,
-                     batchSize: Int = 500, threads: Int = defaultThreadCount(),
+                     batchSize: Int = 50, threads: Int = defaultThreadCount(),
                      keepPredictions: Bool = false) -> [EvaluationResult] {
     let D = architecture.parameterCount
     for (i, r) in rows.enumerated() {

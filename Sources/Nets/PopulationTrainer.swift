@@ -93,13 +93,14 @@ public struct EpochReport: Sendable {
 public struct PopulationTrainer: Sendable {
     /// Worker threads (models trained concurrently).
     public var threads: Int
-    /// Samples per forward pass when evaluating.
+    /// Samples per forward pass when evaluating. 50 CNN-s samples' activations (1.7 MB) stay in
+    /// L2 cache; 500 (17 MB) did not, and evaluated 2–2.5× slower.
     public var evaluationBatch: Int
     /// Whether epoch 0 also evaluates the full training set (the published code logs no train
     /// metrics at epoch 0; measuring them costs about a third of an epoch once).
     public var evaluateTrainAtEpochZero: Bool
 
-    public init(threads: Int = defaultThreadCount(), evaluationBatch: Int = 500, evaluateTrainAtEpochZero: Bool = true) {
+    public init(threads: Int = defaultThreadCount(), evaluationBatch: Int = 50, evaluateTrainAtEpochZero: Bool = true) {
         self.threads = threads; self.evaluationBatch = evaluationBatch
         self.evaluateTrainAtEpochZero = evaluateTrainAtEpochZero
     }

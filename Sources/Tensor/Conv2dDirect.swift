@@ -200,8 +200,13 @@ public func conv2dDirectBackward(
     }
     if let dInp {
         guard let scratch else { preconditionFailure("conv2dDirectBackward: dInp needs the scratch workspace") }
-        // dInp[c, b, ih, iw] = Σ_{o, kh, kw} w[o, c, kh, kw] · dOut[o, b, ih − kh, iw − kw]: a valid
-        // correlation of dOut padded by K − 1 with the kernel flipped in both axes.
+        // dInp[c, b, ih, iw] = Σ_{o, kh, kw} w[o, c, kh, kw] · dOut[o, b, ih − kh, iw − kw].
+        if W >= 8 {
+            directInputGradient(dInp: dInp, scratch: scratch, dOut: dOut, weight: weight, g)
+            return
+        }
+        // Narrow rows: a valid correlation of dOut padded by K − 1 with the kernel flipped in
+        // both axes.
         let PH = OH + 2 * (K - 1), PW = OW + 2 * (K - 1)
         let padded = scratch, flipped = scratch + OC * B * PH * PW
         padded.update(repeating: 0, count: OC * B * PH * PW)
@@ -217,9 +222,69 @@ public func conv2dDirectBackward(
     }
 }
 
+/// dInp[C, B, H, W] += Σ_{o, kh, kw} weight[o, c, kh, kw] · dOut[o, b, ih − kh, iw − kw] for W ≥ 8.
+/// dOut is first copied into `scratch` as [OC, B, OH, PW] with K − 1 zero columns on each side,
+/// so every chunk of 8 columns reads in bounds; rows are computed one at a time over their valid
+/// kernel rows only (no work on a zero border). Two chunks and two partial sums (even and odd
+/// output channels) make four independent running sums.
+func directInputGradient(dInp: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                         dOut: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ g: Conv2dGeometry) {
+    let B = g.batch, C = g.inChannels, H = g.height, W = g.width, OC = g.outChannels, K = g.kernel
+    let OH = g.outHeight, OW = g.outWidth, KK = K * K, PW = OW + 2 * (K - 1)
+    let padded = scratch
+    for p in 0..<(OC * B) { for oh in 0..<OH {
+        let dst = padded + (p * OH + oh) * PW, src = dOut + (p * OH + oh) * OW
+        dst.update(repeating: 0, count: K - 1)
+        (dst + K - 1).update(from: src, count: OW)
+        (dst + K - 1 + OW).update(repeating: 0, count: K - 1)
+    } }
+    let chunks = (W + 7) / 8
+    for b in 0..<B { for c in 0..<C {
+        let dst = dInp + (c * B + b) * H * W
+        for ih in 0..<H {
+            let khLo = max(0, ih - OH + 1), khHi = min(K - 1, ih)
+            var j = 0
+            while j < chunks {
+                let (w0, skip0) = chunkStart(j, rowWidth: W)
+                let (w1, skip1) = chunkStart(min(j + 1, chunks - 1), rowWidth: W)
+                var e0 = SIMD8<Float>(), e1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
+                var o = 0
+                while o < OC {
+                    let pair = o + 1 < OC
+                    let gA = padded + (o * B + b) * OH * PW, gB = pair ? gA + B * OH * PW : gA
+                    let wA = weight + (o * C + c) * KK, wB = pair ? wA + C * KK : wA
+                    for kh in khLo...khHi {
+                        let rA = gA + (ih - kh) * PW, rB = gB + (ih - kh) * PW
+                        for kw in 0..<K {
+                            // Padded column iw + kw holds dOut column iw − (K − 1 − kw).
+                            let t = kh * K + K - 1 - kw
+                            let a = wA[t]
+                            e0 += load8(rA + w0 + kw) * a; e1 += load8(rA + w1 + kw) * a
+                            if pair {
+                                let bw = wB[t]
+                                d0 += load8(rB + w0 + kw) * bw; d1 += load8(rB + w1 + kw) * bw
+                            }
+                        }
+                    }
+                    o += 2
+                }
+                let q0 = dst + ih * W + w0
+                store8(load8(q0) + (e0 + d0).replacing(with: 0, where: .!lanesFrom(skip0)), q0)
+                if j + 1 < chunks {
+                    let q1 = dst + ih * W + w1
+                    store8(load8(q1) + (e1 + d1).replacing(with: 0, where: .!lanesFrom(skip1)), q1)
+                }
+                j += 2
+            }
+        }
+    } }
+}
+
 /// dWeight[OC, C, K, K] += Σ_{b, oh, ow} dOut[OC, B, OH, OW] · inp[C, B, OH + kh, OW + kw] for
-/// OW ≥ 8: rows in fours with one running sum per row of the four. `repeatsLanes` (8 does not
-/// divide OW) zeroes the lanes of each row's last chunk that repeat its predecessor's columns.
+/// OW ≥ 8. Each gradient chunk is loaded once and multiplied into up to five taps of a kernel
+/// row (kw0..<kw0+5), one running sum per tap: 1.2 loads per product instead of 2, and five
+/// independent sums. `repeatsLanes` (8 does not divide OW) zeroes the gradient lanes of each
+/// row's last chunk that repeat its predecessor's columns.
 @inline(__always)
 func directWeightGradient(dWeight: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                           inp: UnsafePointer<Float>, _ g: Conv2dGeometry, repeatsLanes: Bool) {
@@ -229,37 +294,46 @@ func directWeightGradient(dWeight: UnsafeMutablePointer<Float>, dOut: UnsafePoin
     // summed over one block before the next block is read.
     let block = max(1, 4096 / (plane + H * W))
     for b0 in stride(from: 0, to: B, by: block) {
-    for o in 0..<OC { for c in 0..<C { for kh in 0..<K { for kw in 0..<K {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-        for b in b0..<min(B, b0 + block) {
-            let gp = dOut + (o * B + b) * plane
-            let sp = inp + (c * B + b) * H * W + kh * W + kw
-            @inline(__always) func term(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ skip: Int) -> SIMD8<Float> {
-                let v = load8(g) * load8(x)
-                return repeatsLanes ? v.replacing(with: 0, where: .!lanesFrom(skip)) : v
-            }
-            var oh = 0
-            while oh + 4 <= OH {
-                let g = gp + oh * OW, x = sp + oh * W
-                for j in 0..<chunks {
-                    let (ow, skip) = chunkStart(j, rowWidth: OW)
-                    a0 += term(g + ow, x + ow, skip)
-                    a1 += term(g + OW + ow, x + W + ow, skip)
-                    a2 += term(g + 2 * OW + ow, x + 2 * W + ow, skip)
-                    a3 += term(g + 3 * OW + ow, x + 3 * W + ow, skip)
+        for o in 0..<OC { for c in 0..<C { for kh in 0..<K {
+            var kw0 = 0
+            while kw0 < K {
+                let n = min(5, K - kw0)
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>()
+                for b in b0..<min(B, b0 + block) {
+                    let gp = dOut + (o * B + b) * plane
+                    let sp = inp + (c * B + b) * H * W + kh * W + kw0
+                    // Chunk columns outer, rows inner: the inner loop just steps two pointers.
+                    for j in 0..<chunks {
+                        let (ow, skip) = chunkStart(j, rowWidth: OW)
+                        let fresh = lanesFrom(skip)
+                        var gr = gp + ow, x = sp + ow
+                        for _ in 0..<OH {
+                            var gv = load8(gr)
+                            if repeatsLanes { gv.replace(with: 0, where: .!fresh) }
+                            if n == 5 {
+                                // The zoo kernels' case, without the guards below. Loading all five
+                                // first keeps them five plain loads (interleaved, LLVM merged the
+                                // overlapping loads into slower cross-lane shuffles).
+                                let v0 = load8(x), v1 = load8(x + 1), v2 = load8(x + 2), v3 = load8(x + 3), v4 = load8(x + 4)
+                                a0 += gv * v0; a1 += gv * v1; a2 += gv * v2; a3 += gv * v3; a4 += gv * v4
+                            } else {
+                                a0 += gv * load8(x)
+                                if n > 1 { a1 += gv * load8(x + 1) }
+                                if n > 2 { a2 += gv * load8(x + 2) }
+                                if n > 3 { a3 += gv * load8(x + 3) }
+                            }
+                            gr += OW; x += W
+                        }
+                    }
                 }
-                oh += 4
+                let d = dWeight + ((o * C + c) * K + kh) * K + kw0
+                d[0] += a0.sum()
+                if n > 1 { d[1] += a1.sum() }
+                if n > 2 { d[2] += a2.sum() }
+                if n > 3 { d[3] += a3.sum() }
+                if n > 4 { d[4] += a4.sum() }
+                kw0 += 5
             }
-            while oh < OH {
-                let g = gp + oh * OW, x = sp + oh * W
-                for j in 0..<chunks {
-                    let (ow, skip) = chunkStart(j, rowWidth: OW)
-                    a0 += term(g + ow, x + ow, skip)
-                }
-                oh += 1
-            }
-        }
-        dWeight[((o * C + c) * K + kh) * K + kw] += ((a0 + a1) + (a2 + a3)).sum()
-    } } } }
+        } } }
     }
 }

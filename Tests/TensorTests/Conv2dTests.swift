@@ -34,7 +34,7 @@ import TestSupport
     /// differences of Σ reference ⊙ probe.
     static func checkConvolution(
         _ g: Conv2dGeometry, x: [Float], w: [Float], bias: [Float], probe: [Float], output y: [Float],
-        backward: (inout [Float], inout [Float], inout [Float]) -> Void
+        floor: Double = 1e-3, backward: (inout [Float], inout [Float], inout [Float]) -> Void
     ) {
         let xd = x.map(Double.init), wd = w.map(Double.init), bd = bias.map(Double.init)
         #expect(compareFloats(y, reference(xd, wd, bd, g).map(Float.init), relative: 1e-5, absolute: 1e-5) == nil)
@@ -46,9 +46,9 @@ import TestSupport
         func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
             zip(reference(x, w, b, g), p).reduce(0) { $0 + $1.0 * $1.1 }
         }
-        #expect(maxRelativeError(dx, numericalGradient(xd) { loss($0, wd, bd) }) < 1e-4)
-        #expect(maxRelativeError(dw, numericalGradient(wd) { loss(xd, $0, bd) }) < 1e-4)
-        #expect(maxRelativeError(db, numericalGradient(bd) { loss(xd, wd, $0) }) < 1e-4)
+        #expect(maxRelativeError(dx, numericalGradient(xd) { loss($0, wd, bd) }, floor: floor) < 1e-4)
+        #expect(maxRelativeError(dw, numericalGradient(wd) { loss(xd, $0, bd) }, floor: floor) < 1e-4)
+        #expect(maxRelativeError(db, numericalGradient(bd) { loss(xd, wd, $0) }, floor: floor) < 1e-4)
     }
 
     @Test(arguments: [
@@ -83,7 +83,10 @@ import TestSupport
         conv2dForward(out: &viaGEMM, col: &col, inp: x, weight: w, bias: bias, g)
         #expect(compareFloats(y, viaGEMM, relative: 1e-5, absolute: 1e-5) == nil)
         var scratch = [Float](repeating: .nan, count: g.directBackwardScratchCount)
-        Self.checkConvolution(g, x: x, w: w, bias: bias, probe: probe, output: y) { dx, dw, db in
+        // Input gradients here reach |10| and sum up to 54 Float32 products (≈1.5e-6 absolute
+        // rounding, checked against a Double reference); near-zero entries need a floor of 1e-2
+        // on the relative error, not the 1e-3 that suits the smaller im2col cases.
+        Self.checkConvolution(g, x: x, w: w, bias: bias, probe: probe, output: y, floor: 1e-2) { dx, dw, db in
             conv2dDirectBackward(dInp: &dx, dWeight: &dw, dBias: &db, scratch: &scratch, dOut: probe, inp: x, weight: w, g)
         }
     }
