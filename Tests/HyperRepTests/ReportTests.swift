@@ -25,7 +25,10 @@ func sampleReport() -> EvaluationReport {
         novelty: [NoveltyResult(population: "S_KDE30", relativeDistances: [0.01, 0.2, 0.5, .nan], disagreements: [0, 0.1, 0.3, 0.2], typicalDistance: 3, bootstrapSeed: 1)],
         latentProjection: LatentProjection(method: "pca of training latents", explainedVariance: [0.5, 0.2],
                                            training: [[0, 0], [1, 1], [2, 0.5]], anchors: [[1, 1]], samples: ["S_KDE30": [[1.1, 0.9], [0.5, 0.4]]]),
-        notes: ["a note with <markup> & ampersand"])
+        notes: ["a note with <markup> & ampersand"],
+        comparisons: PairwiseComparison.compareSampledWithBaselines(pops, experiment: "in-distribution", seed: 1, resamples: 50)
+            + PairwiseComparison.compareSampledWithBaselines(pops, experiment: TransferResult.experimentName(source: "fashion-mnist", target: "digits"),
+                                                             seed: 1, resamples: 50))
 }
 
 @Suite struct ReportTests {
@@ -65,6 +68,15 @@ func sampleReport() -> EvaluationReport {
         }
         #expect(svgs[0].contains("<polyline") && svgs[0].contains("<polygon"))
         #expect(html.contains("B_F &lt;zoo&gt;"))
+        // The tests tables: one in-distribution, one for the transfer, 2 baselines × 3 epochs each, well-formed.
+        let tables = html.components(separatedBy: "<h3>Sampled populations against baselines</h3>").dropFirst()
+        #expect(tables.count == 2)
+        for t in tables {
+            let table = String(t[t.range(of: "<table>")!.lowerBound..<t.range(of: "</table>")!.upperBound])
+            #expect(table.components(separatedBy: "<tr>").count == 1 + 1 + 6)
+            let parser = XMLParser(data: Data(table.utf8))
+            #expect(parser.parse(), "malformed table: \(parser.parserError.map { "\($0)" } ?? "?")")
+        }
     }
 
     @Test func ticksAreRoundAndCoverTheRange() {
