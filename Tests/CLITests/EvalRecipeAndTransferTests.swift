@@ -17,15 +17,7 @@ func writeTinyFashionMNIST(in dir: TemporaryDirectory, train: Int, test: Int) th
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     for (stem, header, n, bytesPerItem) in [("train-images-idx3-ubyte", 16, train, 784), ("train-labels-idx1-ubyte", 8, train, 1),
                                              ("t10k-images-idx3-ubyte", 16, test, 784), ("t10k-labels-idx1-ubyte", 8, test, 1)] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "gzip -dc \(FashionMNIST.defaultDirectory)/\(stem).gz | head -c \(header + n * bytesPerItem)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        var bytes = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
-        process.waitUntilExit()
-        guard bytes.count == header + n * bytesPerItem else { throw DatasetError("\(stem).gz: short read") }
+        var bytes = try gunzippedPrefix(of: "\(FashionMNIST.defaultDirectory)/\(stem).gz", byteCount: header + n * bytesPerItem)
         // The item count (big-endian, bytes 4...7) becomes n.
         bytes.replaceSubrange(4..<8, with: [UInt8(n >> 24 & 255), UInt8(n >> 16 & 255), UInt8(n >> 8 & 255), UInt8(n & 255)])
         _ = FileManager.default.createFile(atPath: folder + "/" + stem, contents: Data(bytes))

@@ -51,3 +51,27 @@ public func compareFloats(_ actual: [Float], _ expected: [Float], relative: Doub
     let first = bad.map { "[\($0)] \(actual[$0]) vs \(expected[$0])" }.joined(separator: ", ")
     return "\(label): max |diff| \(maxDiff); first mismatches: \(first)"
 }
+
+/// The first `byteCount` bytes of a gzip file (e.g. an IDX header plus a few images of the
+/// Debian F-MNIST package), decompressed by the system's `gzip` so that only the prefix is read.
+/// Throws when the file is shorter than asked.
+public func gunzippedPrefix(of path: String, byteCount: Int) throws -> [UInt8] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "gzip -dc '\(path)' | head -c \(byteCount)"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let bytes = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+    process.waitUntilExit()
+    guard bytes.count == byteCount else {
+        throw TestSupportError("\(path): read \(bytes.count) bytes, expected \(byteCount)")
+    }
+    return bytes
+}
+
+/// A test-setup failure (missing or short fixture data), with a message naming the file.
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
