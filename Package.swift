@@ -73,6 +73,8 @@ let package = Package(
         // Benchmark drivers: built by tools/bench-*, not user-facing products.
         .executableTarget(name: "hz-bench-storage", dependencies: ["ZooStore", "HDF5", "CBLAS"],
                           path: "Sources/Benchmarks/hz-bench-storage"),
+        .executableTarget(name: "hz-bench-zoo-step", dependencies: ["Nets", "Tensor"],
+                          path: "Sources/Benchmarks/hz-bench-zoo-step"),
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),

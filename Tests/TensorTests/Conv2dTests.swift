@@ -91,6 +91,39 @@ import TestSupport
         }
     }
 
+    /// The zoo CNNs' own geometries take specialised direct kernels (K and W compile-time
+    /// constants, shifted input copies for the weight gradient, channels in SIMD lanes for the
+    /// input gradient, two channel groups for CNN-m conv3); each must agree with the im2col +
+    /// GEMM path, itself checked against finite differences above.
+    @Test(arguments: [
+        Conv2dGeometry(batch: 3, inChannels: 1, height: 28, width: 28, outChannels: 8, kernel: 5),   // CNN-s conv1
+        Conv2dGeometry(batch: 3, inChannels: 8, height: 12, width: 12, outChannels: 6, kernel: 5),   // CNN-s conv2
+        Conv2dGeometry(batch: 3, inChannels: 6, height: 4, width: 4, outChannels: 4, kernel: 2),     // CNN-s conv3
+        Conv2dGeometry(batch: 2, inChannels: 3, height: 32, width: 32, outChannels: 16, kernel: 3),  // CNN-m conv1
+        Conv2dGeometry(batch: 2, inChannels: 16, height: 15, width: 15, outChannels: 32, kernel: 3), // CNN-m conv2
+        Conv2dGeometry(batch: 2, inChannels: 12, height: 6, width: 6, outChannels: 5, kernel: 3),    // CNN-m conv3 shape, 1½ channel groups
+    ])
+    func zooGeometryKernelsMatchIm2col(g: Conv2dGeometry) {
+        let (x, w, bias, probe) = Self.problem(g, purpose: "zoo-geometry")
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        conv2dDirectForward(out: &y, inp: x, weight: w, bias: bias, g)
+        var viaGEMM = [Float](repeating: 0, count: g.outputCount)
+        var col = [Float](repeating: 0, count: g.colRows * g.colColumns)
+        conv2dForward(out: &viaGEMM, col: &col, inp: x, weight: w, bias: bias, g)
+        #expect(compareFloats(y, viaGEMM, relative: 1e-4, absolute: 1e-4) == nil)
+        // Both backward passes accumulate: start from the same non-zero gradients.
+        var dx = [Float](repeating: 0.5, count: x.count), dw = [Float](repeating: 0.5, count: w.count)
+        var db = [Float](repeating: 0.5, count: bias.count)
+        var (ex, ew, eb) = (dx, dw, db)
+        var scratch = [Float](repeating: .nan, count: g.directBackwardScratchCount)
+        conv2dDirectBackward(dInp: &dx, dWeight: &dw, dBias: &db, scratch: &scratch, dOut: probe, inp: x, weight: w, g)
+        var dCol = col
+        conv2dBackward(dInp: &ex, dWeight: &ew, dBias: &eb, dCol: &dCol, dOut: probe, col: col, weight: w, g)
+        #expect(compareFloats(dx, ex, relative: 1e-4, absolute: 1e-4) == nil)
+        #expect(compareFloats(dw, ew, relative: 1e-4, absolute: 1e-3) == nil)
+        #expect(compareFloats(db, eb, relative: 1e-4, absolute: 1e-4) == nil)
+    }
+
     /// The SIMD 2×2 pool (four windows per step, then a scalar tail) keeps the general loop's
     /// rules: the first maximum in row-major order wins ties, and the first NaN wins.
     @Test func maxPool2x2MatchesTheFirstMaximumRule() {
