@@ -18,6 +18,9 @@ public struct ZooCommand: ParsableCommand {
         optimizer, learning rate, batch size, epochs), the seeds, and optionally a hyperparameter grid
         (activation, dropout, initializer, optimizer, learning_rate, weight_decay) trained for every
         seed, like the Model Zoos "Hyp" zoos. A Model Zoos generator config.json is accepted too.
+        A grid mixing dropout 0 and > 0 gives CNN-s (or the MLP) two state_dict layouts (Dropout
+        modules shift the module_list indices); both go into the one file as two architecture
+        groups, e.g. cnn_s and cnn_s_dropout (schemas/zoo-layout.md, format_version 2).
 
         Every model is evaluated untrained (epoch 0) and after each epoch on train/val/test data;
         each checkpoint is written as it is produced. If the run is interrupted, run the same
@@ -103,7 +106,7 @@ public struct ZooCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else if !quiet {
             let acc = summary.meanTestAccuracy.last.map { String(format: "%.4f", $0) } ?? "n/a"
-            FileHandle.standardError.write(Data("hz-zoo: wrote \(summary.output): \(summary.models) models × \(summary.epochs) epochs, \(summary.checkpoints) checkpoints, mean test accuracy \(acc), \(String(format: "%.2f", summary.modelEpochsPerSecond)) model-epochs/s\n".utf8))
+            FileHandle.standardError.write(Data("hz-zoo: wrote \(summary.output): \(summary.models) models × \(summary.epochs) epochs, \(summary.checkpoints) checkpoints\(summary.architectures.count > 1 ? " in architectures " + summary.architectures.joined(separator: ", ") : ""), mean test accuracy \(acc), \(String(format: "%.2f", summary.modelEpochsPerSecond)) model-epochs/s\n".utf8))
         }
     }
 }
