@@ -1,7 +1,9 @@
 // ZooWriter: appends models and checkpoints to a zoo-layout file while a zoo is trained.
 //
-// Rows are buffered one chunk at a time and written as whole chunks (one hyperslab write per
-// dataset per chunk), so memory stays at one chunk whatever the zoo size. The file lives at
+// Rows are buffered one chunk at a time per architecture group and written as whole chunks (one
+// hyperslab write per dataset per chunk), so memory stays at one chunk per group whatever the zoo
+// size. Each model's rows go to its group (a file holds one, or several sharing one parameter
+// structure: schemas/zoo-layout.md, format_version 2). The file lives at
 // `<path>.partial` until `finish()` renames it into place; an interrupted write is continued
 // with `resume(path:)`, which keeps exactly the rows committed by the last flush.
 import HDF5
