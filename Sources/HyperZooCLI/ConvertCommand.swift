@@ -18,7 +18,7 @@ public struct ConvertCommand: ParsableCommand {
           export folder      <model>/epoch_<N>.safetensors (written by --to)
           files              .pt .pth .ckpt .bin .safetensors .npz, one model each
 
-        The architecture is inferred from the first checkpoint's state_dict and every other checkpoint must match it. Models that differ, unreadable checkpoints and missing result.json lines are reported, and the rest is converted. Checkpoints holding NaN/Inf are kept and flagged. An interrupted conversion resumes when run again (finished models are skipped); --force starts over.
+        The architecture is inferred from the first checkpoint's state_dict. Models whose state_dict keys differ but whose shapes match (a Model Zoos "Hyp" folder mixing dropout 0 and 0.5, where Dropout modules shift CNN-s's module_list indices) go to a second architecture group of the same file, e.g. cnn and cnn_dropout (format_version 2, see schemas/zoo-layout.md); each model keeps its own names. Models of other shapes, unreadable checkpoints and missing result.json lines are reported, and the rest is converted. Checkpoints holding NaN/Inf are kept and flagged. An interrupted conversion resumes when run again (finished models are skipped); --force starts over.
 
         Examples:
           hz-convert zoos/tune_zoo_fmnist_uniform -o zoo.h5 --epochs 0,25,50
@@ -48,7 +48,7 @@ public struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Threads reading checkpoints. Default: all cores.", valueName: "n"))
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Architecture name stored in the zoo. Default: params.json 'model::type' lowercased, else 'model'.", valueName: "name"))
+    @Option(help: ArgumentHelp("Architecture name stored in the zoo (further state_dict layouts get a suffix such as _dropout). Default: params.json 'model::type' lowercased, else 'model'.", valueName: "name"))
     public var architecture: String?
 
     @Option(help: ArgumentHelp("Seed of the deterministic 70/15/15 train/val/test split of models.", valueName: "seed"))

@@ -133,7 +133,9 @@ struct ZooRecipe: CustomStringConvertible {
         initializer = combination.initializer
         dataset = s.dataset
         self.source = source
-        guard architecture.parameterTable == zoo.table else {
+        // Shapes decide whether the recipe's network can run the zoo's rows; names may differ
+        // (a zoo holding CNN-s with and without Dropout modules has both).
+        guard architecture.parameterTable.hasSameStructure(as: zoo.table) else {
             throw ValidationError("\(zoo.path): the recipe's architecture \(architecture.name) (\(source)) does not match the stored parameter table")
         }
     }
@@ -172,10 +174,11 @@ struct ZooRecipe: CustomStringConvertible {
         return (spec, source, fashion)
     }
 
-    /// CNN-s or CNN-m (1 or 3 channels, without dropout modules) whose table equals `table`.
+    /// CNN-s or CNN-m (1 or 3 channels) whose parameter shapes are those of `table` (state_dict
+    /// names may differ: CNN-s with Dropout modules numbers its layers differently).
     static func family(of table: ParameterTable) -> (family: ArchitectureFamily, channels: Int)? {
         let candidates: [ArchitectureSpec] = [.cnnS(channels: 1), .cnnS(channels: 3), .cnnM(channels: 1), .cnnM(channels: 3)]
-        return candidates.first { $0.parameterTable == table }.map { ($0.family, $0.inputChannels) }
+        return candidates.first { $0.parameterTable.hasSameStructure(as: table) }.map { ($0.family, $0.inputChannels) }
     }
 
     var datasetName: String { dataset.name }

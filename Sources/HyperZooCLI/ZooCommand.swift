@@ -14,21 +14,19 @@ public struct ZooCommand: ParsableCommand {
         commandName: StageRegistry.commandName("zoo"),
         abstract: "Train a model zoo (many small networks at once) and write it as one HDF5 zoo file.",
         discussion: """
-        CONFIG.json names the architecture (cnn_s, cnn_m, mlp), the dataset, the recipe (initialiser,
-        optimizer, learning rate, batch size, epochs), the seeds, and optionally a hyperparameter grid
-        (activation, dropout, initializer, optimizer, learning_rate, weight_decay) trained for every
-        seed, like the Model Zoos "Hyp" zoos. A Model Zoos generator config.json is accepted too.
+        CONFIG.json names the architecture (cnn_s, cnn_m, mlp), the dataset, the recipe (initialiser, optimizer, learning rate, batch size, epochs), the seeds, and optionally a hyperparameter grid (activation, dropout, initializer, optimizer, learning_rate, weight_decay) trained for every seed, like the Model Zoos "Hyp" zoos. A Model Zoos generator config.json is accepted too.
 
-        Every model is evaluated untrained (epoch 0) and after each epoch on train/val/test data;
-        each checkpoint is written as it is produced. If the run is interrupted, run the same
-        command again: it resumes after the last finished epoch and the final file is the same.
+        A grid mixing dropout 0 and > 0 gives CNN-s (or the MLP) two state_dict layouts with the same shapes (Dropout modules shift the module_list indices); both go into the one file as two architecture groups, cnn_s and cnn_s_dropout (format_version 2, see schemas/zoo-layout.md). The full "Hyp" grid (256 configurations, one seed each, 1 epoch):
+
+          hz-zoo fixtures/zoo/fmnist-cnn-s-hyp.json -o hyp.h5 --models 1 --epochs 1
+
+        Every model is evaluated untrained (epoch 0) and after each epoch on train/val/test data; each checkpoint is written as it is produced. If the run is interrupted, run the same command again: it resumes after the last finished epoch and the final file is the same.
 
         Example (the Fashion-MNIST "uniform" recipe, 20 models, 5 epochs):
 
           hz-zoo fixtures/zoo/fmnist-cnn-s.json -o fmnist.h5 --models 20 --epochs 5
 
-        Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian package
-        dataset-fashion-mnist), normalised (x - 0.5) / 0.5 and split 50000/10000 with seed 42.
+        Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist), normalised (x - 0.5) / 0.5 and split 50000/10000 with seed 42.
         """,
         version: HyperZooVersion.string)
 
@@ -103,7 +101,7 @@ public struct ZooCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else if !quiet {
             let acc = summary.meanTestAccuracy.last.map { String(format: "%.4f", $0) } ?? "n/a"
-            FileHandle.standardError.write(Data("hz-zoo: wrote \(summary.output): \(summary.models) models × \(summary.epochs) epochs, \(summary.checkpoints) checkpoints, mean test accuracy \(acc), \(String(format: "%.2f", summary.modelEpochsPerSecond)) model-epochs/s\n".utf8))
+            FileHandle.standardError.write(Data("hz-zoo: wrote \(summary.output): \(summary.models) models × \(summary.epochs) epochs, \(summary.checkpoints) checkpoints\(summary.architectures.count > 1 ? " in architectures " + summary.architectures.joined(separator: ", ") : ""), mean test accuracy \(acc), \(String(format: "%.2f", summary.modelEpochsPerSecond)) model-epochs/s\n".utf8))
         }
     }
 }

@@ -24,7 +24,10 @@ public enum ZooBuildEvent: Sendable {
 /// What a finished build reports.
 public struct ZooBuildSummary: Sendable, Codable {
     public var output: String
+    /// The first (or only) architecture of the file.
     public var architecture: String
+    /// Every architecture (parameter layout) of the file; two for a grid mixing dropout 0 and > 0.
+    public var architectures: [String]
     public var models: Int
     public var epochs: Int
     public var checkpoints: Int
@@ -58,10 +61,12 @@ public struct ZooBuilder: Sendable {
     /// Path of the resume state beside the partial zoo.
     public var statePath: String { AtomicOutput.partialPath(for: output) + ".trainer" }
 
-    /// The members in file order: every grid combination × every seed.
-    public func members() -> [(id: String, member: PopulationMember, record: ModelRecord)] {
-        var out: [(String, PopulationMember, ModelRecord)] = []
+    /// The members in file order: every grid combination × every seed, with the layout (group
+    /// under `/architectures`) their rows go to.
+    public func members() -> [(id: String, member: PopulationMember, record: ModelRecord, layout: String)] {
+        var out: [(String, PopulationMember, ModelRecord, String)] = []
         let combos = spec.combinations
+        let layouts = spec.layouts
         let width = max(4, String(combos.count * spec.seeds.count).count)
         var index = 0
         var ids: [String] = []
@@ -71,6 +76,8 @@ public struct ZooBuilder: Sendable {
         index = 0
         for c in combos {
             let arch = spec.architecture(for: c)
+            let table = arch.parameterTable
+            let layout = layouts.first { $0.table == table }!.name
             let recipe = spec.recipe(for: c)
             for s in spec.seeds {
                 let member = PopulationMember(architecture: arch, recipe: recipe, seed: UInt64(s),
@@ -85,7 +92,7 @@ public struct ZooBuilder: Sendable {
                 let record = ModelRecord(id: ids[index], seed: s, dataset: spec.dataset.name, split: splits[index],
                                          hyperparameters: hyper,
                                          provenance: ["generator": "hyperzoo hz-zoo", "zoo": .string(spec.name)])
-                out.append((ids[index], member, record))
+                out.append((ids[index], member, record, layout))
                 index += 1
             }
         }
@@ -99,6 +106,7 @@ public struct ZooBuilder: Sendable {
         let all = members()
         guard let first = all.first else { throw DatasetError("\(output): the config yields no models") }
         let arch = first.member.architecture
+        let layouts = spec.layouts
         let data = try spec.dataset.load().adapted(to: arch)
         let config = try JSONValue(encoding: spec)
 
@@ -112,6 +120,10 @@ public struct ZooBuilder: Sendable {
                 writer.close()
                 throw DatasetError("\(writer.partialPath): an interrupted zoo from a different config is here; pass --force to start over")
             }
+            guard writer.layouts == layouts else {
+                writer.close()
+                throw DatasetError("\(writer.partialPath): the interrupted zoo has architectures \(writer.layouts.map(\.name)), the config gives \(layouts.map(\.name)); pass --force to start over")
+            }
             resumed = try TrainerState.read(path: statePath, models: all.count, parameters: arch.parameterCount)
             if let r = resumed {
                 // The state may lag the file by one epoch (killed between the two writes): the
@@ -119,11 +131,10 @@ public struct ZooBuilder: Sendable {
                 startEpoch = r.epoch
             }
         } else {
-            writer = try ZooWriter.create(path: output, architecture: arch.name, table: arch.parameterTable,
-                                          config: config, overwrite: force)
+            writer = try ZooWriter.create(path: output, layouts: layouts, config: config, overwrite: force)
             unlink(statePath)
         }
-        for m in all where !writer.hasModel(m.id) { try writer.addModel(m.record) }
+        for m in all where !writer.hasModel(m.id) { try writer.addModel(m.record, layout: m.layout) }
 
         var members = all.map(\.member)
         if let r = resumed {
@@ -139,6 +150,7 @@ public struct ZooBuilder: Sendable {
         var trainingSeconds = 0.0, evaluationSeconds = 0.0
         let trainer = PopulationTrainer(threads: threads)
         let ids = all.map(\.id)
+        let memberLayouts = all.map(\.layout)
         let statePath = self.statePath
         try trainer.train(members: members, data: data, epochs: spec.epochs, startEpoch: startEpoch,
                           onSamples: onEvent.map { f in { @Sendable n in f(.samples(n)) } }) { report in
@@ -146,7 +158,8 @@ public struct ZooBuilder: Sendable {
                 let m = report.metrics[i]
                 try writer.appendCheckpoint(model: id, epoch: report.epoch, row: report.rows[i], metrics: CheckpointMetrics(
                     trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, valLoss: m.validationLoss,
-                    valAccuracy: m.validationAccuracy, testLoss: m.testLoss, testAccuracy: m.testAccuracy))
+                    valAccuracy: m.validationAccuracy, testLoss: m.testLoss, testAccuracy: m.testAccuracy),
+                    layout: memberLayouts[i])
             }
             try writer.flush()
             try TrainerState(epoch: report.epoch, rows: report.rows, states: report.states).write(path: statePath)
@@ -162,7 +175,7 @@ public struct ZooBuilder: Sendable {
         unlink(statePath)
         let seconds = Date().timeIntervalSince(started)
         let trained = Double(members.count * (spec.epochs - startEpoch))
-        return ZooBuildSummary(output: output, architecture: arch.name, models: members.count, epochs: spec.epochs,
+        return ZooBuildSummary(output: output, architecture: layouts[0].name, architectures: layouts.map(\.name), models: members.count, epochs: spec.epochs,
                                checkpoints: checkpoints, parameters: arch.parameterCount, trainSamplesPerEpoch: perEpoch,
                                resumedAtEpoch: resumed == nil ? nil : startEpoch, seconds: seconds,
                                modelEpochsPerSecond: trained / max(seconds, 1e-9), trainingSeconds: trainingSeconds,

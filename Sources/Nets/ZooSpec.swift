@@ -169,7 +169,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         }.joined(separator: ".")
     }
 
-    /// Checks ranges and that every grid combination shares one parameter table.
+    /// Checks ranges and that every grid combination has the same parameter shapes.
     public func validate(label: String = "config") throws {
         func fail(_ m: String) -> DatasetError { DatasetError("\(label): \(m)") }
         guard epochs >= 0 else { throw fail("epochs must be ≥ 0, got \(epochs)") }
@@ -184,10 +184,46 @@ public struct ZooSpec: Codable, Sendable, Equatable {
             throw fail("dataset.name '\(dataset.name)' is not one of fashion-mnist, idx, digits, synthetic")
         }
         if dataset.name == "idx" && dataset.directory == nil { throw fail("dataset.directory is required for an idx dataset") }
-        let tables = Set(combinations.map { ArchitectureSpecKey(architecture(for: $0).parameterTable) })
-        if tables.count > 1 {
-            throw fail("the grid changes the parameter layout (for \(architecture.family.rawValue), dropout > 0 inserts Dropout modules and renames layers); a zoo file holds one layout: use one dropout setting per zoo")
+        // Several layouts (dropout > 0 inserts Dropout modules and renames layers) share one file
+        // only if their parameter shapes agree.
+        let layouts = self.layouts
+        for layout in layouts.dropFirst() {
+            if let difference = layout.table.structureDifference(from: layouts[0].table) {
+                throw fail("the grid gives networks of different parameter shapes (\(layout.name) vs \(layouts[0].name): \(difference)); a zoo file holds networks of one shape")
+            }
         }
+    }
+
+    /// The zoo file's parameter layouts, in order of first use by `combinations`: one, unless the
+    /// grid mixes dropout 0 and > 0 for CNN-s or the MLP, whose Dropout modules shift the
+    /// `module_list` indices. Then the layout without Dropout modules keeps the architecture's
+    /// name (`cnn_s`) and the other gets `_dropout` (`cnn_s_dropout`); shapes are the same.
+    public var layouts: [ZooLayout] {
+        var tables: [ParameterTable] = []
+        var dropoutModules: [Bool] = []
+        var baseName = ""
+        for c in combinations {
+            let arch = architecture(for: c)
+            baseName = arch.name
+            let table = arch.parameterTable
+            if !tables.contains(table) {
+                tables.append(table)
+                dropoutModules.append(arch.modules.contains { if case .dropout = $0 { return true } else { return false } })
+            }
+        }
+        guard tables.count > 1 else { return tables.map { ZooLayout(name: baseName, table: $0) } }
+        var used = Set<String>()
+        return zip(tables, dropoutModules).enumerated().map { k, pair in
+            var name = baseName + (pair.1 ? "_dropout" : "")
+            if !used.insert(name).inserted { name += "_\(k)"; used.insert(name) }
+            return ZooLayout(name: name, table: pair.0)
+        }
+    }
+
+    /// The name of the layout (in `layouts`) that the networks of combination `c` use.
+    public func layoutName(for c: Combination) -> String {
+        let table = architecture(for: c).parameterTable
+        return layouts.first { $0.table == table }!.name
     }
 
     /// One point of the hyperparameter grid.
@@ -307,12 +343,6 @@ public struct ZooSpec: Codable, Sendable, Equatable {
             optimizer: OptimizerChoice(kind: opts[0], learningRate: lrs.first ?? 3e-4, weightDecay: wds.first ?? 0, momentum: momentum),
             batchSize: batch, epochs: epochs, seeds: seeds, grid: anyGrid ? grid : nil)
     }
-}
-
-/// Hashable wrapper so tables can be compared in a Set.
-struct ArchitectureSpecKey: Hashable {
-    let names: [String], shapes: [[Int]]
-    init(_ t: ParameterTable) { names = t.entries.map(\.name); shapes = t.entries.map(\.shape) }
 }
 
 extension ZooSpec.DatasetChoice {

@@ -168,3 +168,28 @@ public struct ParameterTable: Codable, Sendable, Equatable {
         return (String(name[..<dot]), String(name[name.index(after: dot)...]))
     }
 }
+
+extension ParameterTable {
+    /// The first difference in *structure* between two tables, or nil when they have the same
+    /// structure: the same number of tensors with the same shapes, offsets, layers, kinds and
+    /// roles in order. Names may differ (CNN-s with dropout calls `module_list.11.weight` what
+    /// CNN-s without it calls `module_list.9.weight`), so rows of either table are the same kind
+    /// of vector for tokenization, augmentation and autoencoders.
+    /// - Returns: a short phrase such as `tensor 4 ('module_list.9.weight') has shape [20, 37], expected [20, 36]`.
+    public func structureDifference(from reference: ParameterTable) -> String? {
+        guard entries.count == reference.entries.count else {
+            return "\(entries.count) tensors, expected \(reference.entries.count)"
+        }
+        for (k, (mine, theirs)) in zip(entries, reference.entries).enumerated() {
+            let what = "tensor \(k) ('\(mine.name)')"
+            if mine.shape != theirs.shape { return "\(what) has shape \(mine.shape), expected \(theirs.shape)" }
+            if mine.layer != theirs.layer { return "\(what) belongs to layer \(mine.layer), expected \(theirs.layer)" }
+            if mine.kind != theirs.kind { return "\(what) is \(mine.kind.rawValue), expected \(theirs.kind.rawValue)" }
+            if mine.role != theirs.role { return "\(what) is a \(mine.role.rawValue), expected a \(theirs.role.rawValue)" }
+        }
+        return nil
+    }
+
+    /// Whether rows of `other` are the same kind of vector as rows of this table (names may differ).
+    public func hasSameStructure(as other: ParameterTable) -> Bool { structureDifference(from: other) == nil }
+}

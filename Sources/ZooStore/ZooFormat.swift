@@ -11,13 +11,20 @@ public enum ZooFormat: String, Sendable, CaseIterable, Codable {
     /// Sampled weights: the zoo layout plus sampler attributes.
     case population = "hyperzoo.population"
 
-    /// The newest `format_version` this build writes and reads.
-    public static let currentVersion = 1
+    /// The newest `format_version` this build writes and reads. Version 2 is a zoo whose
+    /// `/architectures` holds more than one parameter layout (root attribute `architectures`);
+    /// files with one layout, and every AE checkpoint, are still written as version 1.
+    public static let currentVersion = 2
+    /// The version of a zoo or population file with one parameter layout (and of AE checkpoints).
+    public static let singleLayoutVersion = 1
+    /// The version of a zoo or population file with several parameter layouts: a version-1
+    /// reader would see only the first group and silently miss the other models.
+    public static let multiLayoutVersion = 2
 
-    /// Writes `format` and `format_version` on the root of `file`.
-    public func stamp(_ file: File) throws {
+    /// Writes `format` and `format_version` (default 1) on the root of `file`.
+    public func stamp(_ file: File, version: Int = ZooFormat.singleLayoutVersion) throws {
         try file.attributes.set(Layout.formatAttribute, rawValue)
-        try file.attributes.set(Layout.versionAttribute, ZooFormat.currentVersion)
+        try file.attributes.set(Layout.versionAttribute, version)
     }
 
     /// Reads and checks the root attributes of an open file.
@@ -61,9 +68,12 @@ enum Layout {
     static let formatAttribute = "format"
     static let versionAttribute = "format_version"
     static let architectureAttribute = "architecture"
+    /// JSON array of every group under `/architectures`, in row order (files with several layouts).
+    static let architecturesAttribute = "architectures"
     static let configAttribute = "config"
     static let createdByAttribute = "created_by"
-    static let reservedRootAttributes: Set<String> = [formatAttribute, versionAttribute, architectureAttribute, configAttribute, createdByAttribute]
+    static let reservedRootAttributes: Set<String> = [formatAttribute, versionAttribute, architectureAttribute, architecturesAttribute,
+                                                        configAttribute, createdByAttribute]
 
     static let architectures = "architectures"
     static func architecture(_ name: String) -> String { "\(architectures)/\(name)" }

@@ -1,7 +1,9 @@
 // ZooWriter: appends models and checkpoints to a zoo-layout file while a zoo is trained.
 //
-// Rows are buffered one chunk at a time and written as whole chunks (one hyperslab write per
-// dataset per chunk), so memory stays at one chunk whatever the zoo size. The file lives at
+// Rows are buffered one chunk at a time per architecture group and written as whole chunks (one
+// hyperslab write per dataset per chunk), so memory stays at one chunk per group whatever the zoo
+// size. Each model's rows go to its group (a file holds one, or several sharing one parameter
+// structure: schemas/zoo-layout.md, format_version 2). The file lives at
 // `<path>.partial` until `finish()` renames it into place; an interrupted write is continued
 // with `resume(path:)`, which keeps exactly the rows committed by the last flush.
 import HDF5
@@ -12,34 +14,56 @@ import HDF5
 ///     try writer.addModel(ModelRecord(id: "m0", seed: 0, dataset: "fashion-mnist", split: .train))
 ///     try writer.appendCheckpoint(model: "m0", epoch: 0, row: weights, metrics: .init(testAccuracy: 0.1))
 ///     try writer.finish()
+///
+/// A file may hold several parameter layouts that share one structure (see `ZooLayout`), e.g.
+/// a grid mixing dropout 0 and 0.5; each model's rows go to its layout's group:
+///
+///     let writer = try ZooWriter.create(path: "zoo.h5", layouts: [plain, withDropout])
+///     try writer.addModel(record, layout: "cnn_s_dropout")
 public final class ZooWriter {
     /// Final path (`finish()` moves the file here).
     public var path: String { output.path }
     /// Where the file is while being written.
     public var partialPath: String { output.partialPath }
-    /// The architecture name (group under `/architectures`).
-    public let architecture: String
-    public let table: ParameterTable
+    /// The first architecture's name (root attribute `architecture`).
+    public var architecture: String { states[0].layout.name }
+    /// The first architecture's table; every layout of the file shares its structure.
+    public var table: ParameterTable { states[0].layout.table }
+    /// Every parameter layout of the file, in row order (one group under `/architectures` each).
+    public var layouts: [ZooLayout] { states.map(\.layout) }
     public let format: ZooFormat
 
     let output: AtomicOutput
     let file: File
-    let group: Group
-    let weights: Dataset
     let rowLength: Int
     /// Rows per chunk = rows per buffered write.
     public let rowsPerChunk: Int
+    /// Weights compression, reused for layouts added later.
+    let compression: Compression?
 
+    /// One group under `/architectures`: its datasets, committed rows and buffered rows.
+    final class LayoutState {
+        let layout: ZooLayout
+        let group: Group
+        let weights: Dataset
+        /// Rows written to the file so far (not counting the buffer).
+        var committedRows: Int
+        var bufferedWeights: [Float] = []
+        var bufferedModels: [Int64] = []
+        var bufferedEpochs: [Int64] = []
+        var bufferedMetrics: [Metric: [Float]] = [:]
+
+        init(layout: ZooLayout, group: Group, weights: Dataset, committedRows: Int) {
+            self.layout = layout; self.group = group; self.weights = weights; self.committedRows = committedRows
+        }
+    }
+
+    private var states: [LayoutState]
     // Committed state mirrored in memory.
     private var modelIndexByID: [String: Int] = [:]
+    /// Which layout a model's rows go to (known from its rows, or from `addModel(_:layout:)`).
+    private var layoutOfModel: [Int: Int] = [:]
     private var storedCheckpoints: Set<CheckpointKey> = []
-    /// Rows written to the file so far (not counting the buffer).
-    private var committedRows: Int
-    // The buffer of not yet written rows.
-    private var bufferedWeights: [Float] = []
-    private var bufferedModels: [Int64] = []
-    private var bufferedEpochs: [Int64] = []
-    private var bufferedMetrics: [Metric: [Float]] = [:]
     private var bufferedModelRecords: [ModelRecord] = []
     private var finished = false
     private var lastFlush = ContinuousClock.now
@@ -53,7 +77,7 @@ public final class ZooWriter {
 
     // MARK: Creating and resuming
 
-    /// Starts a new zoo at `<path>.partial`.
+    /// Starts a new zoo with one architecture at `<path>.partial` (format_version 1).
     ///
     /// - Parameters:
     ///   - architecture: a name for the architecture, e.g. `cnn_s` (letters, digits, `_`, `-`, `.`).
@@ -68,40 +92,36 @@ public final class ZooWriter {
     public static func create(path: String, architecture: String, table: ParameterTable,
                               config: JSONValue = [:], format: ZooFormat = .zoo, overwrite: Bool = false,
                               compression: Compression? = nil, rowsPerChunk: Int? = nil) throws -> ZooWriter {
+        try create(path: path, layouts: [ZooLayout(name: architecture, table: table)], config: config, format: format,
+                   overwrite: overwrite, compression: compression, rowsPerChunk: rowsPerChunk)
+    }
+
+    /// Starts a new zoo with one or more architectures at `<path>.partial`.
+    ///
+    /// All layouts must share the first one's parameter structure (names may differ). A single
+    /// layout gives exactly the version-1 file of `create(path:architecture:table:...)`; several
+    /// give format_version 2 with the root attribute `architectures` listing them in order.
+    /// - Throws: `ZooStoreError` `.invalid` for incompatible layouts, `.exists` as above.
+    public static func create(path: String, layouts: [ZooLayout],
+                              config: JSONValue = [:], format: ZooFormat = .zoo, overwrite: Bool = false,
+                              compression: Compression? = nil, rowsPerChunk: Int? = nil) throws -> ZooWriter {
         guard format != .ae else {
             throw ZooStoreError(.invalid, path: path, message: "ZooWriter writes zoos and populations; AE checkpoints use their own layout")
         }
-        guard !architecture.isEmpty, !architecture.contains("/") else {
-            throw ZooStoreError(.invalid, path: path, message: "architecture name '\(architecture)' must be non-empty and contain no '/'")
-        }
-        guard table.parameterCount > 0 else {
-            throw ZooStoreError(.invalid, path: path, message: "the parameter table is empty")
-        }
+        try ZooLayout.checkCompatible(layouts, path: path)
         let output = try AtomicOutput(path: path, overwrite: overwrite)
-        let rowBytes = table.parameterCount * MemoryLayout<Float>.size
+        let rowBytes = layouts[0].table.parameterCount * MemoryLayout<Float>.size
         let chunkRows = max(1, min(rowsPerChunk ?? (1 << 20) / rowBytes, 4096))
         do {
             return try zoo {
                 let file = try File(path: output.partialPath, mode: .createExclusive)
-                try format.stamp(file)
-                try file.attributes.set(Layout.architectureAttribute, architecture)
+                try format.stamp(file, version: layouts.count > 1 ? ZooFormat.multiLayoutVersion : ZooFormat.singleLayoutVersion)
+                try file.attributes.set(Layout.architectureAttribute, layouts[0].name)
+                if layouts.count > 1 { try file.attributes.setJSON(Layout.architecturesAttribute, layouts.map(\.name)) }
                 try file.attributes.set(Layout.createdByAttribute, "hyperzoo")
                 try file.attributes.set(Layout.configAttribute, config.jsonText)
-
-                let group = try file.createGroup(Layout.architecture(architecture))
-                try group.attributes.setJSON(Layout.tableAttribute, table.entries)
-                try group.attributes.set(Layout.parameterCountAttribute, table.parameterCount)
-                try group.attributes.set(Layout.committedRowsAttribute, 0)
-                try group.createDataset(Layout.parameterNames, strings: table.entries.map(\.name))
-                try group.createDataset(Layout.parameterOffsets, data: table.entries.map { Int64($0.offset) })
-                try group.createDataset(Layout.weights, type: .float32, shape: [0, table.parameterCount],
-                                        maxShape: [nil, table.parameterCount], chunks: [chunkRows, table.parameterCount],
-                                        compression: compression)
-                let columnChunk = [max(1024, chunkRows)]
-                try group.createDataset(Layout.modelColumn, type: .int64, shape: [0], maxShape: [nil], chunks: columnChunk)
-                try group.createDataset(Layout.epochColumn, type: .int64, shape: [0], maxShape: [nil], chunks: columnChunk)
-                for metric in Metric.allCases {
-                    try group.createDataset(metric.rawValue, type: .float32, shape: [0], maxShape: [nil], chunks: columnChunk)
+                for layout in layouts {
+                    try createGroup(in: file, layout: layout, chunkRows: chunkRows, compression: compression)
                 }
                 let models = try file.createGroup(Layout.models)
                 try models.attributes.set(Layout.committedModelsAttribute, 0)
@@ -110,11 +130,31 @@ public final class ZooWriter {
                     try models.createDataset(column, strings: [], maxShape: [nil], chunks: [256])
                 }
                 try file.flush()
-                return try ZooWriter(output: output, file: file, architecture: architecture, table: table, format: format)
+                return try ZooWriter(output: output, file: file, layouts: layouts, format: format)
             }
         } catch {
             output.discard()
             throw error
+        }
+    }
+
+    /// Creates `/architectures/<name>` with its table and empty row-indexed datasets.
+    private static func createGroup(in file: File, layout: ZooLayout, chunkRows: Int, compression: Compression?) throws {
+        let table = layout.table
+        let group = try file.createGroup(Layout.architecture(layout.name))
+        try group.attributes.setJSON(Layout.tableAttribute, table.entries)
+        try group.attributes.set(Layout.parameterCountAttribute, table.parameterCount)
+        try group.attributes.set(Layout.committedRowsAttribute, 0)
+        try group.createDataset(Layout.parameterNames, strings: table.entries.map(\.name))
+        try group.createDataset(Layout.parameterOffsets, data: table.entries.map { Int64($0.offset) })
+        try group.createDataset(Layout.weights, type: .float32, shape: [0, table.parameterCount],
+                                maxShape: [nil, table.parameterCount], chunks: [chunkRows, table.parameterCount],
+                                compression: compression)
+        let columnChunk = [max(1024, chunkRows)]
+        try group.createDataset(Layout.modelColumn, type: .int64, shape: [0], maxShape: [nil], chunks: columnChunk)
+        try group.createDataset(Layout.epochColumn, type: .int64, shape: [0], maxShape: [nil], chunks: columnChunk)
+        for metric in Metric.allCases {
+            try group.createDataset(metric.rawValue, type: .float32, shape: [0], maxShape: [nil], chunks: columnChunk)
         }
     }
 
@@ -124,7 +164,8 @@ public final class ZooWriter {
     }
 
     /// Continues an interrupted write of `path` (its `<path>.partial`), keeping the rows and models
-    /// committed by the last flush and dropping anything after it.
+    /// committed by the last flush and dropping anything after it. Every architecture listed in
+    /// the file is reopened.
     /// - Throws: `.notFound` when there is nothing to resume, or the errors of opening a zoo.
     public static func resume(path: String, overwrite: Bool = false) throws -> ZooWriter {
         let partial = AtomicOutput.partialPath(for: path)
@@ -134,51 +175,79 @@ public final class ZooWriter {
         let output = try AtomicOutput(path: path, overwrite: overwrite, allowExistingPartial: true)
         return try zoo {
             let file = try File(path: partial, mode: .readWrite)
-            let (format, _) = try ZooFormat.check(file, accepted: [.zoo, .population])
-            let architecture = try file.attributes.string(Layout.architectureAttribute)
-            let group = try file.openGroup(Layout.architecture(architecture))
-            let entries = try group.attributes.json(Layout.tableAttribute, as: [ParameterEntry].self)
-            let table: ParameterTable
-            do { table = try ParameterTable(entries: entries) } catch {
-                throw ZooStoreError(.invalid, path: partial, object: group.name, message: "bad parameter_table: \(error)")
+            let (format, version) = try ZooFormat.check(file, accepted: [.zoo, .population])
+            let names = try ZooReader.layoutNames(file, version: version)
+            let layouts = try names.map { name in
+                let group = try ZooReader.required(file, object: "/" + Layout.architecture(name)) { try file.openGroup(Layout.architecture(name)) }
+                return ZooLayout(name: name, table: try ZooReader.table(of: group, path: partial))
             }
-            return try ZooWriter(output: output, file: file, architecture: architecture, table: table, format: format)
+            try ZooLayout.checkCompatible(layouts, path: partial)
+            return try ZooWriter(output: output, file: file, layouts: layouts, format: format)
         }
     }
 
     /// Opens the datasets and restores the committed state (truncating anything beyond it).
-    private init(output: AtomicOutput, file: File, architecture: String, table: ParameterTable, format: ZooFormat) throws {
+    private init(output: AtomicOutput, file: File, layouts: [ZooLayout], format: ZooFormat) throws {
         self.output = output
         self.file = file
-        self.architecture = architecture
-        self.table = table
         self.format = format
-        group = try file.openGroup(Layout.architecture(architecture))
-        weights = try group.openDataset(Layout.weights)
-        rowLength = table.parameterCount
-        rowsPerChunk = try weights.chunks?.first ?? 1
-        committedRows = try group.attributes.int(Layout.committedRowsAttribute)
+        rowLength = layouts[0].table.parameterCount
+        var states: [LayoutState] = []
+        for layout in layouts {
+            let group = try file.openGroup(Layout.architecture(layout.name))
+            let weights = try group.openDataset(Layout.weights)
+            states.append(LayoutState(layout: layout, group: group, weights: weights,
+                                      committedRows: try group.attributes.int(Layout.committedRowsAttribute)))
+        }
+        self.states = states
+        rowsPerChunk = try states[0].weights.chunks?.first ?? 1
+        compression = try states[0].weights.compression
         let models = try file.openGroup(Layout.models)
         let modelCount = try models.attributes.int(Layout.committedModelsAttribute)
-        // Truncate every column to the committed counts (a crash may have left partial appends).
-        try weights.resize(to: [committedRows, rowLength])
-        for column in [Layout.modelColumn, Layout.epochColumn] + Metric.allCases.map(\.rawValue) {
-            try group.openDataset(column).resize(to: [committedRows])
-        }
         for column in Layout.modelStringColumns + [Layout.modelSeed] {
             try models.openDataset(column).resize(to: [modelCount])
         }
         for (i, id) in try models.openDataset(Layout.modelID).readStrings().enumerated() { modelIndexByID[id] = i }
-        let modelColumn = try group.openDataset(Layout.modelColumn).read(as: Int64.self)
-        let epochColumn = try group.openDataset(Layout.epochColumn).read(as: Int64.self)
-        for (m, e) in zip(modelColumn, epochColumn) { storedCheckpoints.insert(CheckpointKey(model: Int(m), epoch: Int(e))) }
-        bufferedWeights.reserveCapacity(rowsPerChunk * rowLength)
+        for (g, state) in states.enumerated() {
+            // Truncate every column to the committed counts (a crash may have left partial appends).
+            try state.weights.resize(to: [state.committedRows, rowLength])
+            for column in [Layout.modelColumn, Layout.epochColumn] + Metric.allCases.map(\.rawValue) {
+                try state.group.openDataset(column).resize(to: [state.committedRows])
+            }
+            let modelColumn = try state.group.openDataset(Layout.modelColumn).read(as: Int64.self)
+            let epochColumn = try state.group.openDataset(Layout.epochColumn).read(as: Int64.self)
+            for (m, e) in zip(modelColumn, epochColumn) {
+                storedCheckpoints.insert(CheckpointKey(model: Int(m), epoch: Int(e)))
+                layoutOfModel[Int(m)] = g
+            }
+            state.bufferedWeights.reserveCapacity(rowsPerChunk * rowLength)
+        }
+    }
+
+    /// Adds an architecture (a group under `/architectures`) to the file, e.g. when a converter
+    /// meets a model whose state_dict names differ from the zoo's so far. The file becomes
+    /// format_version 2 and lists its groups in the root attribute `architectures`.
+    /// - Throws: `.invalid` for a name in use or a different parameter structure.
+    public func addLayout(_ layout: ZooLayout) throws {
+        try checkOpen()
+        try ZooLayout.checkCompatible(layouts + [layout], path: partialPath)
+        try zoo {
+            let groupPath = Layout.architecture(layout.name)
+            // A group left by a crash between creating it and listing it holds no committed rows.
+            if file.contains(groupPath) { try file.delete(groupPath) }
+            try ZooWriter.createGroup(in: file, layout: layout, chunkRows: rowsPerChunk, compression: compression)
+            let group = try file.openGroup(groupPath)
+            states.append(LayoutState(layout: layout, group: group, weights: try group.openDataset(Layout.weights), committedRows: 0))
+            try file.attributes.setJSON(Layout.architecturesAttribute, states.map(\.layout.name))
+            try file.attributes.set(Layout.versionAttribute, ZooFormat.multiLayoutVersion)
+            try file.flush()
+        }
     }
 
     // MARK: Appending
 
-    /// Number of checkpoints written or buffered.
-    public var checkpointCount: Int { committedRows + bufferedEpochs.count }
+    /// Number of checkpoints written or buffered, over all architectures.
+    public var checkpointCount: Int { states.reduce(0) { $0 + $1.committedRows + $1.bufferedEpochs.count } }
     /// Number of models added.
     public var modelCount: Int { modelIndexByID.count }
 
@@ -191,11 +260,18 @@ public final class ZooWriter {
     /// Whether a model with this id was added.
     public func hasModel(_ id: String) -> Bool { modelIndexByID[id] != nil }
 
+    /// The architecture a model's rows go to, if known (from its stored rows or `addModel`).
+    public func layout(ofModel id: String) -> String? {
+        modelIndexByID[id].flatMap { layoutOfModel[$0] }.map { states[$0].layout.name }
+    }
+
     /// Adds a model; returns its index in `/models`. Written with the next batch of rows (or at
     /// `flush()`/`finish()`).
-    /// - Throws: `.invalid` for a duplicate or empty id or a negative seed.
+    /// - Parameter layout: the architecture its rows go to (needed only when the file has
+    ///   several; may also be given with each `appendCheckpoint`).
+    /// - Throws: `.invalid` for a duplicate or empty id, a negative seed or an unknown layout.
     @discardableResult
-    public func addModel(_ model: ModelRecord) throws -> Int {
+    public func addModel(_ model: ModelRecord, layout: String? = nil) throws -> Int {
         try checkOpen()
         guard !model.id.isEmpty, modelIndexByID[model.id] == nil else {
             throw ZooStoreError(.invalid, path: partialPath, object: "/models",
@@ -204,38 +280,47 @@ public final class ZooWriter {
         if let seed = model.seed, seed < 0 {
             throw ZooStoreError(.invalid, path: partialPath, object: "/models", message: "model '\(model.id)': negative seed \(seed)")
         }
+        let layoutIndex = try layout.map { try self.layoutIndex(named: $0, model: model.id) }
         let index = modelIndexByID.count
         modelIndexByID[model.id] = index
+        if let layoutIndex { layoutOfModel[index] = layoutIndex }
         bufferedModelRecords.append(model)
         // Models are written in batches with the rows (one vlen-string write per column per
         // batch; one write per model costs a global-heap collection each).
-        if bufferedModelRecords.count >= 256 { try writeBuffer() }
+        if bufferedModelRecords.count >= 256 { try writeModels() }
         return index
     }
 
     /// Appends one checkpoint row (`table.parameterCount` floats) of model `model` at `epoch`.
-    /// - Throws: `.invalid` for an unknown model, a duplicate (model, epoch) or a wrong row length.
+    /// - Parameter layout: the architecture of the row; nil uses the model's (from `addModel`
+    ///   or its earlier rows), or the only one of a single-architecture file.
+    /// - Throws: `.invalid` for an unknown model or layout, a layout other than the model's
+    ///   earlier rows', a duplicate (model, epoch) or a wrong row length.
     public func appendCheckpoint(model: String, epoch: Int, row: UnsafeBufferPointer<Float>,
-                                 metrics: CheckpointMetrics = .unknown) throws {
+                                 metrics: CheckpointMetrics = .unknown, layout: String? = nil) throws {
         try checkOpen()
         guard let index = modelIndexByID[model] else {
-            throw ZooStoreError(.invalid, path: partialPath, object: group.name, message: "unknown model '\(model)' (call addModel first)")
+            throw ZooStoreError(.invalid, path: partialPath, object: "/models", message: "unknown model '\(model)' (call addModel first)")
         }
+        let g = try layoutIndex(forModel: index, id: model, requested: layout)
+        let state = states[g]
         guard row.count == rowLength else {
-            throw ZooStoreError(.invalid, path: partialPath, object: weights.name,
+            throw ZooStoreError(.invalid, path: partialPath, object: state.weights.name,
                                 message: "row of \(row.count) values, expected \(rowLength) (the parameter table's count)")
         }
         let key = CheckpointKey(model: index, epoch: epoch)
         guard !storedCheckpoints.contains(key) else {
-            throw ZooStoreError(.invalid, path: partialPath, object: group.name, message: "model '\(model)' epoch \(epoch) already stored")
+            throw ZooStoreError(.invalid, path: partialPath, object: state.group.name, message: "model '\(model)' epoch \(epoch) already stored")
         }
         storedCheckpoints.insert(key)
-        bufferedWeights.append(contentsOf: row)
-        bufferedModels.append(Int64(index))
-        bufferedEpochs.append(Int64(epoch))
-        for metric in Metric.allCases { bufferedMetrics[metric, default: []].append(metrics[metric]) }
-        if bufferedEpochs.count >= rowsPerChunk {
-            try writeBuffer()
+        layoutOfModel[index] = g
+        state.bufferedWeights.append(contentsOf: row)
+        state.bufferedModels.append(Int64(index))
+        state.bufferedEpochs.append(Int64(epoch))
+        for metric in Metric.allCases { state.bufferedMetrics[metric, default: []].append(metrics[metric]) }
+        if state.bufferedEpochs.count >= rowsPerChunk {
+            try writeModels()
+            try writeRows(state)
             let elapsed = ContinuousClock.now - lastFlush
             if Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18 >= flushInterval {
                 try flush()
@@ -244,13 +329,40 @@ public final class ZooWriter {
     }
 
     /// Appends one checkpoint row from an array.
-    public func appendCheckpoint(model: String, epoch: Int, row: [Float], metrics: CheckpointMetrics = .unknown) throws {
-        try row.withUnsafeBufferPointer { try appendCheckpoint(model: model, epoch: epoch, row: $0, metrics: metrics) }
+    public func appendCheckpoint(model: String, epoch: Int, row: [Float], metrics: CheckpointMetrics = .unknown,
+                                 layout: String? = nil) throws {
+        try row.withUnsafeBufferPointer { try appendCheckpoint(model: model, epoch: epoch, row: $0, metrics: metrics, layout: layout) }
+    }
+
+    /// The index of the architecture called `name`.
+    private func layoutIndex(named name: String, model: String) throws -> Int {
+        guard let g = states.firstIndex(where: { $0.layout.name == name }) else {
+            throw ZooStoreError(.invalid, path: partialPath, object: "/" + Layout.architectures,
+                                message: "model '\(model)': unknown architecture '\(name)' (this file has \(states.map(\.layout.name).joined(separator: ", ")))")
+        }
+        return g
+    }
+
+    /// The architecture a row of model `index` goes to; a model never spans two.
+    private func layoutIndex(forModel index: Int, id: String, requested: String?) throws -> Int {
+        let known = layoutOfModel[index]
+        guard let requested else {
+            if let known { return known }
+            if states.count == 1 { return 0 }
+            throw ZooStoreError(.invalid, path: partialPath, object: "/" + Layout.architectures,
+                                message: "model '\(id)': which architecture? this file has \(states.map(\.layout.name).joined(separator: ", ")); pass layout:")
+        }
+        let g = try layoutIndex(named: requested, model: id)
+        if let known, known != g {
+            throw ZooStoreError(.invalid, path: partialPath, object: states[g].group.name,
+                                message: "model '\(id)' already has rows in \(states[known].group.name); all checkpoints of a model share one architecture")
+        }
+        return g
     }
 
     /// Stores a JSON-valued root attribute (e.g. a population's `sampler`, `anchors`, `seed`,
-    /// `provenance`). Layout-owned names (`format`, `format_version`, `architecture`, `config`,
-    /// `created_by`) are refused.
+    /// `provenance`). Layout-owned names (`format`, `format_version`, `architecture`, `architectures`,
+    /// `config`, `created_by`) are refused.
     public func setMetadata(_ name: String, _ value: JSONValue) throws {
         try checkOpen()
         guard !Layout.reservedRootAttributes.contains(name) else {
@@ -313,24 +425,30 @@ public final class ZooWriter {
         bufferedModelRecords.removeAll(keepingCapacity: true)
     }
 
-    /// Appends the buffer to every row-indexed dataset, then records the new committed count.
+    /// Writes buffered models, then every architecture's buffered rows.
     private func writeBuffer() throws {
         try writeModels()
-        let n = bufferedEpochs.count
+        for state in states { try writeRows(state) }
+    }
+
+    /// Appends one architecture's buffer to its row-indexed datasets, then records its new
+    /// committed count. Models must be written first (rows refer to them).
+    private func writeRows(_ state: LayoutState) throws {
+        let n = state.bufferedEpochs.count
         guard n > 0 else { return }
         try zoo {
-            let rows = committedRows..<(committedRows + n)
-            try weights.resize(to: [rows.upperBound, rowLength])
-            try bufferedWeights.withUnsafeBufferPointer { try weights.write($0, rows: rows) }
-            try group.openDataset(Layout.modelColumn).append(bufferedModels)
-            try group.openDataset(Layout.epochColumn).append(bufferedEpochs)
-            for metric in Metric.allCases { try group.openDataset(metric.rawValue).append(bufferedMetrics[metric] ?? []) }
-            try group.attributes.set(Layout.committedRowsAttribute, rows.upperBound)
-            committedRows = rows.upperBound
+            let rows = state.committedRows..<(state.committedRows + n)
+            try state.weights.resize(to: [rows.upperBound, rowLength])
+            try state.bufferedWeights.withUnsafeBufferPointer { try state.weights.write($0, rows: rows) }
+            try state.group.openDataset(Layout.modelColumn).append(state.bufferedModels)
+            try state.group.openDataset(Layout.epochColumn).append(state.bufferedEpochs)
+            for metric in Metric.allCases { try state.group.openDataset(metric.rawValue).append(state.bufferedMetrics[metric] ?? []) }
+            try state.group.attributes.set(Layout.committedRowsAttribute, rows.upperBound)
+            state.committedRows = rows.upperBound
         }
-        bufferedWeights.removeAll(keepingCapacity: true)
-        bufferedModels.removeAll(keepingCapacity: true)
-        bufferedEpochs.removeAll(keepingCapacity: true)
-        for metric in Metric.allCases { bufferedMetrics[metric]?.removeAll(keepingCapacity: true) }
+        state.bufferedWeights.removeAll(keepingCapacity: true)
+        state.bufferedModels.removeAll(keepingCapacity: true)
+        state.bufferedEpochs.removeAll(keepingCapacity: true)
+        for metric in Metric.allCases { state.bufferedMetrics[metric]?.removeAll(keepingCapacity: true) }
     }
 }

@@ -37,6 +37,21 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: dir.path("h.h5")))
     }
 
+    /// A Model Zoos folder mixing dropout 0 and 0.5: one file, two architecture groups, and the
+    /// human summary says so.
+    @Test(.enabled(if: ToolRunner.isBuilt("hz-convert"), "needs the hz-convert product built (swift build)"))
+    func convertsAMixedDropoutFolderIntoTwoGroups() throws {
+        let dir = TemporaryDirectory()
+        let zoo = Fixtures.project.appendingPathComponent("modelzoo-mixed-dropout").path
+        let converted = try run([zoo, "-o", dir.path("zoo.h5"), "--json"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(converted.stdout.utf8)) as? [String: Any]
+        #expect(summary?["architectures"] as? [String] == ["cnn", "cnn_dropout"])
+        #expect(summary?["checkpointsWritten"] as? Int == 6)
+        let text = try run([zoo, "-o", dir.path("again.h5")])
+        #expect(text.status == 0 && text.stdout.contains("(architectures cnn, cnn_dropout, 2464 parameters)"), "\(text.stdout)")
+    }
+
     @Test func parsesEpochLists() throws {
         #expect(try ConvertCommand.parseEpochs("0,5,10-12") == [0, 5, 10, 11, 12])
         #expect(throws: (any Error).self) { try ConvertCommand.parseEpochs("3-1") }

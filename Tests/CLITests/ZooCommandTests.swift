@@ -23,6 +23,14 @@ import ZooStore
      "batch_size": 10, "epochs": 6, "seeds": {"start": 1, "count": 3}}
     """
 
+    /// The same with a grid mixing dropout 0 and 0.5: two module_list layouts in one file.
+    static let dropoutGridConfig = """
+    {"name": "tiny-hyp", "architecture": {"family": "mlp", "hidden": [12], "activation": "tanh"},
+     "dataset": {"name": "synthetic", "synthetic_counts": [600, 40, 40]},
+     "initializer": "kaiming_uniform", "optimizer": {"kind": "adam", "learning_rate": 0.003},
+     "batch_size": 10, "epochs": 6, "seeds": {"start": 1, "count": 2}, "grid": {"dropout": [0, 0.5]}}
+    """
+
     @discardableResult
     static func run(_ args: [String], until stop: ((Process) -> Bool)? = nil) throws -> (status: Int32, killed: Bool, stderr: String) {
         let p = Process()
@@ -82,11 +90,12 @@ import ZooStore
         #expect(again.status != 0 && again.stderr.contains("--force"), "\(again.stderr)")
     }
 
-    /// Kill hz-zoo mid-run with SIGKILL, run it again, and compare with an uninterrupted run.
-    @Test func resumesAfterKillWithIdenticalContent() throws {
+    /// Kill hz-zoo mid-run with SIGKILL, run it again, and compare with an uninterrupted run:
+    /// a one-architecture zoo, and a grid mixing dropout 0 and 0.5 (two architecture groups).
+    @Test(arguments: [false, true]) func resumesAfterKillWithIdenticalContent(dropoutGrid: Bool) throws {
         let dir = TemporaryDirectory()
         let cfg = dir.path("tiny.json")
-        try Data(Self.config.utf8).write(to: URL(fileURLWithPath: cfg))
+        try Data((dropoutGrid ? Self.dropoutGridConfig : Self.config).utf8).write(to: URL(fileURLWithPath: cfg))
         let whole = dir.path("whole.h5"), resumed = dir.path("resumed.h5")
         let first = try Self.run([cfg, "-o", whole, "-q", "--threads", "2"])
         #expect(first.status == 0, "\(first.stderr)")
@@ -105,8 +114,44 @@ import ZooStore
 
         let a = try ZooReader(path: whole), b = try ZooReader(path: resumed)
         defer { a.close(); b.close() }
-        #expect(a.checkpointCount == 3 * 7 && b.checkpointCount == a.checkpointCount)
+        #expect(a.checkpointCount == (dropoutGrid ? 4 : 3) * 7 && b.checkpointCount == a.checkpointCount)
         #expect(a.models == b.models)
+        #expect(a.layouts == b.layouts)
+        guard dropoutGrid else {
+            #expect(a.formatVersion == 1 && a.layouts.map(\.name) == ["mlp_784-12-10"])
+            try expectSameContent(a, b)
+            return
+        }
+        // Two groups: Linear, act, [Dropout,] Linear numbers the last layer 2 or 3.
+        #expect(a.formatVersion == 2)
+        #expect(a.layouts.map(\.name) == ["mlp_784-12-10", "mlp_784-12-10_dropout"])
+        #expect(a.layouts.map { $0.table.layers.map(\.prefix) } == [["module_list.0", "module_list.2"], ["module_list.0", "module_list.3"]])
+        for r in 0..<a.checkpointCount {
+            let dropout = a.model(row: r).hyperparameters["model::dropout"]
+            #expect(dropout == .number(a.architecture(ofRow: r).hasSuffix("_dropout") ? 0.5 : 0), "row \(r)")
+        }
+        try expectSameContent(a, b)
+        // h5py (tools/zoo_to_numpy.py) gives a dropout model's rows the shifted names.
+        if let python = ProcessInfo.processInfo.environment["HYPERZOO_PYTHON"] {
+            let row = a.layoutRows[1].lowerBound
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: python)
+            p.arguments = [Fixtures.repositoryRoot.appendingPathComponent("tools/zoo_to_numpy.py").path, resumed, "--json", "--rows", "\(row)"]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let checkpoint = (json?["checkpoints_read"] as? [[String: Any]])?.first
+            #expect(checkpoint?["model"] as? String == a.model(row: row).id)
+            #expect((checkpoint?["state_dict"] as? [String: Any]).map { Set($0.keys) } == Set(a.table(ofRow: row).entries.map(\.name)))
+            #expect(a.table(ofRow: row).entries.map(\.name).contains("module_list.3.weight"))
+        }
+    }
+
+    /// The resumed zoo `b` holds exactly what the uninterrupted run `a` wrote, and training learned.
+    func expectSameContent(_ a: ZooReader, _ b: ZooReader) throws {
         #expect(a.modelIndex == b.modelIndex && a.epoch == b.epoch)
         #expect(a.table == b.table && a.config == b.config)
         let rowsA = try a.readRows(0..<a.checkpointCount), rowsB = try b.readRows(0..<b.checkpointCount)

@@ -179,3 +179,98 @@ import ZooStore
         #expect(try back.readRow(1).map(\.bitPattern) == expected.rows[1].map(\.bitPattern))
     }
 }
+
+/// A Model Zoos folder mixing dropout 0 and 0.5 (fixtures/modelzoo-mixed-dropout, written by
+/// tools/make_mixed_dropout_zoo.py with PyTorch): one zoo file, two architecture groups, each
+/// model with its own state_dict names, bit for bit.
+@Suite struct MixedDropoutImportTests {
+    static let zoo = Fixtures.project.appendingPathComponent("modelzoo-mixed-dropout")
+
+    struct Row { var model: String; var epoch: Int; var dropout: Double; var keys: [String]; var values: [Float] }
+
+    static func expected() throws -> [Row] {
+        let vectors = try NumpyArray.read(path: zoo.appendingPathComponent("expected/vectors.npy").path)
+        let flat = vectors.floats(), width = vectors.shape[1]
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: zoo.appendingPathComponent("expected/index.json"))) as! [String: Any]
+        return (index["rows"] as! [[String: Any]]).enumerated().map { k, r in
+            Row(model: r["model_dir"] as! String, epoch: r["epoch"] as! Int, dropout: r["dropout"] as! Double,
+                keys: r["keys"] as! [String], values: Array(flat[(k * width)..<((k + 1) * width)]))
+        }
+    }
+
+    /// Every row of `path` is its checkpoint, bit for bit, under that checkpoint's own names.
+    func assertMatches(_ path: String, rows: Int = 6) throws {
+        let reader = try ZooReader(path: path)
+        #expect(reader.checkpointCount == rows && reader.layouts.count == 2 && reader.formatVersion == 2)
+        let expected = try Self.expected()
+        for row in 0..<reader.checkpointCount {
+            let model = reader.model(row: row).id, epoch = reader.epoch[row]
+            let want = try #require(expected.first { $0.model == model && $0.epoch == epoch })
+            #expect(reader.table(ofRow: row).entries.map(\.name) == want.keys, "\(model)")
+            #expect(try reader.readRow(row).map(\.bitPattern) == want.values.map(\.bitPattern), "\(model) epoch \(epoch)")
+        }
+    }
+
+    @Test func convertsIntoTwoArchitectureGroups() throws {
+        let dir = TemporaryDirectory()
+        let summary = try ModelZoosImporter(sources: [Self.zoo.path], output: dir.path("zoo.h5")).run()
+        #expect(summary.architectures == ["cnn", "cnn_dropout"])
+        #expect(summary.modelsConverted == 3 && summary.modelsRejected == 0 && summary.problems.isEmpty)
+        #expect(summary.description.contains("architectures cnn, cnn_dropout"))
+        try assertMatches(dir.path("zoo.h5"))
+        let reader = try ZooReader(path: dir.path("zoo.h5"))
+        #expect(reader.layouts[1].table.layers.map(\.prefix) == ["module_list.0", "module_list.4", "module_list.8", "module_list.11", "module_list.14"])
+        for row in 0..<reader.checkpointCount {
+            let dropout = reader.model(row: row).hyperparameters["model::dropout"]
+            #expect(dropout == .number(reader.layoutIndex(ofRow: row) == 1 ? 0.5 : 0))
+        }
+
+        // Exported safetensors keep each model's names; importing the export folder regroups them.
+        #expect(try ZooExporter.exportSafetensors(zoo: dir.path("zoo.h5"), to: dir.path("out")) == 6)
+        for row in Self.expectedRows() {
+            let tensors = try Safetensors.read(path: dir.path("out/\(row.model)/epoch_\(row.epoch).safetensors"))
+            #expect(tensors.map(\.name) == row.keys)
+            #expect(tensors.flatMap { $0.tensor.floats() }.map(\.bitPattern) == row.values.map(\.bitPattern))
+        }
+        let back = try ModelZoosImporter(sources: [dir.path("out")], output: dir.path("back.h5")).run()
+        #expect(back.architectures.count == 2 && back.checkpointsWritten == 6)
+        try assertMatches(dir.path("back.h5"))
+    }
+
+    static func expectedRows() -> [Row] { (try? expected()) ?? [] }
+
+    /// An interrupted conversion holding only the first layout resumes and adds the second.
+    @Test func resumeAddsTheSecondLayout() throws {
+        let dir = TemporaryDirectory()
+        let output = dir.path("zoo.h5")
+        let first = try #require(try Self.expected().first)
+        let table = try ParameterTable(stateDict: try TorchCheckpoint.read(path: "\(Self.zoo.path)/\(first.model)/checkpoint_000000/checkpoints")
+            .tensors.map { ($0.name, $0.tensor.shape) })
+        let writer = try ZooWriter.create(path: output, architecture: "cnn", table: table)
+        try writer.addModel(ModelRecord(id: first.model))
+        for row in try Self.expected().prefix(2) { try writer.appendCheckpoint(model: first.model, epoch: row.epoch, row: row.values) }
+        try writer.flush()
+        writer.close()
+
+        let summary = try ModelZoosImporter(sources: [Self.zoo.path], output: output).run()
+        #expect(summary.resumed && summary.modelsAlreadyDone == 1 && summary.checkpointsWritten == 4)
+        #expect(summary.architectures == ["cnn", "cnn_dropout"])
+        try assertMatches(output)
+    }
+
+    /// A model of other shapes is still rejected with the first difference.
+    @Test func otherShapesAreRejected() throws {
+        let dir = TemporaryDirectory()
+        let copy = dir.path("zoo")
+        try FileManager.default.copyItem(atPath: Self.zoo.path, toPath: copy)
+        let models = try FileManager.default.contentsOfDirectory(atPath: copy).filter { $0.hasPrefix("NN_") }.sorted()
+        for e in 0..<2 {
+            let path = "\(copy)/\(models[2])/checkpoint_00000\(e)/checkpoints"
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.copyItem(atPath: FixtureManifest.path("crafted_ok.pt"), toPath: path)
+        }
+        let summary = try ModelZoosImporter(sources: [copy], output: dir.path("zoo.h5")).run()
+        #expect(summary.modelsRejected == 1 && summary.architectures == ["cnn", "cnn_dropout"])
+        #expect(summary.problems.contains { $0.model == models[2] && $0.message.hasPrefix("architecture differs from the zoo's: ") })
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 import Tensor
@@ -21,6 +22,30 @@ import ZooStore
         // Offsets as the NeurIPS'21 index_dict: idx_start [0, 208, 1414, 1514, 2254].
         #expect(s1.parameterTable.layers.map(\.weight.offset) == [0, 208, 1414, 1514, 2254])
         #expect(prefixes(.mlp(hidden: [16, 8])) == ["module_list.0", "module_list.2", "module_list.4"])
+    }
+
+    /// A grid mixing dropout 0 and 0.5 gives CNN-s two layouts with the same shapes, named for
+    /// the zoo file's groups; CNN-m always has Dropout modules, so its grid keeps one layout.
+    @Test func dropoutGridGivesOneLayoutPerModuleList() throws {
+        func spec(_ family: String, dropout: String) throws -> ZooSpec {
+            try ZooSpec.parse(Data("""
+            {"architecture": {"family": "\(family)"}, "dataset": {"name": "synthetic"}, "optimizer": {"kind": "adam", "learning_rate": 0.001},
+             "epochs": 1, "seeds": [1, 2], "grid": {"dropout": \(dropout), "activation": ["tanh", "relu"]}}
+            """.utf8))
+        }
+        let s = try spec("cnn_s", dropout: "[0, 0.5]")
+        #expect(s.layouts.map(\.name) == ["cnn_s", "cnn_s_dropout"])
+        #expect(s.layouts.map { $0.table.layers.map(\.prefix).last! } == ["module_list.11", "module_list.14"])
+        #expect(s.layouts[1].table.hasSameStructure(as: s.layouts[0].table) && s.layouts[1].table != s.layouts[0].table)
+        #expect(s.combinations.map { s.layoutName(for: $0) } == ["cnn_s", "cnn_s_dropout", "cnn_s", "cnn_s_dropout"])
+        // Dropout first: its layout comes first and the plain one keeps the plain name.
+        #expect(try spec("cnn_s", dropout: "[0.5, 0.2, 0]").layouts.map(\.name) == ["cnn_s_dropout", "cnn_s"])
+        #expect(try spec("cnn_s", dropout: "[0.5]").layouts.map(\.name) == ["cnn_s"])
+        #expect(try spec("cnn_m", dropout: "[0, 0.5]").layouts.map(\.name) == ["cnn_m_1ch"])
+        // The Model Zoos "Hyp" grid: 256 configurations, half of them with Dropout modules.
+        let hyp = try ZooSpec.load(path: Fixtures.project.appendingPathComponent("zoo/fmnist-cnn-s-hyp.json").path)
+        #expect(hyp.combinations.count == 256)
+        #expect(hyp.layouts.map(\.name) == ["cnn_s", "cnn_s_dropout"])
     }
 
     @Test func tableIsTheOneInferredFromAStateDict() throws {

@@ -172,5 +172,13 @@ import TestSupport
             #expect(s["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
             #expect(s["type"] as? String == "object")
         }
+        // The `architectures` root attribute of a file with several layouts.
+        let list = try schema("architectures.schema.json")
+        #expect(list["type"] as? String == "array" && list["minItems"] as? Int == 2)
+        let two = dir.path("two.h5")
+        let writer = try ZooWriter.create(path: two, layouts: [TwoLayouts.plain, TwoLayouts.dropout])
+        try writer.finish()
+        let names = try JSONSerialization.jsonObject(with: Data(try File(path: two).attributes.string("architectures").utf8)) as! [String]
+        #expect(names.count >= 2 && Set(names).count == names.count && names.allSatisfy { !$0.isEmpty && !$0.contains("/") })
     }
 }

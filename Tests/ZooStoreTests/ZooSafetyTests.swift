@@ -99,10 +99,10 @@ import TestSupport
         // Newer format_version.
         let newer = dir.path("newer.h5")
         try FileManager.default.copyItem(atPath: good, toPath: newer)
-        try File(path: newer, mode: .readWrite).attributes.set("format_version", 2)
+        try File(path: newer, mode: .readWrite).attributes.set("format_version", 3)
         let version = failure(newer)
         #expect(version?.kind == .newerVersion)
-        #expect(version?.description == "\(newer):/: format_version 2 is newer than this hyperzoo reads (1); upgrade hyperzoo")
+        #expect(version?.description == "\(newer):/: format_version 3 is newer than this hyperzoo reads (2); upgrade hyperzoo")
 
         // Missing object.
         let missing = dir.path("missing.h5")

@@ -1,6 +1,9 @@
 // Converts scanned sources into one zoo file: checkpoints are read in parallel (a window of models
-// at a time, on all cores), checked against one architecture, and written in source order by a
-// single writer, so the output is deterministic and memory stays at one window of models.
+// at a time, on all cores), grouped by parameter layout, and written in source order by a single
+// writer, so the output is deterministic and memory stays at one window of models. Models whose
+// state_dict keys differ from the first model's but whose shapes match (a Model Zoos "Hyp" folder
+// mixing dropout 0 and 0.5: Dropout modules shift CNN-s's module_list indices) go to another
+// architecture group of the same file; models of other shapes are rejected.
 // Per-model problems are reported and the rest converted; a re-run after an interruption resumes
 // from the writer's last flush and skips finished models.
 import Foundation
@@ -18,7 +21,9 @@ public struct ImportOptions: Sendable {
     public var strict = false
     /// Replace an existing output (and any interrupted partial) instead of refusing / resuming.
     public var overwrite = false
-    /// The architecture name in the zoo (default: params.json `model::type`, lowercased, else `model`).
+    /// The (first) architecture name in the zoo (default: params.json `model::type`, lowercased,
+    /// else `model`). Further layouts get a suffix: `_dropout` for models with `model::dropout` > 0,
+    /// `_no_dropout` for models with dropout 0, else `_2`, `_3`, ...
     public var architecture: String?
     /// Seed of the deterministic train/val/test split by model (70/15/15).
     public var splitSeed: UInt64 = 0
@@ -39,7 +44,10 @@ public struct ImportSummary: Codable, Sendable, CustomStringConvertible {
     }
     public var sourceKind: String
     public var output: String
+    /// The first architecture group of the output.
     public var architecture: String
+    /// Every architecture group (one per state_dict layout) in the output.
+    public var architectures: [String]
     public var parameterCount: Int
     public var modelsFound: Int
     public var modelsConverted: Int
@@ -54,7 +62,8 @@ public struct ImportSummary: Codable, Sendable, CustomStringConvertible {
     public var seconds: Double
 
     public var description: String {
-        var lines = ["\(output): \(modelsConverted) models, \(checkpointsWritten) checkpoints written (\(architecture), \(parameterCount) parameters) from a \(sourceKind) source in \(String(format: "%.2f", seconds)) s"]
+        let names = architectures.count > 1 ? "architectures " + architectures.joined(separator: ", ") : architecture
+        var lines = ["\(output): \(modelsConverted) models, \(checkpointsWritten) checkpoints written (\(names), \(parameterCount) parameters) from a \(sourceKind) source in \(String(format: "%.2f", seconds)) s"]
         if resumed { lines.append("resumed an interrupted conversion: \(modelsAlreadyDone) models were already done") }
         if modelsRejected > 0 { lines.append("\(modelsRejected) of \(modelsFound) models rejected") }
         if !nonFiniteCheckpoints.isEmpty {
@@ -119,14 +128,15 @@ public final class ModelZoosImporter: @unchecked Sendable {
         // Open the output: resume an interrupted run unless told to start over.
         var writer: ZooWriter?
         var resumed = false
-        var table: ParameterTable?
+        // The output's layouts so far; a model's checkpoints all go to one of them.
+        var layouts: [ZooLayout] = []
         if !options.overwrite, ZooWriter.canResume(path: output) {
             let w = try ZooWriter.resume(path: output)
             writer = w
-            table = w.table
+            layouts = w.layouts
             resumed = true
         }
-        var architecture = writer?.architecture ?? options.architecture ?? Self.architectureName(models[0])
+        let baseName = writer?.architecture ?? options.architecture ?? Self.architectureName(models[0])
 
         let total = models.reduce(0) { $0 + $1.checkpoints.count }
         var done = 0, converted = 0, alreadyDone = 0, rejected = 0, written = 0
@@ -147,27 +157,29 @@ public final class ModelZoosImporter: @unchecked Sendable {
             let results = readModels(pending.map { models[$0] })
             for (i, result) in zip(pending, results) {
                 let model = models[i]
-                // Every checkpoint read; check the architecture before writing any of them.
+                // Every checkpoint read; place the model in a layout before writing any of them.
                 var rows: [(epoch: Int, row: [Float])] = []
                 var modelOK = true
+                var modelLayouts = layouts
+                var modelLayout: Int?
                 for checkpoint in result {
                     switch checkpoint.outcome {
                     case .failure(let message):
                         try report(model.id, checkpoint.epoch, message)
                     case .success(let tensors):
-                        if table == nil {
-                            do {
-                                table = try ParameterTable(stateDict: tensors.map { ($0.name, $0.tensor.shape) })
-                            } catch {
-                                try report(model.id, checkpoint.epoch, "cannot describe the state_dict: \(error)")
-                                continue
+                        switch Self.place(tensors, in: &modelLayouts, name: { Self.layoutName(base: baseName, for: model, taken: $0) }) {
+                        case .failure(let message):
+                            try report(model.id, checkpoint.epoch, message.description)
+                            // Without a first layout the checkpoint alone is skipped, as before.
+                            if !modelLayouts.isEmpty { modelOK = false }
+                        case .success(let g):
+                            if let known = modelLayout, known != g {
+                                try report(model.id, checkpoint.epoch, "state_dict keys differ from the model's other checkpoints (\(modelLayouts[g].name) vs \(modelLayouts[known].name)); model rejected")
+                                modelOK = false
+                            } else {
+                                modelLayout = g
+                                rows.append((checkpoint.epoch, Self.row(tensors, modelLayouts[g].table)))
                             }
-                        }
-                        if let mismatch = Self.mismatch(tensors, table!) {
-                            try report(model.id, checkpoint.epoch, "architecture differs from the zoo's: \(mismatch); model rejected")
-                            modelOK = false
-                        } else {
-                            rows.append((checkpoint.epoch, Self.row(tensors, table!)))
                         }
                     }
                 }
@@ -177,20 +189,25 @@ public final class ModelZoosImporter: @unchecked Sendable {
                     progress?(done, total)
                     continue
                 }
+                // The model is accepted: its layout (maybe new) joins the output.
+                layouts = modelLayouts
+                let layoutName = layouts[modelLayout!].name
                 if writer == nil {
-                    writer = try ZooWriter.create(path: output, architecture: architecture, table: table!,
+                    writer = try ZooWriter.create(path: output, layouts: layouts,
                                                   config: zooConfig(scan), overwrite: options.overwrite)
                 }
                 let w = writer!
-                architecture = w.architecture
+                for layout in layouts.dropFirst(w.layouts.count) { try w.addLayout(layout) }
                 if !w.hasModel(model.id) {
                     try w.addModel(ModelRecord(id: model.id, seed: model.seed, dataset: nil, split: splits[i],
                                                hyperparameters: model.hyperparameters,
-                                               provenance: ["source": .string(model.folder), "kind": .string(scan.kind.rawValue)]))
+                                               provenance: ["source": .string(model.folder), "kind": .string(scan.kind.rawValue)]),
+                                   layout: layoutName)
                 }
                 for (epoch, row) in rows where !w.hasCheckpoint(model: model.id, epoch: epoch) {
                     if row.contains(where: { !$0.isFinite }) { nonFinite.append(.init(model: model.id, epoch: epoch)) }
-                    try w.appendCheckpoint(model: model.id, epoch: epoch, row: row, metrics: model.metrics[epoch] ?? .unknown)
+                    try w.appendCheckpoint(model: model.id, epoch: epoch, row: row, metrics: model.metrics[epoch] ?? .unknown,
+                                           layout: layoutName)
                     written += 1
                 }
                 converted += 1
@@ -209,8 +226,9 @@ public final class ModelZoosImporter: @unchecked Sendable {
             throw FormatError(file: output, "no usable checkpoints were written")
         }
         try w.finish()
-        return ImportSummary(sourceKind: scan.kind.rawValue, output: output, architecture: architecture,
-                             parameterCount: table?.parameterCount ?? 0, modelsFound: scan.models.count,
+        return ImportSummary(sourceKind: scan.kind.rawValue, output: output, architecture: w.architecture,
+                             architectures: w.layouts.map(\.name),
+                             parameterCount: w.table.parameterCount, modelsFound: scan.models.count,
                              modelsConverted: converted, modelsAlreadyDone: alreadyDone, modelsRejected: rejected,
                              checkpointsWritten: written, nonFiniteCheckpoints: nonFinite, problems: problems,
                              resumed: resumed, seconds: Date().timeIntervalSince(start))
@@ -267,6 +285,43 @@ public final class ModelZoosImporter: @unchecked Sendable {
     }
 
     // MARK: helpers
+
+    /// Places one checkpoint's tensors in a layout: the one with the same names and shapes, or a
+    /// new one (appended to `layouts`, named by `name(layouts)`) when only the names differ from
+    /// the first layout's. Fails with the reason when the shapes differ or the state_dict cannot
+    /// be described.
+    static func place(_ tensors: [(name: String, tensor: HostTensor)], in layouts: inout [ZooLayout],
+                      name: ([ZooLayout]) -> String) -> Result<Int, PlacementError> {
+        if let g = layouts.firstIndex(where: { mismatch(tensors, $0.table) == nil }) { return .success(g) }
+        let table: ParameterTable
+        do { table = try ParameterTable(stateDict: tensors.map { ($0.name, $0.tensor.shape) }) } catch {
+            guard let first = layouts.first else { return .failure(PlacementError("cannot describe the state_dict: \(error)")) }
+            return .failure(PlacementError("architecture differs from the zoo's: \(mismatch(tensors, first.table) ?? "\(error)"); model rejected"))
+        }
+        if let first = layouts.first, let difference = table.structureDifference(from: first.table) {
+            return .failure(PlacementError("architecture differs from the zoo's: \(difference); model rejected"))
+        }
+        layouts.append(ZooLayout(name: name(layouts), table: table))
+        return .success(layouts.count - 1)
+    }
+
+    /// Why a checkpoint fits no layout (one line for the problem list).
+    struct PlacementError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// The name of a further layout: the base name plus `_dropout` / `_no_dropout` when the
+    /// model's params.json gives `model::dropout`, else plus its position; never one in use.
+    static func layoutName(base: String, for model: SourceModel, taken: [ZooLayout]) -> String {
+        if taken.isEmpty { return base }
+        var name = base + "_\(taken.count + 1)"
+        if case .object(let o) = model.hyperparameters, case .number(let dropout)? = o["model::dropout"] {
+            name = base + (dropout > 0 ? "_dropout" : "_no_dropout")
+        }
+        while taken.contains(where: { $0.name == name }) { name += "_\(taken.count + 1)" }
+        return name
+    }
 
     /// The first difference between a checkpoint's tensors and the zoo's table, if any.
     static func mismatch(_ tensors: [(name: String, tensor: HostTensor)], _ table: ParameterTable) -> String? {

@@ -33,7 +33,6 @@ public enum ZooExporter {
         var committed = false
         defer { if !committed { try? manager.removeItem(atPath: staging) } }
 
-        let entries = reader.table.entries
         var createdModels = Set<Int>()
         var written = 0
         var batches = reader.rows(batchSize: 64, indices: rows)
@@ -46,7 +45,8 @@ public enum ZooExporter {
                     try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 }
                 let base = k * reader.parameterCount
-                let tensors = entries.map { entry in
+                // Each row under its own architecture's state_dict names.
+                let tensors = reader.table(ofRow: row).entries.map { entry in
                     (name: entry.name, shape: entry.shape,
                      values: Array(batch.values[(base + entry.offset)..<(base + entry.offset + entry.count)]))
                 }

@@ -32,12 +32,13 @@ public enum PopulationExport {
             var name = fileName(for: model.id)
             while !usedNames.insert(name).inserted { name = "_" + name }
             let values = try reader.readRow(row)
-            let tensors = reader.table.entries.map { entry in
+            // The model's own state_dict names (a zoo may hold several architectures).
+            let tensors = reader.table(ofRow: row).entries.map { entry in
                 (name: entry.name, shape: entry.shape, values: Array(values[entry.range]))
             }
             let path = folder + "/" + name + ".safetensors"
             try Safetensors.write(tensors, metadata: ["format": "pt", "model": model.id, "epoch": String(reader.epoch[row]),
-                                                      "architecture": reader.architecture], to: path)
+                                                      "architecture": reader.architecture(ofRow: row)], to: path)
             let entry = "\(entryPrefix)/\(name).safetensors"
             inputs.append(ArchiveInput(entryPath: entry, sourcePath: path))
             models.append(ArchiveManifest.ModelFile(id: model.id, file: entry, source: "\(sourceName)#row=\(row)", epoch: reader.epoch[row]))
