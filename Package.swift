@@ -17,14 +17,17 @@ let alwaysOptimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration:
 /// /proc/cpuinfo when the manifest is evaluated) Tensor is compiled for that CPU, which runs each
 /// SIMD8 operation as one instruction instead of two: CNN-s training is about 1.45× faster.
 /// Results are bit-identical either way: Swift never contracts a·b + c into an FMA.
+/// `-fno-math-errno` lets Float.squareRoot() (a C shim calling sqrtf) become the sqrt instruction
+/// with no errno branch, so loops that take square roots (Adam) vectorise; sqrt stays exact.
 let tensorSettings: [SwiftSetting] = {
+    let noErrno: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
     #if os(Linux) && arch(x86_64)
     if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
        info.contains(" avx2"), info.contains(" fma") {
-        return [.unsafeFlags(["-target-cpu", "haswell"])] + alwaysOptimized
+        return [.unsafeFlags(["-target-cpu", "haswell"])] + noErrno + alwaysOptimized
     }
     #endif
-    return alwaysOptimized
+    return noErrno + alwaysOptimized
 }()
 
 let stageExecutables = [

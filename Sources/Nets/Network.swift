@@ -22,6 +22,14 @@ struct NetworkStep {
     /// Scratch: im2col (conv), argmax (pool), mask (dropout), per unit of batch capacity.
     var scratchCount: Int = 0
     var scratchOffset: Int = 0
+
+    /// Whether backward stores this step's input gradient whole (else it accumulates into it).
+    var storesInputGradient: Bool {
+        switch module {
+        case .maxPool2d, .activation: true
+        case .conv2d, .dropout, .flatten, .linear: false
+        }
+    }
 }
 
 /// Buffers and tape for one architecture at one batch capacity.
@@ -196,7 +204,6 @@ public final class NetworkWorkspace {
     /// Runs the tape backwards from the gradient stored by `loss(…, gradient: true)`,
     /// accumulating into dRow[D]. Call after `forward` with the same row and batch.
     public func backward(row: UnsafePointer<Float>, dRow: UnsafeMutablePointer<Float>, batch B: Int) {
-        grads.update(repeating: 0, count: totalActs * capacity)
         let last = steps.count - 1
         dOut(last).update(from: dLogits, count: B * architecture.classes)
         for i in stride(from: last, through: 0, by: -1) {
@@ -204,6 +211,9 @@ public final class NetworkWorkspace {
             let dy = UnsafePointer(dOut(i))
             let dx: UnsafeMutablePointer<Float>? = i == 0 ? nil : dOut(i - 1)
             let x = UnsafePointer(inp(i)), y = UnsafePointer(out(i))
+            // Each step's input gradient has this step as its only writer. Max-pool and the
+            // activations store it whole; the other kernels accumulate, so it starts at zero.
+            if let dx, !s.storesInputGradient { dx.update(repeating: 0, count: s.inCount * B) }
             switch s.module {
             case let .conv2d(ic, oc, k, st, p):
                 let g = Conv2dGeometry(batch: B, inChannels: ic, height: s.height, width: s.width,
@@ -220,10 +230,11 @@ public final class NetworkWorkspace {
             case let .maxPool2d(k, st):
                 if let dx {
                     maxPool2dBackward(dInp: dx, dOut: dy, argmax: argmax + s.scratchOffset * capacity,
-                                      planes: s.channels * B, height: s.height, width: s.width, kernel: k, stride: st)
+                                      planes: s.channels * B, height: s.height, width: s.width, kernel: k, stride: st,
+                                      accumulate: false)
                 }
             case let .activation(f):
-                if let dx { activationBackward(dInp: dx, dOut: dy, inp: x, out: y, count: s.inCount * B, f) }
+                if let dx { activationBackward(dInp: dx, dOut: dy, inp: x, out: y, count: s.inCount * B, f, accumulate: false) }
             case .dropout:
                 guard let dx else { break }
                 if lastForwardTrained {

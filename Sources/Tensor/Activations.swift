@@ -45,26 +45,38 @@ public func activationForward(out: UnsafeMutablePointer<Float>, inp: UnsafePoint
 }
 
 /// Backward of `activationForward`: dInp[N] += f'(inp) · dOut[N], given inp[N] and out[N].
+/// With `accumulate: false` it stores dInp[N] = f'(inp) · dOut[N] instead, so a caller whose
+/// dInp holds nothing yet need not zero it first.
 public func activationBackward(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                                inp: UnsafePointer<Float>, out: UnsafePointer<Float>,
-                               count N: Int, _ f: Activation) {
+                               count N: Int, _ f: Activation, accumulate: Bool = true) {
     switch f {
-    case .tanh: for i in 0..<N { let y = out[i]; dInp[i] += (1 - y * y) * dOut[i] }
-    case .relu: for i in 0..<N { if inp[i] > 0 { dInp[i] += dOut[i] } }
+    case .tanh: storeGradient(dInp, N, accumulate) { i in let y = out[i]; return (1 - y * y) * dOut[i] }
+    case .relu: storeGradient(dInp, N, accumulate) { i in inp[i] > 0 ? dOut[i] : 0 }
     case .leakyRelu:
         let s = Activation.leakySlope
-        for i in 0..<N { dInp[i] += (inp[i] > 0 ? 1 : s) * dOut[i] }
-    case .sigmoid: for i in 0..<N { let y = out[i]; dInp[i] += y * (1 - y) * dOut[i] }
+        storeGradient(dInp, N, accumulate) { i in (inp[i] > 0 ? 1 : s) * dOut[i] }
+    case .sigmoid: storeGradient(dInp, N, accumulate) { i in let y = out[i]; return y * (1 - y) * dOut[i] }
     case .silu:
-        for i in 0..<N {
+        storeGradient(dInp, N, accumulate) { i in
             let x = inp[i], sg = fastSigmoid(x)
-            dInp[i] += sg * (1 + x * (1 - sg)) * dOut[i]
+            return sg * (1 + x * (1 - sg)) * dOut[i]
         }
     case .gelu:
         let r: Float = 0.70710678118654752, c: Float = 0.39894228040143268   // 1/√2, 1/√(2π)
-        for i in 0..<N {
+        storeGradient(dInp, N, accumulate) { i in
             let x = inp[i]
-            dInp[i] += (0.5 * (1 + erff(x * r)) + x * c * expf(-0.5 * x * x)) * dOut[i]
+            return (0.5 * (1 + erff(x * r)) + x * c * expf(-0.5 * x * x)) * dOut[i]
         }
+    }
+}
+
+/// dst[i] += g(i) (accumulate) or dst[i] = g(i) for i < N: two plain loops so that each vectorises.
+@inline(__always)
+func storeGradient(_ dst: UnsafeMutablePointer<Float>, _ N: Int, _ accumulate: Bool, _ g: (Int) -> Float) {
+    if accumulate {
+        for i in 0..<N { dst[i] += g(i) }
+    } else {
+        for i in 0..<N { dst[i] = g(i) }
     }
 }

@@ -14,7 +14,8 @@ public func maxPool2dForward(
     planes P: Int, height H: Int, width W: Int, kernel K: Int, stride S: Int
 ) {
     let OH = (H - K) / S + 1, OW = (W - K) / S + 1
-    if K == 2 && S == 2 {
+    // The 2×2 kernels carry plane indices in Float lanes: exact for planes below 2^23 elements.
+    if K == 2 && S == 2 && H * W < 1 << 23 {
         maxPool2x2Forward(out: out, argmax: argmax, inp: inp, planes: P, height: H, width: W)
         return
     }
@@ -38,38 +39,85 @@ public func maxPool2dForward(
     }
 }
 
-/// The zoo CNNs' 2×2 window with stride 2: the same result as the general loop, four outputs at a
-/// time in SIMD lanes (branch-free selects; a data-dependent branch per window mispredicts often).
+/// The zoo CNNs' 2×2 window with stride 2: the same result as the general loop, eight outputs at
+/// a time in SIMD lanes with branch-free selects. Rows are short (CNN-s: 12 and 4 outputs), so the
+/// outputs are taken as one run of quads (four outputs of one row, consecutive in `out`), two quads
+/// per step wherever they lie. Window positions and argmax travel as Floats (exact below 2^23):
+/// Swift compiles Float comparisons and selects on SIMD8 to single instructions, but Int32
+/// comparisons, Float → Int32 conversions and SIMD4 halves often to per-lane code.
 @inline(__always)
 func maxPool2x2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
                        inp: UnsafePointer<Float>, planes P: Int, height H: Int, width W: Int) {
     let OH = H / 2, OW = W / 2
-    let vectorEnd = OW - OW % 4
-    let lane = SIMD4<Int32>(0, 2, 4, 6)
+    let quadsPerRow = OW / 4, quads = P * OH * quadsPerRow
+    guard OW % 4 == 0, quads >= 2 else {
+        maxPool2x2ForwardScalar(out: out, argmax: argmax, inp: inp, planes: P, height: H, width: W)
+        return
+    }
+    let lane = SIMD4<Float>(0, 2, 4, 6)
+    let right = SIMD8<Float>(repeating: 1), below = SIMD8<Float>(repeating: Float(W)), belowRight = below + 1
+    var cursor = QuadCursor(height: H, width: W, outHeight: OH, outWidth: OW)
+    var q = 0
+    while q < quads {
+        // The last step overlaps the one before when the count is odd (same values rewritten).
+        if q + 2 > quads { q = quads - 2; cursor = QuadCursor(height: H, width: W, outHeight: OH, outWidth: OW, quad: q) }
+        let o0 = cursor.offset, i0 = Float(cursor.inPlane)
+        cursor.advance()
+        let o1 = cursor.offset, i1 = Float(cursor.inPlane)
+        cursor.advance()
+        let t0 = load8(inp + o0), t1 = load8(inp + o1), b0 = load8(inp + o0 + W), b1 = load8(inp + o1 + W)
+        let a = SIMD8(lowHalf: t0.evenHalf, highHalf: t1.evenHalf), b = SIMD8(lowHalf: t0.oddHalf, highHalf: t1.oddHalf)
+        let c = SIMD8(lowHalf: b0.evenHalf, highHalf: b1.evenHalf), d = SIMD8(lowHalf: b0.oddHalf, highHalf: b1.oddHalf)
+        // First maximum in row-major order wins ties; a NaN wins and is never replaced.
+        var best = a, at = SIMD8<Float>()
+        var take = (b .> best) .| ((b .!= b) .& (best .== best))
+        best.replace(with: b, where: take); at.replace(with: right, where: take)
+        take = (c .> best) .| ((c .!= c) .& (best .== best))
+        best.replace(with: c, where: take); at.replace(with: below, where: take)
+        take = (d .> best) .| ((d .!= d) .& (best .== best))
+        best.replace(with: d, where: take); at.replace(with: belowRight, where: take)
+        store8(best, out + 4 * q)
+        let plane = at + SIMD8(lowHalf: lane + i0, highHalf: lane + i1)
+        UnsafeMutableRawPointer(argmax + 4 * q).storeBytes(of: exactInt32(plane), as: SIMD8<Int32>.self)
+        q += 2
+    }
+}
+
+/// Walks the quads of a 2×2 pooling (four windows of one output row, in output order) and gives
+/// the input offset of each quad's top-left window and that window's index within its plane.
+struct QuadCursor {
+    let planeSize: Int, width: Int, outHeight: Int, outWidth: Int
+    var p = 0, oh = 0, ow = 0
+
+    init(height H: Int, width W: Int, outHeight OH: Int, outWidth OW: Int, quad: Int = 0) {
+        planeSize = H * W; width = W; outHeight = OH; outWidth = OW
+        let row = quad / (OW / 4)
+        p = row / OH; oh = row % OH; ow = (quad % (OW / 4)) * 4
+    }
+
+    @inline(__always) var inPlane: Int { 2 &* (oh &* width &+ ow) }
+    @inline(__always) var offset: Int { p &* planeSize &+ inPlane }
+
+    @inline(__always) mutating func advance() {
+        ow &+= 4
+        if ow == outWidth {
+            ow = 0; oh &+= 1
+            if oh == outHeight { oh = 0; p &+= 1 }
+        }
+    }
+}
+
+/// `maxPool2x2Forward` one window at a time (any width).
+func maxPool2x2ForwardScalar(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>,
+                             inp: UnsafePointer<Float>, planes P: Int, height H: Int, width W: Int) {
+    let OH = H / 2, OW = W / 2
     for p in 0..<P {
         let src = inp + p * H * W
         let dst = out + p * OH * OW, idx = argmax + p * OH * OW
         for oh in 0..<OH {
             let r0 = src + 2 * oh * W, r1 = r0 + W
             let base = Int32(2 * oh * W)
-            var ow = 0
-            while ow < vectorEnd {
-                let top = load8(r0 + 2 * ow), bottom = load8(r1 + 2 * ow)
-                let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
-                // First maximum in row-major order wins ties, as the general loop (NaN propagates).
-                var best = a, at = lane &+ (base + Int32(2 * ow))
-                var take = (b .> best) .| ((b .!= b) .& (best .== best))
-                best.replace(with: b, where: take); at.replace(with: at &+ 1, where: take)
-                let atC = lane &+ (base + Int32(W + 2 * ow))
-                take = (c .> best) .| ((c .!= c) .& (best .== best))
-                best.replace(with: c, where: take); at.replace(with: atC, where: take)
-                take = (d .> best) .| ((d .!= d) .& (best .== best))
-                best.replace(with: d, where: take); at.replace(with: atC &+ 1, where: take)
-                UnsafeMutableRawPointer(dst + oh * OW + ow).storeBytes(of: best, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(idx + oh * OW + ow).storeBytes(of: at, as: SIMD4<Int32>.self)
-                ow += 4
-            }
-            while ow < OW {
+            for ow in 0..<OW {
                 let a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1]
                 var best = a, at = Int32(2 * ow)
                 if b > best || b.isNaN && !best.isNaN { best = b; at = Int32(2 * ow + 1) }
@@ -77,20 +125,85 @@ func maxPool2x2Forward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePo
                 if d > best || d.isNaN && !best.isNaN { best = d; at = Int32(W + 2 * ow + 1) }
                 dst[oh * OW + ow] = best
                 idx[oh * OW + ow] = base + at
-                ow += 1
             }
         }
     }
 }
 
+/// Float lanes holding integers in [0, 2^23) as Int32 lanes: adding 2^23 puts the integer in
+/// the low mantissa bits.
+@inline(__always)
+func exactInt32(_ v: SIMD8<Float>) -> SIMD8<Int32> {
+    unsafeBitCast(v + 8_388_608, to: SIMD8<Int32>.self) &- 0x4B00_0000
+}
+
+/// The inverse of `exactInt32`, for lanes in [0, 2^23).
+@inline(__always)
+func exactFloat(_ v: SIMD4<Int32>) -> SIMD4<Float> {
+    unsafeBitCast(v &+ 0x4B00_0000, to: SIMD4<Float>.self) - 8_388_608
+}
+
 /// Backward of `maxPool2dForward`: dInp[P, H, W] += dOut[P, OH, OW] routed to each window's argmax.
+/// With `accumulate: false` it stores dInp instead (zero where no window's maximum lies), so a
+/// caller whose dInp holds nothing yet need not zero it first.
 public func maxPool2dBackward(
     dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
-    planes P: Int, height H: Int, width W: Int, kernel K: Int, stride S: Int
+    planes P: Int, height H: Int, width W: Int, kernel K: Int, stride S: Int, accumulate: Bool = true
 ) {
     let OH = (H - K) / S + 1, OW = (W - K) / S + 1
+    if !accumulate {
+        if K == 2 && S == 2 && H * W < 1 << 23 {
+            maxPool2x2BackwardStore(dInp: dInp, dOut: dOut, argmax: argmax, planes: P, height: H, width: W)
+            return
+        }
+        dInp.update(repeating: 0, count: P * H * W)
+    }
     for p in 0..<P {
         let d = dInp + p * H * W, g = dOut + p * OH * OW, idx = argmax + p * OH * OW
         for i in 0..<(OH * OW) { d[Int(idx[i])] += g[i] }
     }
+}
+
+/// The 2×2, stride-2 backward that stores: each window's four inputs are written in one pass
+/// (the gradient at the argmax, zero at the other three), with no zeroing pass before it. Four
+/// windows at a time: each input position compares its own plane index with its window's argmax
+/// (Float lanes, as in `maxPool2x2Forward`).
+func maxPool2x2BackwardStore(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                             argmax: UnsafePointer<Int32>, planes P: Int, height H: Int, width W: Int) {
+    let OH = H / 2, OW = W / 2
+    let vectorEnd = OW - OW % 4
+    let position = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
+    for p in 0..<P {
+        let d = dInp + p * H * W, g = dOut + p * OH * OW, idx = argmax + p * OH * OW
+        for oh in 0..<OH {
+            let r0 = d + 2 * oh * W, r1 = r0 + W
+            let gRow = g + oh * OW, iRow = idx + oh * OW
+            var ow = 0
+            while ow < vectorEnd {
+                let v = pairUp(UnsafeRawPointer(gRow + ow).loadUnaligned(as: SIMD4<Float>.self))
+                let at = pairUp(exactFloat(UnsafeRawPointer(iRow + ow).loadUnaligned(as: SIMD4<Int32>.self)))
+                let topPosition = position + Float(2 * oh * W + 2 * ow)
+                store8(SIMD8<Float>().replacing(with: v, where: at .== topPosition), r0 + 2 * ow)
+                store8(SIMD8<Float>().replacing(with: v, where: at .== topPosition + Float(W)), r1 + 2 * ow)
+                ow += 4
+            }
+            let base = 2 * oh * W
+            while ow < OW {
+                let at = Int(iRow[ow]) - base - 2 * ow, v = gRow[ow]
+                r0[2 * ow] = at == 0 ? v : 0
+                r0[2 * ow + 1] = at == 1 ? v : 0
+                r1[2 * ow] = at == W ? v : 0
+                r1[2 * ow + 1] = at == W + 1 ? v : 0
+                ow += 1
+            }
+            if W % 2 == 1 { r0[W - 1] = 0; r1[W - 1] = 0 }
+        }
+        if H % 2 == 1 { (d + (H - 1) * W).update(repeating: 0, count: W) }
+    }
+}
+
+/// (v0, v0, v1, v1, v2, v2, v3, v3): each window's value for both of its columns.
+@inline(__always)
+func pairUp(_ v: SIMD4<Float>) -> SIMD8<Float> {
+    SIMD8(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3])
 }

@@ -124,13 +124,18 @@ import TestSupport
         #expect(compareFloats(db, eb, relative: 1e-4, absolute: 1e-4) == nil)
     }
 
-    /// The SIMD 2×2 pool (four windows per step, then a scalar tail) keeps the general loop's
-    /// rules: the first maximum in row-major order wins ties, and the first NaN wins.
-    @Test func maxPool2x2MatchesTheFirstMaximumRule() {
-        let P = 2, H = 6, W = 11, OH = 3, OW = 5
+    /// The 2×2 pool's paths: SIMD quads of four windows (rows of 12 and 4 outputs as in CNN-s, an
+    /// odd quad count, odd heights and widths), and the scalar loop (width not a multiple of 8,
+    /// a single quad). All keep the general loop's rules: the first maximum in row-major order wins
+    /// ties (−0 and +0 tie), and the first NaN wins.
+    @Test(arguments: [(2, 6, 11), (3, 24, 24), (2, 8, 8), (1, 6, 8), (5, 8, 9), (2, 7, 16), (1, 2, 8)])
+    func maxPool2x2MatchesTheFirstMaximumRule(geometry: (Int, Int, Int)) {
+        let (P, H, W) = geometry
+        let OH = H / 2, OW = W / 2
         var r = RandomStream(seed: 5, purpose: "pool-ties")
-        var x = (0..<(P * H * W)).map { _ in Float(r.nextInt(below: 3)) }   // many ties
-        x[3] = .nan; x[W + 4] = .nan; x[2 * W + 9] = .nan
+        let values: [Float] = [-0.0, 0, 1, 2]
+        var x = (0..<(P * H * W)).map { _ in values[r.nextInt(below: 4)] }   // many ties
+        for _ in 0..<(P * H * W / 16) { x[r.nextInt(below: x.count)] = .nan }
         var y = [Float](repeating: 0, count: P * OH * OW)
         var arg = [Int32](repeating: -1, count: P * OH * OW)
         maxPool2dForward(out: &y, argmax: &arg, inp: x, planes: P, height: H, width: W, kernel: 2, stride: 2)
@@ -142,9 +147,28 @@ import TestSupport
                 if v > best || v.isNaN { best = v; at = i }
             } }
             let o = (p * OH + oh) * OW + ow
-            #expect(arg[o] == Int32(at), "window \(p),\(oh),\(ow)")
-            #expect(y[o] == best || (y[o].isNaN && best.isNaN))
+            #expect(arg[o] == Int32(at), "window \(p),\(oh),\(ow) of \(geometry)")
+            #expect(y[o].bitPattern == best.bitPattern || (y[o].isNaN && best.isNaN))
         } } }
+        // The storing backward equals the accumulating one into zeros, and overwrites stale values.
+        let probe = (0..<(P * OH * OW)).map { _ in r.nextNormal() }
+        var accumulated = [Float](repeating: 0, count: x.count)
+        maxPool2dBackward(dInp: &accumulated, dOut: probe, argmax: arg, planes: P, height: H, width: W, kernel: 2, stride: 2)
+        var stored = [Float](repeating: .nan, count: x.count)
+        maxPool2dBackward(dInp: &stored, dOut: probe, argmax: arg, planes: P, height: H, width: W, kernel: 2, stride: 2,
+                          accumulate: false)
+        #expect(stored == accumulated)
+        // Other windows (3×3, stride 2) store by zeroing, then routing.
+        guard H >= 3 else { return }
+        let O3 = P * ((H - 3) / 2 + 1) * ((W - 3) / 2 + 1)
+        var y3 = [Float](repeating: 0, count: O3), arg3 = [Int32](repeating: 0, count: O3)
+        maxPool2dForward(out: &y3, argmax: &arg3, inp: x, planes: P, height: H, width: W, kernel: 3, stride: 2)
+        let probe3 = (0..<O3).map { _ in r.nextNormal() }
+        var accumulated3 = [Float](repeating: 0, count: x.count), stored3 = [Float](repeating: .nan, count: x.count)
+        maxPool2dBackward(dInp: &accumulated3, dOut: probe3, argmax: arg3, planes: P, height: H, width: W, kernel: 3, stride: 2)
+        maxPool2dBackward(dInp: &stored3, dOut: probe3, argmax: arg3, planes: P, height: H, width: W, kernel: 3, stride: 2,
+                          accumulate: false)
+        #expect(stored3 == accumulated3)
     }
 
     @Test func maxPoolRoutesGradientsToTheMaximum() {
