@@ -21,7 +21,7 @@ let tensorSettings: [SwiftSetting] = {
     #if os(Linux) && arch(x86_64)
     if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
        info.contains(" avx2"), info.contains(" fma") {
-        return [.unsafeFlags(["-target-cpu", "haswell"])] + alwaysOptimized
+        return [.unsafeFlags(["-target-cpu", "haswell"]), .define("HZ_FMA")] + alwaysOptimized
     }
     #endif
     return alwaysOptimized
