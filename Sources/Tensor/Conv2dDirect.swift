@@ -331,10 +331,13 @@ extension Conv2dGeometry {
     }
 
     /// Scratch floats of the weight gradient from shifted input copies (`weightGradientShifted`):
-    /// one sample's K shifted copies of every input plane [C, K, H, OW] and the SIMD8 partial
-    /// sums [OC, C, K, K, 8].
+    /// a block of samples' K shifted copies of every input plane [block, C, K, H, OW] and the SIMD8
+    /// partial sums [OC, C, K, K, 8]. At most one sample's copies per sample of the batch, so a
+    /// batch-1 count times the batch is enough for any batch.
     var shiftedWeightGradientScratchCount: Int {
-        inChannels * kernel * height * outWidth + weightCount * 8
+        let block = shiftedSamplesPerBlock(batch: batch, kernel: kernel, height: height, outHeight: outHeight,
+                                           outWidth: outWidth, outChannels: outChannels)
+        return block * inChannels * kernel * height * outWidth + weightCount * 8
     }
 }
 
@@ -723,38 +726,43 @@ func weightGradientShifted(dWeight: UnsafeMutablePointer<Float>, scratch: Unsafe
                            kernel K: Int) {
     let OH = H &- K &+ 1, OW = W &- K &+ 1, plane = OH &* OW, KK = K &* K
     precondition(K == 5 && OW % 8 == 0, "weightGradientShifted: K = 5 and OW a multiple of 8")
-    let shifted = scratch, partial = scratch + C &* K &* H &* OW
-    partial.update(repeating: 0, count: OC &* C &* KK &* 8)
     let copy = H &* OW   // floats of one shifted copy
-    for b in 0..<B {
-        for c in 0..<C {
-            let src = inp + (c &* B &+ b) &* H &* W
+    let block = shiftedSamplesPerBlock(batch: B, kernel: K, height: H, outHeight: OH, outWidth: OW, outChannels: OC)
+    let shifted = scratch, partial = scratch + block &* C &* K &* copy
+    partial.update(repeating: 0, count: OC &* C &* KK &* 8)
+    for b0 in stride(from: 0, to: B, by: block) {
+        let n = min(block, B &- b0)
+        // Copies [sample in block, C, K, H, OW].
+        for i in 0..<n { for c in 0..<C {
+            let src = inp + (c &* B &+ b0 &+ i) &* H &* W
             for kw in 0..<K {
-                let dst = shifted + (c &* K &+ kw) &* copy
+                let dst = shifted + ((i &* C &+ c) &* K &+ kw) &* copy
                 for h in 0..<H {
                     // OW / 8 chunk copies (a memmove call per 8-float row cost more than the copy).
                     let d = dst + h &* OW, s = src + (h &* W &+ kw)
                     for j in stride(from: 0, to: OW, by: 8) { store8(load8(s + j), d + j) }
                 }
             }
-        }
+        } }
         for c in 0..<C { for kh in 0..<K {
-            let x0 = shifted + (c &* K &* copy &+ kh &* OW)
             var o = 0
             while o < OC {
                 let pair = o &+ 1 < OC
-                let gp = dOut + (o &* B &+ b) &* plane
-                let gq = pair ? gp + B &* plane : gp
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>()
                 var e0 = SIMD8<Float>(), e1 = SIMD8<Float>(), e2 = SIMD8<Float>(), e3 = SIMD8<Float>(), e4 = SIMD8<Float>()
-                // Rows of the gradient and of the shifted copies are both OW wide: one index.
-                for i in stride(from: 0, to: plane, by: 8) {
-                    let gv = load8(gp + i), hv = load8(gq + i), x = x0 + i
-                    let v0 = load8(x); a0 = multiplyAdd(a0, gv, v0); e0 = multiplyAdd(e0, hv, v0)
-                    let v1 = load8(x + copy); a1 = multiplyAdd(a1, gv, v1); e1 = multiplyAdd(e1, hv, v1)
-                    let v2 = load8(x + 2 &* copy); a2 = multiplyAdd(a2, gv, v2); e2 = multiplyAdd(e2, hv, v2)
-                    let v3 = load8(x + 3 &* copy); a3 = multiplyAdd(a3, gv, v3); e3 = multiplyAdd(e3, hv, v3)
-                    let v4 = load8(x + 4 &* copy); a4 = multiplyAdd(a4, gv, v4); e4 = multiplyAdd(e4, hv, v4)
+                for i in 0..<n {
+                    let gp = dOut + (o &* B &+ b0 &+ i) &* plane
+                    let gq = pair ? gp + B &* plane : gp
+                    let x0 = shifted + ((i &* C &+ c) &* K &* copy &+ kh &* OW)
+                    // Rows of the gradient and of the shifted copies are both OW wide: one index.
+                    for p in stride(from: 0, to: plane, by: 8) {
+                        let gv = load8(gp + p), hv = load8(gq + p), x = x0 + p
+                        let v0 = load8(x); a0 = multiplyAdd(a0, gv, v0); e0 = multiplyAdd(e0, hv, v0)
+                        let v1 = load8(x + copy); a1 = multiplyAdd(a1, gv, v1); e1 = multiplyAdd(e1, hv, v1)
+                        let v2 = load8(x + 2 &* copy); a2 = multiplyAdd(a2, gv, v2); e2 = multiplyAdd(e2, hv, v2)
+                        let v3 = load8(x + 3 &* copy); a3 = multiplyAdd(a3, gv, v3); e3 = multiplyAdd(e3, hv, v3)
+                        let v4 = load8(x + 4 &* copy); a4 = multiplyAdd(a4, gv, v4); e4 = multiplyAdd(e4, hv, v4)
+                    }
                 }
                 let pa = partial + ((o &* C &+ c) &* KK &+ kh &* K) &* 8
                 store8(load8(pa) + a0, pa); store8(load8(pa + 8) + a1, pa + 8); store8(load8(pa + 16) + a2, pa + 16)
@@ -769,4 +777,14 @@ func weightGradientShifted(dWeight: UnsafeMutablePointer<Float>, scratch: Unsafe
         } }
     }
     for i in 0..<(OC &* C &* KK) { dWeight[i] += load8(partial + i &* 8).sum() }
+}
+
+/// Samples whose shifted copies `weightGradientShifted` makes at once: as many as keep one input
+/// channel's copies and the samples' gradient planes within about 24 KB (L1), so that each
+/// group of running sums covers several samples before it is added to the partial sums. CNN-s
+/// conv2: 7 (its planes are small); conv1: 1.
+@inline(__always)
+func shiftedSamplesPerBlock(batch B: Int, kernel K: Int, height H: Int, outHeight OH: Int, outWidth OW: Int,
+                            outChannels OC: Int) -> Int {
+    max(1, min(B, 6144 / (K * H * OW + OC * OH * OW)))
 }
