@@ -14,6 +14,7 @@ import Tensor
 /// `hz-bench-zoo-step kernels`: each CNN-s convolution at batch 10, forward and backward timed
 /// alone on hot caches, best of many repetitions (robust on a shared machine).
 func benchmarkKernels() {
+    setBLASThreads(1)   // as in training: one thread per model, the im2col reference included
     let geometries = [("conv1", Conv2dGeometry(batch: 10, inChannels: 1, height: 28, width: 28, outChannels: 8, kernel: 5)),
                       ("conv2", Conv2dGeometry(batch: 10, inChannels: 8, height: 12, width: 12, outChannels: 6, kernel: 5)),
                       ("conv3", Conv2dGeometry(batch: 10, inChannels: 6, height: 4, width: 4, outChannels: 4, kernel: 2))]
