@@ -16,7 +16,9 @@ let alwaysOptimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration:
 /// The compute core's kernels are SIMD8 loops. On an x86-64 host with AVX2 and FMA (read from
 /// /proc/cpuinfo when the manifest is evaluated) Tensor is compiled for that CPU, which runs each
 /// SIMD8 operation as one instruction instead of two: CNN-s training is about 1.45× faster.
-/// Results are bit-identical either way: Swift never contracts a·b + c into an FMA.
+/// HZ_FMA then lets the convolution loops use fused multiply-adds (Tensor `multiplyAdd`): one
+/// rounding instead of two, so such a build's results differ from a non-FMA build's in the last
+/// bits. Each build is deterministic (resume, thread counts) either way.
 /// `-fno-math-errno` lets Float.squareRoot() (a C shim calling sqrtf) become the sqrt instruction
 /// with no errno branch, so loops that take square roots (Adam) vectorise; sqrt stays exact.
 let tensorSettings: [SwiftSetting] = {
@@ -24,7 +26,7 @@ let tensorSettings: [SwiftSetting] = {
     #if os(Linux) && arch(x86_64)
     if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
        info.contains(" avx2"), info.contains(" fma") {
-        return [.unsafeFlags(["-target-cpu", "haswell"])] + noErrno + alwaysOptimized
+        return [.unsafeFlags(["-target-cpu", "haswell"]), .define("HZ_FMA")] + noErrno + alwaysOptimized
     }
     #endif
     return noErrno + alwaysOptimized

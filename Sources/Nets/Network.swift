@@ -77,7 +77,8 @@ public final class NetworkWorkspace {
                 let g = Conv2dGeometry(batch: 1, inChannels: ic, height: h, width: w, outChannels: oc, kernel: k, stride: st, padding: p)
                 // Direct convolution (the zoo CNNs) needs scratch only for its input gradient;
                 // im2col needs the patch matrix.
-                s.scratchCount = g.allowsDirect ? g.directBackwardScratchCount : g.colRows * g.colColumns
+                s.scratchCount = g.allowsDirect ? max(g.directBackwardScratchCount, g.directForwardScratchCount)
+                                                : g.colRows * g.colColumns
                 c = oc; h = g.outHeight; w = g.outWidth
                 s.outCount = c * h * w
             case let .maxPool2d(k, st):
@@ -151,7 +152,8 @@ public final class NetworkWorkspace {
                 let g = Conv2dGeometry(batch: B, inChannels: ic, height: s.height, width: s.width,
                                        outChannels: oc, kernel: k, stride: st, padding: p)
                 if g.allowsDirect {
-                    conv2dDirectForward(out: y, inp: x, weight: row + s.weightOffset, bias: row + s.biasOffset, g)
+                    conv2dDirectForward(out: y, inp: x, weight: row + s.weightOffset, bias: row + s.biasOffset, g,
+                                        scratch: scratch + s.scratchOffset * capacity)
                 } else {
                     conv2dForward(out: y, col: scratch + s.scratchOffset * capacity, inp: x,
                                   weight: row + s.weightOffset, bias: row + s.biasOffset, g)

@@ -31,6 +31,18 @@ func chunkStart(_ j: Int, rowWidth OW: Int) -> (start: Int, skip: Int) {
     return (start, j * 8 - start)
 }
 
+/// acc + a·b. Where the build host has FMA (Package.swift defines HZ_FMA with the AVX2 target)
+/// it is one fused multiply-add: half the arithmetic instructions of a multiply and an add,
+/// which is what the convolution loops are bound by, and one rounding instead of two.
+@_transparent
+func multiplyAdd(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if HZ_FMA
+    return acc.addingProduct(a, b)
+    #else
+    return acc + a * b
+    #endif
+}
+
 /// Lanes 0..<skip false, the rest true.
 @inline(__always)
 func lanesFrom(_ skip: Int) -> SIMDMask<SIMD8<Int32>> {
@@ -94,8 +106,10 @@ func correlationRowsK3W32(out: UnsafeMutablePointer<Float>, accumulate: Bool, in
                     batch: B, inChannels: C, height: H, width: 32, outChannels: OC, kernel: 3)
 }
 
-/// `directCorrelation` for OW ≥ 8: tiles of eight output rows × one SIMD8 column chunk. Eight
-/// independent running sums hide the add latency, and each broadcast weight feeds eight products.
+/// `directCorrelation` for OW ≥ 8: tiles of four output rows × one SIMD8 column chunk × two
+/// output channels. Eight independent running sums hide the add latency, and each input chunk
+/// loaded feeds two products, each broadcast weight four: 0.75 loads per product (an 8-row
+/// tile of one channel needed 1.1, and loads at x + kw often split a cache line).
 @inline(__always)
 func correlationRows(
     out: UnsafeMutablePointer<Float>, accumulate: Bool,
@@ -106,42 +120,49 @@ func correlationRows(
     let chunks = (OW &+ 7) / 8
     // Sample-major: one sample's input planes stay in L1 while every output channel reads them.
     for b in 0..<B {
-        for o in 0..<OC {
-            let start = SIMD8<Float>(repeating: bias?[o] ?? 0)
-            let wo = weight + o &* C &* KK
-            let dst = out + (o &* B &+ b) &* OH &* OW
+        var o = 0
+        while o < OC {
+            // An odd last channel is paired with itself; the copy's sums are not stored.
+            let o2 = min(o &+ 1, OC &- 1)
+            let startA = SIMD8<Float>(repeating: bias?[o] ?? 0), startB = SIMD8<Float>(repeating: bias?[o2] ?? 0)
+            let wA = weight + o &* C &* KK, wB = weight + o2 &* C &* KK
+            let dstA = out + (o &* B &+ b) &* OH &* OW, dstB = out + (o2 &* B &+ b) &* OH &* OW
             var oh = 0
             while oh < OH {
-                let rows = min(8, OH &- oh)
+                let rows = min(4, OH &- oh)
                 for j in 0..<chunks {
                     let (ow, skip) = chunkStart(j, rowWidth: OW)
+                    let x = inp + ((b &* H &+ oh) &* W &+ ow)
                     let sums: Tile8
-                    if rows == 8 {
-                        sums = tile8(start: start, inp: inp + ((b &* H &+ oh) &* W &+ ow), planeStride: B &* H &* W,
-                                     weight: wo, inChannels: C, width: W, kernel: K, rowOffsets: 1, 2, 3, 4, 5, 6, 7)
+                    if rows == 4 {
+                        sums = tile4x2(startA, startB, inp: x, planeStride: B &* H &* W, weightA: wA, weightB: wB,
+                                       inChannels: C, width: W, kernel: K, rowOffsets: 1, 2, 3)
                     } else {
                         // Past the last row the tile repeats it; those sums are not stored.
-                        let r = (1...7).map { min($0, rows &- 1) }
-                        sums = tile8(start: start, inp: inp + ((b &* H &+ oh) &* W &+ ow), planeStride: B &* H &* W,
-                                     weight: wo, inChannels: C, width: W, kernel: K,
-                                     rowOffsets: r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+                        sums = tile4x2(startA, startB, inp: x, planeStride: B &* H &* W, weightA: wA, weightB: wB,
+                                       inChannels: C, width: W, kernel: K,
+                                       rowOffsets: min(1, rows &- 1), min(2, rows &- 1), min(3, rows &- 1))
                     }
-                    let q = dst + (oh &* OW &+ ow)
                     let fresh = lanesFrom(skip)
-                    for r in 0..<rows {
+                    @inline(__always) func put(_ a: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
                         // Accumulating, lanes an earlier chunk already added are skipped; writing,
                         // repeated lanes get identical values.
-                        let a = sums[r], p = q + r &* OW
                         store8(accumulate ? load8(p) + a.replacing(with: 0, where: .!fresh) : a, p)
                     }
+                    let qA = dstA + (oh &* OW &+ ow), qB = dstB + (oh &* OW &+ ow)
+                    for r in 0..<rows {
+                        put(sums[r], qA + r &* OW)
+                        if o2 != o { put(sums[r &+ 4], qB + r &* OW) }
+                    }
                 }
-                oh &+= 8
+                oh &+= 4
             }
+            o &+= 2
         }
     }
 }
 
-/// Eight rows of SIMD8 sums.
+/// Eight SIMD8 sums: rows 0–3 of channel A, then rows 0–3 of channel B.
 struct Tile8 {
     var a0, a1, a2, a3, a4, a5, a6, a7: SIMD8<Float>
     @inline(__always) subscript(_ r: Int) -> SIMD8<Float> {
@@ -149,24 +170,26 @@ struct Tile8 {
     }
 }
 
-/// The sums of one tile: row r (at input row offset `rowOffsets[r]` from `inp`, r = 0 at 0) is
-/// start + Σ_{c, kh, kw} inp[c·planeStride + (r + kh)·W + kw + 0..<8] · weight[c, kh, kw], the
-/// taps in the fixed order (c, kh, kw) whatever the batch or tile.
+/// The sums of one tile: row r of channel A (input row offset `rowOffsets[r]` from `inp`, r = 0
+/// at 0) is startA + Σ_{c, kh, kw} inp[c·planeStride + (r + kh)·W + kw + 0..<8] · weightA[c, kh, kw],
+/// and likewise for B; the taps in the fixed order (c, kh, kw) whatever the batch or tile.
 @inline(__always)
-func tile8(start: SIMD8<Float>, inp: UnsafePointer<Float>, planeStride: Int, weight: UnsafePointer<Float>,
-           inChannels C: Int, width W: Int, kernel K: Int,
-           rowOffsets r1: Int, _ r2: Int, _ r3: Int, _ r4: Int, _ r5: Int, _ r6: Int, _ r7: Int) -> Tile8 {
-    var t = Tile8(a0: start, a1: start, a2: start, a3: start, a4: start, a5: start, a6: start, a7: start)
-    let o1 = r1 &* W, o2 = r2 &* W, o3 = r3 &* W, o4 = r4 &* W, o5 = r5 &* W, o6 = r6 &* W, o7 = r7 &* W
+func tile4x2(_ startA: SIMD8<Float>, _ startB: SIMD8<Float>, inp: UnsafePointer<Float>, planeStride: Int,
+             weightA: UnsafePointer<Float>, weightB: UnsafePointer<Float>,
+             inChannels C: Int, width W: Int, kernel K: Int, rowOffsets r1: Int, _ r2: Int, _ r3: Int) -> Tile8 {
+    var t = Tile8(a0: startA, a1: startA, a2: startA, a3: startA, a4: startB, a5: startB, a6: startB, a7: startB)
+    let o1 = r1 &* W, o2 = r2 &* W, o3 = r3 &* W
     for c in 0..<C {
-        let s = inp + c &* planeStride, wk = weight + c &* K &* K
+        let s = inp + c &* planeStride, wa = weightA + c &* K &* K, wb = weightB + c &* K &* K
         for kh in 0..<K {
             for kw in 0..<K {
-                let p = s + (kh &* W &+ kw), w = wk[kh &* K &+ kw]
-                t.a0 += load8(p) * w; t.a1 += load8(p + o1) * w
-                t.a2 += load8(p + o2) * w; t.a3 += load8(p + o3) * w
-                t.a4 += load8(p + o4) * w; t.a5 += load8(p + o5) * w
-                t.a6 += load8(p + o6) * w; t.a7 += load8(p + o7) * w
+                let p = s + (kh &* W &+ kw)
+                let a = SIMD8<Float>(repeating: wa[kh &* K &+ kw]), b = SIMD8<Float>(repeating: wb[kh &* K &+ kw])
+                let x0 = load8(p), x1 = load8(p + o1), x2 = load8(p + o2), x3 = load8(p + o3)
+                t.a0 = multiplyAdd(t.a0, x0, a); t.a4 = multiplyAdd(t.a4, x0, b)
+                t.a1 = multiplyAdd(t.a1, x1, a); t.a5 = multiplyAdd(t.a5, x1, b)
+                t.a2 = multiplyAdd(t.a2, x2, a); t.a6 = multiplyAdd(t.a6, x2, b)
+                t.a3 = multiplyAdd(t.a3, x3, a); t.a7 = multiplyAdd(t.a7, x3, b)
             }
         }
     }
@@ -275,9 +298,13 @@ func weightGradientNarrowBody(dWeight: UnsafeMutablePointer<Float>, dOut: Unsafe
 public func conv2dDirectForward(
     out: UnsafeMutablePointer<Float>,
     inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    _ g: Conv2dGeometry
+    _ g: Conv2dGeometry, scratch: UnsafeMutablePointer<Float>? = nil
 ) {
     precondition(g.stride == 1 && g.padding == 0, "conv2dDirectForward: stride 1 and padding 0 only")
+    if let scratch, g.outWidth < 8 {
+        patchConvolutionForward(out: out, scratch: scratch, inp: inp, weight: weight, bias: bias, g)
+        return
+    }
     directCorrelation(out: out, accumulate: false, inp: inp, weight: weight, bias: bias,
                       batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
                       outChannels: g.outChannels, kernel: g.kernel)
@@ -287,19 +314,30 @@ extension Conv2dGeometry {
     /// Whether `conv2dDirectForward`/`conv2dDirectBackward` apply (stride 1, no padding).
     public var allowsDirect: Bool { stride == 1 && padding == 0 }
 
+    /// Scratch floats `conv2dDirectForward` can use: the patch matrix of rows narrower than 8
+    /// (Conv2dPatches.swift); 0 otherwise.
+    public var directForwardScratchCount: Int { outWidth < 8 ? patchMatrixCount : 0 }
+
+    /// R·N: patch length times patch count.
+    var patchMatrixCount: Int { inChannels * kernel * kernel * batch * outHeight * outWidth }
+
     /// Scratch floats `conv2dDirectBackward` needs for the input gradient: the zero-padded output
     /// gradient [OC, B, PH, PW] and the flipped, transposed kernel [C, OC, K, K].
     public var directBackwardScratchCount: Int {
         let PH = outHeight + 2 * (kernel - 1), PW = outWidth + 2 * (kernel - 1)
         let channelLanes = outChannels * kernel * kernel * 8 + width * 8
-        return max(outChannels * batch * PH * PW + weightCount, channelLanes, shiftedWeightGradientScratchCount)
+        return max(outChannels * batch * PH * PW + weightCount, channelLanes, shiftedWeightGradientScratchCount,
+                   2 * patchMatrixCount)
     }
 
     /// Scratch floats of the weight gradient from shifted input copies (`weightGradientShifted`):
-    /// one sample's K shifted copies of every input plane [C, K, H, OW] and the SIMD8 partial
-    /// sums [OC, C, K, K, 8].
+    /// a block of samples' K shifted copies of every input plane [block, C, K, H, OW] and the SIMD8
+    /// partial sums [OC, C, K, K, 8]. At most one sample's copies per sample of the batch, so a
+    /// batch-1 count times the batch is enough for any batch.
     var shiftedWeightGradientScratchCount: Int {
-        inChannels * kernel * height * outWidth + weightCount * 8
+        let block = shiftedSamplesPerBlock(batch: batch, kernel: kernel, height: height, outHeight: outHeight,
+                                           outWidth: outWidth, outChannels: outChannels)
+        return block * inChannels * kernel * height * outWidth + weightCount * 8
     }
 }
 
@@ -317,7 +355,13 @@ public func conv2dDirectBackward(
     let B = g.batch, C = g.inChannels, H = g.height, W = g.width, OC = g.outChannels, K = g.kernel
     let OH = g.outHeight, OW = g.outWidth
     let plane = OH * OW
-    if let dWeight {
+    // Rows narrower than a SIMD8 chunk go through the patch matrix (Conv2dPatches.swift); the
+    // bias gradient below serves both.
+    let patches = scratch != nil && OW < 8
+    if patches, let scratch {
+        patchConvolutionBackward(dInp: dInp, dWeight: dWeight, scratch: scratch, dOut: dOut, inp: inp, weight: weight, g)
+    }
+    if let dWeight, !patches {
         // dWeight[o, c, kh, kw] += Σ_{b, oh, ow} dOut[o, b, oh, ow] · inp[c, b, oh + kh, ow + kw].
         if let scratch, K == 5, OW % 8 == 0, W == 28 || W == 12 {
             // The CNN-s geometries (conv1, conv2).
@@ -353,7 +397,7 @@ public func conv2dDirectBackward(
             dBias[o] += s
         }
     }
-    if let dInp {
+    if let dInp, !patches {
         guard let scratch else { preconditionFailure("conv2dDirectBackward: dInp needs the scratch workspace") }
         // dInp[c, b, ih, iw] = Σ_{o, kh, kw} w[o, c, kh, kw] · dOut[o, b, ih − kh, iw − kw].
         switch (K, W) {
@@ -419,17 +463,26 @@ struct Row12 {
         case 6: v6 += x; case 7: v7 += x; case 8: v8 += x; case 9: v9 += x; case 10: v10 += x; default: v11 += x
         }
     }
+    /// Adds a·b to column i (a compile-time constant after inlining, as for `add`).
+    @_transparent mutating func addProduct(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>) {
+        switch i {
+        case 0: v0 = multiplyAdd(v0, a, b); case 1: v1 = multiplyAdd(v1, a, b); case 2: v2 = multiplyAdd(v2, a, b)
+        case 3: v3 = multiplyAdd(v3, a, b); case 4: v4 = multiplyAdd(v4, a, b); case 5: v5 = multiplyAdd(v5, a, b)
+        case 6: v6 = multiplyAdd(v6, a, b); case 7: v7 = multiplyAdd(v7, a, b); case 8: v8 = multiplyAdd(v8, a, b)
+        case 9: v9 = multiplyAdd(v9, a, b); case 10: v10 = multiplyAdd(v10, a, b); default: v11 = multiplyAdd(v11, a, b)
+        }
+    }
     /// Adds g[ow] · w to column ow + kw for ow < OW ≤ 8: one kernel tap of one output row.
     /// Written out (not a loop) so that every column index is a constant once inlined.
     @_transparent mutating func addTap(_ kw: Int, _ w: SIMD8<Float>, _ g: UnsafePointer<Float>, outWidth OW: Int) {
-        add(kw, SIMD8(repeating: g[0]) * w)
-        if OW > 1 { add(kw &+ 1, SIMD8(repeating: g[1]) * w) }
-        if OW > 2 { add(kw &+ 2, SIMD8(repeating: g[2]) * w) }
-        if OW > 3 { add(kw &+ 3, SIMD8(repeating: g[3]) * w) }
-        if OW > 4 { add(kw &+ 4, SIMD8(repeating: g[4]) * w) }
-        if OW > 5 { add(kw &+ 5, SIMD8(repeating: g[5]) * w) }
-        if OW > 6 { add(kw &+ 6, SIMD8(repeating: g[6]) * w) }
-        if OW > 7 { add(kw &+ 7, SIMD8(repeating: g[7]) * w) }
+        addProduct(kw, SIMD8(repeating: g[0]), w)
+        if OW > 1 { addProduct(kw &+ 1, SIMD8(repeating: g[1]), w) }
+        if OW > 2 { addProduct(kw &+ 2, SIMD8(repeating: g[2]), w) }
+        if OW > 3 { addProduct(kw &+ 3, SIMD8(repeating: g[3]), w) }
+        if OW > 4 { addProduct(kw &+ 4, SIMD8(repeating: g[4]), w) }
+        if OW > 5 { addProduct(kw &+ 5, SIMD8(repeating: g[5]), w) }
+        if OW > 6 { addProduct(kw &+ 6, SIMD8(repeating: g[6]), w) }
+        if OW > 7 { addProduct(kw &+ 7, SIMD8(repeating: g[7]), w) }
     }
     @inline(__always) subscript(_ i: Int) -> SIMD8<Float> {
         switch i {
@@ -673,38 +726,43 @@ func weightGradientShifted(dWeight: UnsafeMutablePointer<Float>, scratch: Unsafe
                            kernel K: Int) {
     let OH = H &- K &+ 1, OW = W &- K &+ 1, plane = OH &* OW, KK = K &* K
     precondition(K == 5 && OW % 8 == 0, "weightGradientShifted: K = 5 and OW a multiple of 8")
-    let shifted = scratch, partial = scratch + C &* K &* H &* OW
-    partial.update(repeating: 0, count: OC &* C &* KK &* 8)
     let copy = H &* OW   // floats of one shifted copy
-    for b in 0..<B {
-        for c in 0..<C {
-            let src = inp + (c &* B &+ b) &* H &* W
+    let block = shiftedSamplesPerBlock(batch: B, kernel: K, height: H, outHeight: OH, outWidth: OW, outChannels: OC)
+    let shifted = scratch, partial = scratch + block &* C &* K &* copy
+    partial.update(repeating: 0, count: OC &* C &* KK &* 8)
+    for b0 in stride(from: 0, to: B, by: block) {
+        let n = min(block, B &- b0)
+        // Copies [sample in block, C, K, H, OW].
+        for i in 0..<n { for c in 0..<C {
+            let src = inp + (c &* B &+ b0 &+ i) &* H &* W
             for kw in 0..<K {
-                let dst = shifted + (c &* K &+ kw) &* copy
+                let dst = shifted + ((i &* C &+ c) &* K &+ kw) &* copy
                 for h in 0..<H {
                     // OW / 8 chunk copies (a memmove call per 8-float row cost more than the copy).
                     let d = dst + h &* OW, s = src + (h &* W &+ kw)
                     for j in stride(from: 0, to: OW, by: 8) { store8(load8(s + j), d + j) }
                 }
             }
-        }
+        } }
         for c in 0..<C { for kh in 0..<K {
-            let x0 = shifted + (c &* K &* copy &+ kh &* OW)
             var o = 0
             while o < OC {
                 let pair = o &+ 1 < OC
-                let gp = dOut + (o &* B &+ b) &* plane
-                let gq = pair ? gp + B &* plane : gp
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>(), a4 = SIMD8<Float>()
                 var e0 = SIMD8<Float>(), e1 = SIMD8<Float>(), e2 = SIMD8<Float>(), e3 = SIMD8<Float>(), e4 = SIMD8<Float>()
-                // Rows of the gradient and of the shifted copies are both OW wide: one index.
-                for i in stride(from: 0, to: plane, by: 8) {
-                    let gv = load8(gp + i), hv = load8(gq + i), x = x0 + i
-                    let v0 = load8(x); a0 += gv * v0; e0 += hv * v0
-                    let v1 = load8(x + copy); a1 += gv * v1; e1 += hv * v1
-                    let v2 = load8(x + 2 &* copy); a2 += gv * v2; e2 += hv * v2
-                    let v3 = load8(x + 3 &* copy); a3 += gv * v3; e3 += hv * v3
-                    let v4 = load8(x + 4 &* copy); a4 += gv * v4; e4 += hv * v4
+                for i in 0..<n {
+                    let gp = dOut + (o &* B &+ b0 &+ i) &* plane
+                    let gq = pair ? gp + B &* plane : gp
+                    let x0 = shifted + ((i &* C &+ c) &* K &* copy &+ kh &* OW)
+                    // Rows of the gradient and of the shifted copies are both OW wide: one index.
+                    for p in stride(from: 0, to: plane, by: 8) {
+                        let gv = load8(gp + p), hv = load8(gq + p), x = x0 + p
+                        let v0 = load8(x); a0 = multiplyAdd(a0, gv, v0); e0 = multiplyAdd(e0, hv, v0)
+                        let v1 = load8(x + copy); a1 = multiplyAdd(a1, gv, v1); e1 = multiplyAdd(e1, hv, v1)
+                        let v2 = load8(x + 2 &* copy); a2 = multiplyAdd(a2, gv, v2); e2 = multiplyAdd(e2, hv, v2)
+                        let v3 = load8(x + 3 &* copy); a3 = multiplyAdd(a3, gv, v3); e3 = multiplyAdd(e3, hv, v3)
+                        let v4 = load8(x + 4 &* copy); a4 = multiplyAdd(a4, gv, v4); e4 = multiplyAdd(e4, hv, v4)
+                    }
                 }
                 let pa = partial + ((o &* C &+ c) &* KK &+ kh &* K) &* 8
                 store8(load8(pa) + a0, pa); store8(load8(pa + 8) + a1, pa + 8); store8(load8(pa + 16) + a2, pa + 16)
@@ -719,4 +777,14 @@ func weightGradientShifted(dWeight: UnsafeMutablePointer<Float>, scratch: Unsafe
         } }
     }
     for i in 0..<(OC &* C &* KK) { dWeight[i] += load8(partial + i &* 8).sum() }
+}
+
+/// Samples whose shifted copies `weightGradientShifted` makes at once: as many as keep one input
+/// channel's copies and the samples' gradient planes within about 24 KB (L1), so that each
+/// group of running sums covers several samples before it is added to the partial sums. CNN-s
+/// conv2: 7 (its planes are small); conv1: 1.
+@inline(__always)
+func shiftedSamplesPerBlock(batch B: Int, kernel K: Int, height H: Int, outHeight OH: Int, outWidth OW: Int,
+                            outChannels OC: Int) -> Int {
+    max(1, min(B, 6144 / (K * H * OW + OC * OH * OW)))
 }

@@ -106,7 +106,8 @@ import TestSupport
     func zooGeometryKernelsMatchIm2col(g: Conv2dGeometry) {
         let (x, w, bias, probe) = Self.problem(g, purpose: "zoo-geometry")
         var y = [Float](repeating: .nan, count: g.outputCount)
-        conv2dDirectForward(out: &y, inp: x, weight: w, bias: bias, g)
+        var forwardScratch = [Float](repeating: .nan, count: max(g.directForwardScratchCount, 1))
+        conv2dDirectForward(out: &y, inp: x, weight: w, bias: bias, g, scratch: &forwardScratch)
         var viaGEMM = [Float](repeating: 0, count: g.outputCount)
         var col = [Float](repeating: 0, count: g.colRows * g.colColumns)
         conv2dForward(out: &viaGEMM, col: &col, inp: x, weight: w, bias: bias, g)

@@ -4,11 +4,67 @@
 // tools/bench-zoo compares the whole hz-zoo with the PyTorch peer.
 //
 //   hz-bench-zoo-step [MODELS=4] [N_TRAIN=5000] [THREADS=1]
+//   hz-bench-zoo-step kernels     # each CNN-s convolution alone, batch 10, best of 300
 // Prints one JSON line: µs per training sample per thread (wall) and CPU µs per sample (the
 // figure to compare while other programs run), and GFLOP/s (932 kFLOP per sample).
 import Foundation
 import Nets
 import Tensor
+
+/// `hz-bench-zoo-step kernels`: each CNN-s convolution at batch 10, forward and backward timed
+/// alone on hot caches, best of many repetitions (robust on a shared machine).
+func benchmarkKernels() {
+    setBLASThreads(1)   // as in training: one thread per model, the im2col reference included
+    let geometries = [("conv1", Conv2dGeometry(batch: 10, inChannels: 1, height: 28, width: 28, outChannels: 8, kernel: 5)),
+                      ("conv2", Conv2dGeometry(batch: 10, inChannels: 8, height: 12, width: 12, outChannels: 6, kernel: 5)),
+                      ("conv3", Conv2dGeometry(batch: 10, inChannels: 6, height: 4, width: 4, outChannels: 4, kernel: 2))]
+    for (name, g) in geometries {
+        var r = RandomStream(seed: 1, purpose: "bench")
+        let x = (0..<g.inputCount).map { _ in r.nextNormal() }, w = (0..<g.weightCount).map { _ in r.nextNormal() }
+        let bias = [Float](repeating: 0.01, count: g.outChannels), dy = (0..<g.outputCount).map { _ in r.nextNormal() }
+        var y = [Float](repeating: 0, count: g.outputCount), dx = x, dw = w, db = bias
+        var scratch = [Float](repeating: 0, count: g.directBackwardScratchCount)
+        func best(_ body: () -> Void) -> Double {
+            var m = Double.infinity
+            for _ in 0..<300 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                body()
+                m = min(m, Double(DispatchTime.now().uptimeNanoseconds - t0))
+            }
+            return m
+        }
+        var forwardScratch = [Float](repeating: 0, count: max(g.directForwardScratchCount, 1))
+        let forward = best { conv2dDirectForward(out: &y, inp: x, weight: w, bias: bias, g, scratch: &forwardScratch) }
+        let backward = best {
+            // The first layer's input gradient is never computed in training.
+            dx.withUnsafeMutableBufferPointer { dxp in
+                conv2dDirectBackward(dInp: name == "conv1" ? nil : dxp.baseAddress, dWeight: &dw, dBias: &db,
+                                     scratch: &scratch, dOut: dy, inp: x, weight: w, g)
+            }
+        }
+        let weightOnly = best {
+            conv2dDirectBackward(dInp: nil, dWeight: &dw, dBias: &db, scratch: &scratch, dOut: dy, inp: x, weight: w, g)
+        }
+        var col = [Float](repeating: 0, count: g.colRows * g.colColumns), dCol = col
+        let im2colForward = best { conv2dForward(out: &y, col: &col, inp: x, weight: w, bias: bias, g) }
+        let im2colBackward = best {
+            conv2dBackward(dInp: &dx, dWeight: &dw, dBias: &db, dCol: &dCol, dOut: dy, col: col, weight: w, g)
+        }
+        print("{\"kernel\": \"\(name)\", \"weight_gradient_us\": \(String(format: "%.2f", weightOnly / 1e3)), "
+              + "\"im2col_forward_us\": \(String(format: "%.2f", im2colForward / 1e3)), "
+              + "\"im2col_backward_us\": \(String(format: "%.2f", im2colBackward / 1e3))}")
+        let macs = Double(g.outputCount * g.inChannels * g.kernel * g.kernel)
+        let backwardMACs = macs * (name == "conv1" ? 1 : 2)
+        print("{\"kernel\": \"\(name)\", \"forward_us\": \(String(format: "%.2f", forward / 1e3)), "
+              + "\"forward_gflops\": \(String(format: "%.1f", 2 * macs / forward)), "
+              + "\"backward_us\": \(String(format: "%.2f", backward / 1e3)), "
+              + "\"backward_gflops\": \(String(format: "%.1f", 2 * backwardMACs / backward))}")
+    }
+}
+if CommandLine.arguments.dropFirst().first == "kernels" {
+    benchmarkKernels()
+    exit(0)
+}
 
 let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let models = args.count > 0 ? args[0] : 4
