@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Fits the two polynomials of fastTanh (Sources/Tensor/FastMath.swift) and checks the result
-the way Swift computes it (float32, every operation rounded, no FMA).
+the way Swift computes it: float32, every operation rounded, multiply-adds either fused (a build
+with HZ_FMA) or not.
 
   |x| < 0.7:  tanh x = x + x^3 q(x^2),  q of degree 4, minimax in error relative to tanh x
   elsewhere:  tanh x = 1 - 2/(e^{2|x|} + 1),  e^r = 1 + r p(r) on |r| <= ln2/2 (degree 6 in all,
@@ -10,8 +11,8 @@ Minimax by Lawson's iteratively reweighted least squares on a dense grid (Float6
 the reference of (tanh x - x)/x^3, which cancels in Float64 near 0).
 
 Run with the peers' venv:  /work/.venv-peers/bin/python tools/fit_tanh.py [STRIDE]
-Prints the float32 coefficients and the worst relative error over every STRIDE-th positive
-float32 in [2^-20, 20] (default 5; 1 checks them all, slowly)."""
+Prints the float32 coefficients and, for both builds, the worst relative error over every
+STRIDE-th positive float32 in [2^-20, 20] (default 5; 1 checks them all, slowly)."""
 import sys
 import numpy as np
 from mpmath import mp, mpf, tanh as mtanh
@@ -52,26 +53,35 @@ def fit_exp():
     return err, c
 
 
-def fast_tanh(x, q, p):
+def multiply_add(acc, a, b, fused):
+    """acc + a*b in float32 with one rounding (fused; exact in float64 for float32 inputs up to
+    the final rounding) or two."""
+    acc, a, b = (np.asarray(v, f32) for v in (acc, a, b))
+    if fused:
+        return (acc.astype(f64) + a.astype(f64) * b.astype(f64)).astype(f32)
+    return (acc + (a * b).astype(f32)).astype(f32)
+
+
+def fast_tanh(x, q, p, fused):
     """fastTanh in float32, operation by operation as the Swift source."""
     a = np.abs(x)
     y = (f32(2) * np.minimum(a, f32(9.1))).astype(f32)
     magic = f32(12582912)
-    t = (y * f32(1.442695040888963) + magic).astype(f32)
+    t = multiply_add(magic, y, f32(1.442695040888963), fused)
     n = (t - magic).astype(f32)
-    r = ((y - n * f32(0.693145751953125)).astype(f32) - (n * f32(1.428606765330187e-06)).astype(f32)).astype(f32)
+    r = multiply_add(multiply_add(y, n, f32(-0.693145751953125), fused), n, f32(-1.428606765330187e-06), fused)
     acc = np.full_like(y, p[-1])
     for c in p[-2::-1]:
-        acc = (acc * r + c).astype(f32)
-    acc = (acc * r + f32(1)).astype(f32)
+        acc = multiply_add(c, acc, r, fused)
+    acc = multiply_add(f32(1), acc, r, fused)
     scale = ((t.view(np.int32) - magic.view(np.int32) + 127) << 23).astype(np.int32).view(f32)
     e = (acc * scale).astype(f32)
     large = (f32(1) - (f32(2) / (e + f32(1))).astype(f32)).astype(f32)
     z = (x * x).astype(f32)
     s = np.full_like(x, q[-1])
     for c in q[-2::-1]:
-        s = (s * z + c).astype(f32)
-    small = (x + ((x * z).astype(f32) * s).astype(f32)).astype(f32)
+        s = multiply_add(c, s, z, fused)
+    small = multiply_add(x, (x * z).astype(f32), s, fused)
     return np.where(a < f32(THRESHOLD), small, np.where(x < 0, -large, large))
 
 
@@ -85,16 +95,16 @@ def main():
     print(f"p (r^1..r^6 of e^r - 1), fit error {exp_err:.2e}:")
     print("   ", ", ".join(repr(float(v)) for v in p))
     lo, hi = int(np.array([2.0 ** -20], f32).view(np.uint32)[0]), int(np.array([20.0], f32).view(np.uint32)[0])
-    worst, at = 0.0, None
-    for start in range(lo, hi, 20_000_000):
-        x = np.arange(start, min(start + 20_000_000, hi), stride, dtype=np.uint32).view(f32)
-        exact = np.tanh(x.astype(f64))
-        err = np.abs(fast_tanh(x, q, p).astype(f64) - exact) / exact
-        i = err.argmax()
-        if err[i] > worst:
-            worst, at = err[i], x[i]
-    print(f"worst relative error in float32: {worst:.3e} at x = {at!r}")
-
+    for fused in (False, True):
+        worst, at = 0.0, None
+        for start in range(lo, hi, 20_000_000):
+            x = np.arange(start, min(start + 20_000_000, hi), stride, dtype=np.uint32).view(f32)
+            exact = np.tanh(x.astype(f64))
+            err = np.abs(fast_tanh(x, q, p, fused).astype(f64) - exact) / exact
+            i = err.argmax()
+            if err[i] > worst:
+                worst, at = err[i], x[i]
+        print(f"{'with' if fused else 'without'} FMA: worst relative error {worst:.3e} at x = {at!r}")
 
 if __name__ == "__main__":
     main()

@@ -139,8 +139,8 @@ func exactInt32(_ v: SIMD8<Float>) -> SIMD8<Int32> {
 
 /// The inverse of `exactInt32`, for lanes in [0, 2^23).
 @inline(__always)
-func exactFloat(_ v: SIMD4<Int32>) -> SIMD4<Float> {
-    unsafeBitCast(v &+ 0x4B00_0000, to: SIMD4<Float>.self) - 8_388_608
+func exactFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+    unsafeBitCast(v &+ 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
 }
 
 /// Backward of `maxPool2dForward`: dInp[P, H, W] += dOut[P, OH, OW] routed to each window's argmax.
@@ -165,36 +165,44 @@ public func maxPool2dBackward(
 }
 
 /// The 2×2, stride-2 backward that stores: each window's four inputs are written in one pass
-/// (the gradient at the argmax, zero at the other three), with no zeroing pass before it. Four
-/// windows at a time: each input position compares its own plane index with its window's argmax
-/// (Float lanes, as in `maxPool2x2Forward`).
+/// (the gradient at the argmax, zero at the other three), with no zeroing pass before it. Two
+/// quads (as in `maxPool2x2Forward`) per step: each input position compares its own plane index
+/// with its window's argmax, in Float lanes.
 func maxPool2x2BackwardStore(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                              argmax: UnsafePointer<Int32>, planes P: Int, height H: Int, width W: Int) {
     let OH = H / 2, OW = W / 2
-    let vectorEnd = OW - OW % 4
-    let position = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
+    let quads = P * OH * (OW / 4)
+    if OW % 4 == 0, quads >= 2, W % 2 == 0, H % 2 == 0 {
+        let position = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7), below = Float(W)
+        var cursor = QuadCursor(height: H, width: W, outHeight: OH, outWidth: OW)
+        var q = 0
+        while q < quads {
+            if q + 2 > quads { q = quads - 2; cursor = QuadCursor(height: H, width: W, outHeight: OH, outWidth: OW, quad: q) }
+            let v = load8(dOut + 4 * q)
+            let at = exactFloat(UnsafeRawPointer(argmax + 4 * q).loadUnaligned(as: SIMD8<Int32>.self))
+            for half in 0..<2 {
+                let vh = pairUp(half == 0 ? v.lowHalf : v.highHalf), ah = pairUp(half == 0 ? at.lowHalf : at.highHalf)
+                let top = position + Float(cursor.inPlane), d = dInp + cursor.offset
+                store8(SIMD8<Float>().replacing(with: vh, where: ah .== top), d)
+                store8(SIMD8<Float>().replacing(with: vh, where: ah .== top + below), d + W)
+                cursor.advance()
+            }
+            q += 2
+        }
+        return
+    }
+    // Any other shape (odd sizes leave rows or columns outside every window: zero them).
     for p in 0..<P {
         let d = dInp + p * H * W, g = dOut + p * OH * OW, idx = argmax + p * OH * OW
         for oh in 0..<OH {
             let r0 = d + 2 * oh * W, r1 = r0 + W
-            let gRow = g + oh * OW, iRow = idx + oh * OW
-            var ow = 0
-            while ow < vectorEnd {
-                let v = pairUp(UnsafeRawPointer(gRow + ow).loadUnaligned(as: SIMD4<Float>.self))
-                let at = pairUp(exactFloat(UnsafeRawPointer(iRow + ow).loadUnaligned(as: SIMD4<Int32>.self)))
-                let topPosition = position + Float(2 * oh * W + 2 * ow)
-                store8(SIMD8<Float>().replacing(with: v, where: at .== topPosition), r0 + 2 * ow)
-                store8(SIMD8<Float>().replacing(with: v, where: at .== topPosition + Float(W)), r1 + 2 * ow)
-                ow += 4
-            }
             let base = 2 * oh * W
-            while ow < OW {
-                let at = Int(iRow[ow]) - base - 2 * ow, v = gRow[ow]
+            for ow in 0..<OW {
+                let at = Int(idx[oh * OW + ow]) - base - 2 * ow, v = g[oh * OW + ow]
                 r0[2 * ow] = at == 0 ? v : 0
                 r0[2 * ow + 1] = at == 1 ? v : 0
                 r1[2 * ow] = at == W ? v : 0
                 r1[2 * ow + 1] = at == W + 1 ? v : 0
-                ow += 1
             }
             if W % 2 == 1 { r0[W - 1] = 0; r1[W - 1] = 0 }
         }
