@@ -26,8 +26,8 @@ struct NetworkStep {
     /// Whether backward stores this step's input gradient whole (else it accumulates into it).
     var storesInputGradient: Bool {
         switch module {
-        case .maxPool2d, .activation: true
-        case .conv2d, .dropout, .flatten, .linear: false
+        case .activation: true
+        case .conv2d, .maxPool2d, .dropout, .flatten, .linear: false
         }
     }
 }
@@ -213,8 +213,8 @@ public final class NetworkWorkspace {
             let dy = UnsafePointer(dOut(i))
             let dx: UnsafeMutablePointer<Float>? = i == 0 ? nil : dOut(i - 1)
             let x = UnsafePointer(inp(i)), y = UnsafePointer(out(i))
-            // Each step's input gradient has this step as its only writer. Max-pool and the
-            // activations store it whole; the other kernels accumulate, so it starts at zero.
+            // Each step's input gradient has this step as its only writer. The activations store
+            // it whole; the other kernels accumulate, so it starts at zero.
             if let dx, !s.storesInputGradient { dx.update(repeating: 0, count: s.inCount * B) }
             switch s.module {
             case let .conv2d(ic, oc, k, st, p):
@@ -232,8 +232,7 @@ public final class NetworkWorkspace {
             case let .maxPool2d(k, st):
                 if let dx {
                     maxPool2dBackward(dInp: dx, dOut: dy, argmax: argmax + s.scratchOffset * capacity,
-                                      planes: s.channels * B, height: s.height, width: s.width, kernel: k, stride: st,
-                                      accumulate: false)
+                                      planes: s.channels * B, height: s.height, width: s.width, kernel: k, stride: st)
                 }
             case let .activation(f):
                 if let dx { activationBackward(dInp: dx, dOut: dy, inp: x, out: y, count: s.inCount * B, f, accumulate: false) }

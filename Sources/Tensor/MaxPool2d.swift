@@ -137,81 +137,16 @@ func exactInt32(_ v: SIMD8<Float>) -> SIMD8<Int32> {
     unsafeBitCast(v + 8_388_608, to: SIMD8<Int32>.self) &- 0x4B00_0000
 }
 
-/// The inverse of `exactInt32`, for lanes in [0, 2^23).
-@inline(__always)
-func exactFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
-    unsafeBitCast(v &+ 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
-}
-
 /// Backward of `maxPool2dForward`: dInp[P, H, W] += dOut[P, OH, OW] routed to each window's argmax.
-/// With `accumulate: false` it stores dInp instead (zero where no window's maximum lies), so a
-/// caller whose dInp holds nothing yet need not zero it first.
+/// (Zeroing dInp first and routing beat a pass that stores every input's gradient: the zeroing
+/// memset writes whole cache lines without reading them first.)
 public func maxPool2dBackward(
     dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
-    planes P: Int, height H: Int, width W: Int, kernel K: Int, stride S: Int, accumulate: Bool = true
+    planes P: Int, height H: Int, width W: Int, kernel K: Int, stride S: Int
 ) {
     let OH = (H - K) / S + 1, OW = (W - K) / S + 1
-    if !accumulate {
-        if K == 2 && S == 2 && H * W < 1 << 23 {
-            maxPool2x2BackwardStore(dInp: dInp, dOut: dOut, argmax: argmax, planes: P, height: H, width: W)
-            return
-        }
-        dInp.update(repeating: 0, count: P * H * W)
-    }
     for p in 0..<P {
         let d = dInp + p * H * W, g = dOut + p * OH * OW, idx = argmax + p * OH * OW
         for i in 0..<(OH * OW) { d[Int(idx[i])] += g[i] }
     }
-}
-
-/// The 2×2, stride-2 backward that stores: each window's four inputs are written in one pass
-/// (the gradient at the argmax, zero at the other three), with no zeroing pass before it. Two
-/// quads (as in `maxPool2x2Forward`) per step: each input position compares its own plane index
-/// with its window's argmax, in Float lanes.
-func maxPool2x2BackwardStore(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
-                             argmax: UnsafePointer<Int32>, planes P: Int, height H: Int, width W: Int) {
-    let OH = H / 2, OW = W / 2
-    let quads = P * OH * (OW / 4)
-    if OW % 4 == 0, quads >= 2, W % 2 == 0, H % 2 == 0 {
-        let position = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7), below = Float(W)
-        var cursor = QuadCursor(height: H, width: W, outHeight: OH, outWidth: OW)
-        var q = 0
-        while q < quads {
-            if q + 2 > quads { q = quads - 2; cursor = QuadCursor(height: H, width: W, outHeight: OH, outWidth: OW, quad: q) }
-            let v = load8(dOut + 4 * q)
-            let at = exactFloat(UnsafeRawPointer(argmax + 4 * q).loadUnaligned(as: SIMD8<Int32>.self))
-            for half in 0..<2 {
-                let vh = pairUp(half == 0 ? v.lowHalf : v.highHalf), ah = pairUp(half == 0 ? at.lowHalf : at.highHalf)
-                let top = position + Float(cursor.inPlane), d = dInp + cursor.offset
-                store8(SIMD8<Float>().replacing(with: vh, where: ah .== top), d)
-                store8(SIMD8<Float>().replacing(with: vh, where: ah .== top + below), d + W)
-                cursor.advance()
-            }
-            q += 2
-        }
-        return
-    }
-    // Any other shape (odd sizes leave rows or columns outside every window: zero them).
-    for p in 0..<P {
-        let d = dInp + p * H * W, g = dOut + p * OH * OW, idx = argmax + p * OH * OW
-        for oh in 0..<OH {
-            let r0 = d + 2 * oh * W, r1 = r0 + W
-            let base = 2 * oh * W
-            for ow in 0..<OW {
-                let at = Int(idx[oh * OW + ow]) - base - 2 * ow, v = g[oh * OW + ow]
-                r0[2 * ow] = at == 0 ? v : 0
-                r0[2 * ow + 1] = at == 1 ? v : 0
-                r1[2 * ow] = at == W ? v : 0
-                r1[2 * ow + 1] = at == W + 1 ? v : 0
-            }
-            if W % 2 == 1 { r0[W - 1] = 0; r1[W - 1] = 0 }
-        }
-        if H % 2 == 1 { (d + (H - 1) * W).update(repeating: 0, count: W) }
-    }
-}
-
-/// (v0, v0, v1, v1, v2, v2, v3, v3): each window's value for both of its columns.
-@inline(__always)
-func pairUp(_ v: SIMD4<Float>) -> SIMD8<Float> {
-    SIMD8(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3])
 }
