@@ -70,6 +70,35 @@ import ZooStore
         #expect(reproducible && seeded)
     }
 
+    /// Workspace buffers start unwritten: a workspace filled with NaN (and argmax with Int32.min)
+    /// gives bit-identical logits, loss and gradients to one filled with zeros, over batches
+    /// smaller than, equal to and again smaller than the capacity, with and without dropout.
+    @Test(arguments: [ArchitectureSpec.cnnS(), .cnnS(channels: 3, activation: .relu, dropout: 0.5), .cnnM(channels: 3),
+                      .mlp(height: 6, width: 6, hidden: [7, 5], activation: .silu, dropout: 0.3)])
+    func workspaceReadsOnlyWhatItWrote(spec: ArchitectureSpec) {
+        let data = ImageDataset.synthetic(count: 7, channels: spec.inputChannels, height: spec.inputHeight, width: spec.inputWidth, seed: 2)
+        let row = spec.initialRow(initializer: .kaimingUniform, seed: 4)
+        let clean = NetworkWorkspace(architecture: spec, capacity: 7, fill: 0)
+        let poisoned = NetworkWorkspace(architecture: spec, capacity: 7, fill: .nan)
+        var streams = [RandomStream(seed: 1, purpose: "dropout"), RandomStream(seed: 1, purpose: "dropout")]
+        for (step, B) in [5, 7, 3].enumerated() {
+            var results: [(logits: [Float], loss: Float, gradient: [Float])] = []
+            for (w, ws) in [clean, poisoned].enumerated() {
+                ws.loadBatch(from: data, indices: 0..<B)
+                let training = step != 1
+                let logits = row.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: ws.forward(row: $0.baseAddress!, batch: B, training: training, stream: &streams[w]), count: B * spec.classes)) }
+                let loss = data.labels.withUnsafeBufferPointer { ws.loss(labels: $0.baseAddress!, batch: B, gradient: true).loss }
+                var gradient = [Float](repeating: 0, count: row.count)
+                row.withUnsafeBufferPointer { r in gradient.withUnsafeMutableBufferPointer { ws.backward(row: r.baseAddress!, dRow: $0.baseAddress!, batch: B) } }
+                results.append((logits, loss, gradient))
+            }
+            #expect(results[0].logits.map(\.bitPattern) == results[1].logits.map(\.bitPattern), "logits, batch \(B)")
+            #expect(results[0].loss.bitPattern == results[1].loss.bitPattern && results[0].loss.isFinite, "loss, batch \(B)")
+            #expect(results[0].gradient.map(\.bitPattern) == results[1].gradient.map(\.bitPattern), "gradient, batch \(B)")
+            #expect(results[0].gradient.allSatisfy { $0.isFinite })
+        }
+    }
+
     /// The whole tape against central differences of its own Float32 forward (a composition
     /// check; each op has its own Float64 check in TensorTests and the PyTorch fixture pins the
     /// exact numbers).
