@@ -25,3 +25,4 @@ for n in [""] + na:
         if same: attr_same += 1
         else: attr_diff.append(f"{n or '/'}@{k}")
 print(f"{datasets} datasets bit-identical; {attr_same} attributes equal; differing attributes: {attr_diff}")
+raise SystemExit(1 if attr_diff else 0)   # datasets that differ already failed their assert
