@@ -386,14 +386,19 @@ public func conv2dDirectBackward(
     }
     if let dBias {
         for o in 0..<OC {
-            // Eight running sums in SIMD lanes, then the tail; one sum per lane keeps this from
-            // waiting on the add latency at every element.
+            // Four SIMD8 running sums (32 lanes), then the tail: with one, every add waited for
+            // the previous one (3 cycles per 8 floats; conv1's 5760 per channel cost 2 % of a step).
             let row = dOut + o * B * plane, n = B * plane
-            var acc = SIMD8<Float>()
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
             var i = 0
-            while i + 8 <= n { acc += load8(row + i); i += 8 }
-            var s = acc.sum()
-            while i < n { s += row[i]; i += 1 }
+            while i &+ 32 <= n {
+                a0 += load8(row + i); a1 += load8(row + (i &+ 8))
+                a2 += load8(row + (i &+ 16)); a3 += load8(row + (i &+ 24))
+                i &+= 32
+            }
+            while i &+ 8 <= n { a0 += load8(row + i); i &+= 8 }
+            var s = ((a0 + a1) + (a2 + a3)).sum()
+            while i < n { s += row[i]; i &+= 1 }
             dBias[o] += s
         }
     }
