@@ -16,6 +16,8 @@ it on random inputs for one model (max |logit difference|).
 Layers come from the zoo's parameter_table (conv2d and linear layers in order; a conv layer's
 outputs feed the next layer's input channels, a conv-to-linear step feeds blocks of
 features per channel, PyTorch's flatten order). Only permutations are undone, not sign flips.
+The function check's forward pass is CNN-s's (2×2 max-pool after the first two convolutions);
+only the file's first architecture group is read.
 
 Usage: zoo-align-share.py ZOO.h5 --epoch 10 --fit-epochs 1-10 --latents 32,64,128,256 > align-share.json
 (NumPy, SciPy and h5py; /work/.venv-peers, `pip install scipy`.)
