@@ -6,10 +6,17 @@
 //               PH = OH + 2(K - 1), PW = OW + 2(K - 1) (the zero-padded output gradient).
 // Layout: channel-major [C, B, H, W], as Conv2d.swift; weight [OC, C, K, K].
 // Why: the zoo layers are tiny (CNN-s conv1 is [8×25]·[25×576·B]), so im2col copies and OpenBLAS
-// packing cost as much as the multiply. Here every output row is accumulated in SIMD registers
-// across the columns (SIMD8 over OW), reading the input in place. Each output element sums its
-// taps in the fixed order (c, kh, kw), whatever the batch size, so results do not depend on how
-// samples are batched.
+// packing cost as much as the multiply. Here the sums live in SIMD8 registers:
+// - forward: tiles of 4 output rows × 8 columns × 2 output channels, reading the input in place;
+//   each output element sums its taps in the fixed order (c, kh, kw) whatever the batch size;
+// - weight gradient: over K shifted copies of the input (aligned, distinct loads), output
+//   channels in pairs, samples in blocks (`weightGradientShifted`; `weightGradientPairs` when
+//   there is no scratch or 8 does not divide OW);
+// - input gradient: input channels in the SIMD lanes for rows up to 12 wide
+//   (`inputGradientChannelLanes`), SIMD8 over columns otherwise (`directInputGradient`);
+// - rows narrower than 8 (CNN-s conv3): the patch matrix of Conv2dPatches.swift.
+// Each zoo geometry gets its own `@inline(never)` copy of a loop with K and W as literals, so the
+// kernel loops unroll (see docs/ARCHITECTURE.md); `multiplyAdd` is an FMA where the build allows.
 
 /// A run of 8 floats read from (possibly unaligned) memory.
 @inline(__always)
