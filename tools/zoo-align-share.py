@@ -23,19 +23,19 @@ Usage: zoo-align-share.py ZOO.h5 --epoch 10 --fit-epochs 1-10 --latents 32,64,12
 (NumPy, SciPy and h5py; /work/.venv-peers, `pip install scipy`.)
 """
 import argparse
+import importlib.util
 import json
+import pathlib
 
 import h5py
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-
-def epoch_list(text):
-    out = []
-    for part in text.split(","):
-        a, _, b = part.partition("-")
-        out += list(range(int(a), int(b or a) + 1))
-    return out
+# The epoch parser and the PCA bound are zoo-init-share.py's (a sibling file, not a package).
+_spec = importlib.util.spec_from_file_location("zoo_init_share", pathlib.Path(__file__).with_name("zoo-init-share.py"))
+_init_share = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_init_share)
+epoch_list, pca_bound = _init_share.epoch_list, _init_share.pca_bound
 
 
 def read(zoo, epochs):
@@ -119,18 +119,6 @@ def forward(row, specs, x):
             if i < len(specs) - 1:
                 h = np.tanh(h)
     return h
-
-
-def pca_bound(train, held, ks):
-    mean = train.mean(0)
-    _, _, vt = np.linalg.svd(train - mean, full_matrices=False)
-    out = []
-    for k in ks:
-        v = vt[:k]
-        rec = (held - mean) @ v.T @ v + mean
-        out.append({"k": k, "components": int(v.shape[0]),
-                    "heldout_r2": float(1 - ((held - rec) ** 2).sum() / ((held - mean) ** 2).sum())})
-    return out
 
 
 def main():

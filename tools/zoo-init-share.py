@@ -29,6 +29,24 @@ def epoch_list(text):
     return out
 
 
+def pca_bound(train, held, ks):
+    """For each k: R^2 of projecting the held-out rows onto the top k principal components of the
+    training rows (mean = training mean), and the training variance those components explain."""
+    mean = train.mean(0)
+    x, h = train - mean, held - mean
+    _, s, vt = np.linalg.svd(x, full_matrices=False)
+    base = (h ** 2).sum()
+    out = []
+    for k in ks:
+        k_eff = min(k, vt.shape[0])
+        p = vt[:k_eff]
+        residual = h - h @ p.T @ p
+        out.append({"k": k, "components": k_eff,
+                    "heldout_r2": float(1 - (residual ** 2).sum() / base),
+                    "train_variance_explained": float((s[:k_eff] ** 2).sum() / (s ** 2).sum())})
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("zoo")
@@ -60,17 +78,7 @@ def main():
             "moved": float(np.abs(w - w0).mean() / np.abs(w).mean()),
         })
 
-    x, h = weights[train] - mean, weights[held] - mean
-    _, s, vt = np.linalg.svd(x, full_matrices=False)
-    base = (h ** 2).sum()
-    pca = []
-    for k in (int(v) for v in args.latents.split(",")):
-        k_eff = min(k, vt.shape[0])
-        p = vt[:k_eff]
-        residual = h - h @ p.T @ p
-        pca.append({"k": k, "components": k_eff,
-                    "heldout_r2": float(1 - (residual ** 2).sum() / base),
-                    "train_variance_explained": float((s[:k_eff] ** 2).sum() / (s ** 2).sum())})
+    pca = pca_bound(weights[train], weights[held], [int(v) for v in args.latents.split(",")])
     print(json.dumps({"zoo": args.zoo, "training_rows": int(train.sum()), "heldout_rows": int(held.sum()),
                       "parameters": int(weights.shape[1]), "per_epoch": per_epoch, "pca": pca}, indent=1))
 

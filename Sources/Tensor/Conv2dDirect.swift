@@ -10,8 +10,8 @@
 // - forward: tiles of 4 output rows × 8 columns × 2 output channels, reading the input in place;
 //   each output element sums its taps in the fixed order (c, kh, kw) whatever the batch size;
 // - weight gradient: over K shifted copies of the input (aligned, distinct loads), output
-//   channels in pairs, samples in blocks (`weightGradientShifted`; `weightGradientPairs` when
-//   there is no scratch or 8 does not divide OW);
+//   channels in pairs, samples in blocks (`weightGradientShifted`, CNN-s conv1 and conv2;
+//   `weightGradientPairs` reads in place for the other geometries);
 // - input gradient: input channels in the SIMD lanes for rows up to 12 wide
 //   (`inputGradientChannelLanes`), SIMD8 over columns otherwise (`directInputGradient`);
 // - rows narrower than 8 (CNN-s conv3): the patch matrix of Conv2dPatches.swift.
@@ -383,12 +383,9 @@ public func conv2dDirectBackward(
             weightGradientNarrow(dWeight: dWeight, dOut: dOut, inp: inp, batch: B, inChannels: C, height: H, width: W,
                                  outChannels: OC, kernel: K)
         } else {
-            // Rows in fours, one running sum per row of the four.
-            if OW % 8 == 0 {
-                directWeightGradient(dWeight: dWeight, dOut: dOut, inp: inp, g, repeatsLanes: false)
-            } else {
-                directWeightGradient(dWeight: dWeight, dOut: dOut, inp: inp, g, repeatsLanes: true)
-            }
+            // Other geometries (CNN-m), or no scratch: in place, output channels in pairs.
+            weightGradientPairs(dWeight: dWeight, dOut: dOut, inp: inp, batch: B, inChannels: C, height: H, width: W,
+                                outChannels: OC, kernel: K, repeatsLanes: OW % 8 != 0)
         }
     }
     if let dBias {
@@ -468,14 +465,7 @@ struct Row12 {
     var v0 = SIMD8<Float>(), v1 = SIMD8<Float>(), v2 = SIMD8<Float>(), v3 = SIMD8<Float>()
     var v4 = SIMD8<Float>(), v5 = SIMD8<Float>(), v6 = SIMD8<Float>(), v7 = SIMD8<Float>()
     var v8 = SIMD8<Float>(), v9 = SIMD8<Float>(), v10 = SIMD8<Float>(), v11 = SIMD8<Float>()
-    /// Adds x to column i; i must be a compile-time constant after inlining (it selects a register).
-    @_transparent mutating func add(_ i: Int, _ x: SIMD8<Float>) {
-        switch i {
-        case 0: v0 += x; case 1: v1 += x; case 2: v2 += x; case 3: v3 += x; case 4: v4 += x; case 5: v5 += x
-        case 6: v6 += x; case 7: v7 += x; case 8: v8 += x; case 9: v9 += x; case 10: v10 += x; default: v11 += x
-        }
-    }
-    /// Adds a·b to column i (a compile-time constant after inlining, as for `add`).
+    /// Adds a·b to column i; i must be a compile-time constant after inlining (it selects a register).
     @_transparent mutating func addProduct(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>) {
         switch i {
         case 0: v0 = multiplyAdd(v0, a, b); case 1: v1 = multiplyAdd(v1, a, b); case 2: v2 = multiplyAdd(v2, a, b)
@@ -607,39 +597,8 @@ func directInputGradient(dInp: UnsafeMutablePointer<Float>, scratch: UnsafeMutab
     } }
 }
 
-/// dWeight[OC, C, K, K] += Σ_{b, oh, ow} dOut[OC, B, OH, OW] · inp[C, B, OH + kh, OW + kw] for
-/// OW ≥ 8. The zoo geometries get copies with K and W known at compile time (see
-/// `directCorrelation`).
-@inline(__always)
-func directWeightGradient(dWeight: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
-                          inp: UnsafePointer<Float>, _ g: Conv2dGeometry, repeatsLanes: Bool) {
-    let B = g.batch, C = g.inChannels, H = g.height, OC = g.outChannels
-    switch (g.kernel, g.width, repeatsLanes) {
-    case (5, 28, false): weightGradientK5W28(dWeight: dWeight, dOut: dOut, inp: inp, batch: B, inChannels: C, height: H, outChannels: OC)
-    case (5, 12, false): weightGradientK5W12(dWeight: dWeight, dOut: dOut, inp: inp, batch: B, inChannels: C, height: H, outChannels: OC)
-    default:
-        weightGradientPairs(dWeight: dWeight, dOut: dOut, inp: inp, batch: B, inChannels: C, height: H, width: g.width,
-                            outChannels: OC, kernel: g.kernel, repeatsLanes: repeatsLanes)
-    }
-}
-
-// CNN-s conv1 and conv2, each its own function so that K and W are constants inside (see
-// inputGradientChannelLanesK5W12).
-@inline(never)
-func weightGradientK5W28(dWeight: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
-                         batch B: Int, inChannels C: Int, height H: Int, outChannels OC: Int) {
-    weightGradientPairs(dWeight: dWeight, dOut: dOut, inp: inp, batch: B, inChannels: C, height: H, width: 28,
-                        outChannels: OC, kernel: 5, repeatsLanes: false)
-}
-
-@inline(never)
-func weightGradientK5W12(dWeight: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>,
-                         batch B: Int, inChannels C: Int, height H: Int, outChannels OC: Int) {
-    weightGradientPairs(dWeight: dWeight, dOut: dOut, inp: inp, batch: B, inChannels: C, height: H, width: 12,
-                        outChannels: OC, kernel: 5, repeatsLanes: false)
-}
-
-/// `directWeightGradient` over pairs of output channels: each input chunk is loaded once and
+/// dWeight[OC, C, K, K] += Σ_{b, oh, ow} dOut[OC, B, OH, OW] · inp[C, B, OH + kh, OW + kw] for OW ≥ 8,
+/// read in place, over pairs of output channels: each input chunk is loaded once and
 /// multiplied into both channels' gradient chunks, for up to five taps of a kernel row
 /// (kw0..<kw0+5): ten independent running sums, 0.7 loads per product. `repeatsLanes` (8 does
 /// not divide OW) zeroes the gradient lanes of each row's last chunk that repeat its

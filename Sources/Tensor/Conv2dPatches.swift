@@ -74,7 +74,8 @@ func patchConvolutionForward(out: UnsafeMutablePointer<Float>, scratch: UnsafeMu
 
 /// Backward of `patchConvolutionForward` without the bias: dWeight[OC, R] += dOut[OC, N] · colᵀ,
 /// dInp[C, B, H, W] += scatter(weightᵀ · dOut). `scratch` holds col and dCol (2·R·N floats);
-/// col is gathered again from inp (cheaper than keeping it).
+/// col is gathered again from inp (216 copies per CNN-s sample), so that the backward pass
+/// needs nothing kept from the forward pass.
 func patchConvolutionBackward(dInp: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?,
                               scratch: UnsafeMutablePointer<Float>,
                               dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
