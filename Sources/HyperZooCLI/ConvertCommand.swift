@@ -76,25 +76,13 @@ public struct ConvertCommand: ParsableCommand {
         }
     }
 
-    /// Parses `0,5,10-12` into a set of epochs.
-    static func parseEpochs(_ text: String) throws -> Set<Int> {
-        var result = Set<Int>()
-        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            let bounds = part.split(separator: "-", maxSplits: 1).map { Int($0) }
-            if bounds.count == 1, let e = bounds[0], e >= 0 {
-                result.insert(e)
-            } else if bounds.count == 2, let a = bounds[0], let b = bounds[1], 0 <= a, a <= b, b - a < 1_000_000 {
-                result.formUnion(a...b)
-            } else {
-                throw ValidationError("--epochs: '\(part)' is not an epoch or a range like 0-10")
-            }
-        }
-        if result.isEmpty { throw ValidationError("--epochs: no epochs given") }
-        return result
+    /// Parses `0,5,10-12` into a set of epochs (`EpochList`, with the error as a usage error).
+    static func parseEpochs(_ text: String, option: String = "--epochs") throws -> Set<Int> {
+        do { return try EpochList.parse(text, option: option) } catch { throw ValidationError(error.message) }
     }
 
     public func run() throws {
-        let selected = try epochs.map(Self.parseEpochs)
+        let selected = try epochs.map { try Self.parseEpochs($0) }
         do {
             if to != nil {
                 try export(epochs: selected)

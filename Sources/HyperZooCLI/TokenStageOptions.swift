@@ -44,18 +44,7 @@ public struct CheckpointSelectionOptions: ParsableArguments {
     }
 
     static func parseEpochs(_ text: String) throws -> Set<Int> {
-        var result = Set<Int>()
-        for part in text.split(separator: ",") {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            if bounds.count == 1, let a = bounds[0], a >= 0 {
-                result.insert(a)
-            } else if bounds.count == 2, let a = bounds[0], let b = bounds[1], 0 <= a, a <= b {
-                result.formUnion(a...b)
-            } else {
-                throw ValidationError("--checkpoint-epochs: '\(part)' is not an epoch or a range like 21-25")
-            }
-        }
-        return result
+        try ConvertCommand.parseEpochs(text, option: "--checkpoint-epochs")
     }
 }
 

@@ -142,7 +142,7 @@ extension TrainCommand {
         private func train() throws {
             let reader = try ZooReader(path: zoo)
             defer { reader.close() }
-            let zooEpochSet = try zooEpochs.map(ConvertCommand.parseEpochs)
+            let zooEpochSet = try zooEpochs.map { try ConvertCommand.parseEpochs($0, option: "--zoo-epochs") }
             let trainIndices = reader.select(split: .train, epochs: zooEpochSet, splitSeed: splitSeed)
             let valIndices = reader.select(split: .val, epochs: zooEpochSet, splitSeed: splitSeed)
             guard trainIndices.count >= 2 else {

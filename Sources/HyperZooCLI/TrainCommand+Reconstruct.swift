@@ -56,7 +56,7 @@ extension TrainCommand {
                 guard reader.table == model.config.table else {
                     throw AutoencoderError("\(zoo): its parameter table differs from the one \(ae) was trained on")
                 }
-                let indices = reader.select(split: Split(rawValue: split), epochs: try epochs.map(ConvertCommand.parseEpochs))
+                let indices = reader.select(split: Split(rawValue: split), epochs: try epochs.map { try ConvertCommand.parseEpochs($0) })
                 guard !indices.isEmpty else {
                     throw AutoencoderError("\(zoo): no \(split)-split checkpoints\(epochs.map { " at epochs \($0)" } ?? "") to reconstruct")
                 }

@@ -209,7 +209,7 @@ extension TrainCommand {
             guard let v = Split(rawValue: s) else { throw ValidationError("--split must be train, val or test, not '\(s)'") }
             return v
         }
-        let indices = reader.select(split: selectedSplit, epochs: try epochs.map(ConvertCommand.parseEpochs))
+        let indices = reader.select(split: selectedSplit, epochs: try epochs.map { try ConvertCommand.parseEpochs($0) })
         return (try reader.readRows(indices: indices), indices.count, indices)
     }
 }

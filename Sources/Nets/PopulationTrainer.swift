@@ -108,9 +108,13 @@ public struct PopulationTrainer: Sendable {
     /// Trains `members` for `epochs` epochs on `data`, calling `onEpoch` (on the calling thread)
     /// with epoch 0 (if `evaluateEpochZero`) and after every epoch. `onSamples` (any thread)
     /// receives counts of training samples processed, for progress bars. Returns the final rows.
+    /// `evaluates(epoch)` says after which trained epochs validation and test are measured (all
+    /// by default); elsewhere the report carries only the training pass's running loss, except
+    /// for members whose plateau schedule needs the validation loss every epoch.
     @discardableResult
     public func train(members: [PopulationMember], data: DatasetSplits, epochs: Int,
                       evaluateEpochZero: Bool = true, startEpoch: Int = 0,
+                      evaluates: (@Sendable (Int) -> Bool)? = nil,
                       onSamples: (@Sendable (Int) -> Void)? = nil,
                       onEpoch: (EpochReport) throws -> Void) rethrows -> [[Float]] {
         let states = members.map { MemberState($0) }
@@ -136,8 +140,14 @@ public struct PopulationTrainer: Sendable {
                 (s.metrics.trainLoss, s.metrics.trainAccuracy) = s.trainEpoch(epoch, on: data.train, onSamples: onSamples)
             }
             let t1 = Date()
+            let measured = evaluates?(epoch) ?? true
             parallelForEach(count: states.count, threads: threads) { i, _ in
                 let s = states[i]
+                guard measured || s.scheduler.needsMetric else {
+                    s.metrics = EpochMetrics(trainLoss: s.metrics.trainLoss, trainAccuracy: s.metrics.trainAccuracy)
+                    s.scheduler.advance(toEpoch: epoch)
+                    return
+                }
                 var m = s.evaluate(data, includeTrain: false, batch: evalBatch)
                 m.trainLoss = s.metrics.trainLoss; m.trainAccuracy = s.metrics.trainAccuracy
                 s.metrics = m

@@ -42,8 +42,11 @@ public struct ZooBuildSummary: Sendable, Codable {
     public var evaluationSeconds: Double
     /// Model-epochs per second of the training passes alone.
     public var trainingModelEpochsPerSecond: Double
-    /// Mean test accuracy of the population after each epoch (index 0 = untrained).
+    /// Mean test accuracy of the population after each evaluated epoch of this run (`evaluatedEpochs`).
     public var meanTestAccuracy: [Float]
+    /// The epochs `meanTestAccuracy` belongs to: every epoch (0 = untrained) unless the config
+    /// keeps only `checkpoint_epochs`; a resumed run lists only the epochs it trained.
+    public var evaluatedEpochs: [Int]
 }
 
 /// Builds one zoo file.
@@ -152,9 +155,14 @@ public struct ZooBuilder: Sendable {
         let ids = all.map(\.id)
         let memberLayouts = all.map(\.layout)
         let statePath = self.statePath
-        try trainer.train(members: members, data: data, epochs: spec.epochs, startEpoch: startEpoch,
+        let spec = self.spec
+        var evaluatedEpochs: [Int] = []
+        try trainer.train(members: members, data: data, epochs: spec.epochs,
+                          evaluateEpochZero: spec.keepsCheckpoint(atEpoch: 0), startEpoch: startEpoch,
+                          evaluates: { spec.keepsCheckpoint(atEpoch: $0) },
                           onSamples: onEvent.map { f in { @Sendable n in f(.samples(n)) } }) { report in
-            for (i, id) in ids.enumerated() where !writer.hasCheckpoint(model: id, epoch: report.epoch) {
+            let kept = spec.keepsCheckpoint(atEpoch: report.epoch)
+            for (i, id) in ids.enumerated() where kept && !writer.hasCheckpoint(model: id, epoch: report.epoch) {
                 let m = report.metrics[i]
                 try writer.appendCheckpoint(model: id, epoch: report.epoch, row: report.rows[i], metrics: CheckpointMetrics(
                     trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, valLoss: m.validationLoss,
@@ -163,11 +171,16 @@ public struct ZooBuilder: Sendable {
             }
             try writer.flush()
             try TrainerState(epoch: report.epoch, rows: report.rows, states: report.states).write(path: statePath)
+            trainingSeconds += report.trainingSeconds
+            evaluationSeconds += report.evaluationSeconds
+            guard kept else {
+                onEvent?(.epochFinished(epoch: report.epoch, meanTestAccuracy: .nan, meanTestLoss: .nan))
+                return
+            }
+            evaluatedEpochs.append(report.epoch)
             let acc = report.metrics.map(\.testAccuracy).reduce(0, +) / Float(max(report.metrics.count, 1))
             let loss = report.metrics.map(\.testLoss).reduce(0, +) / Float(max(report.metrics.count, 1))
             meanAccuracy.append(acc)
-            trainingSeconds += report.trainingSeconds
-            evaluationSeconds += report.evaluationSeconds
             onEvent?(.epochFinished(epoch: report.epoch, meanTestAccuracy: acc, meanTestLoss: loss))
         }
         let checkpoints = writer.checkpointCount
@@ -181,7 +194,7 @@ public struct ZooBuilder: Sendable {
                                modelEpochsPerSecond: trained / max(seconds, 1e-9), trainingSeconds: trainingSeconds,
                                evaluationSeconds: evaluationSeconds,
                                trainingModelEpochsPerSecond: trained / max(trainingSeconds, 1e-9),
-                               meanTestAccuracy: meanAccuracy)
+                               meanTestAccuracy: meanAccuracy, evaluatedEpochs: evaluatedEpochs)
     }
 }
 

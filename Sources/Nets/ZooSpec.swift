@@ -25,6 +25,11 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     public var grid: HyperparameterGrid?
     /// How models are assigned to train/val/test splits of the zoo itself.
     public var modelSplit: ModelSplitChoice
+    /// The epochs whose checkpoints are written and evaluated (sorted); nil keeps every epoch.
+    /// The paper's AE trains on epochs 21-25, so a zoo for it needs only `[0, 21, ..., 25]`:
+    /// evaluation at the other epochs is skipped (unless a plateau schedule needs the
+    /// validation loss), and the file holds a fifth of the rows.
+    public var checkpointEpochs: [Int]?
 
     public struct ArchitectureChoice: Codable, Sendable, Equatable {
         public var family: ArchitectureFamily
@@ -94,7 +99,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, architecture, dataset, initializer, optimizer, batchSize, epochs, seeds, grid, modelSplit
+        case name, architecture, dataset, initializer, optimizer, batchSize, epochs, seeds, grid, modelSplit, checkpointEpochs
     }
 
     public init(name: String, architecture: ArchitectureChoice, dataset: DatasetChoice, initializer: Initializer,
@@ -124,6 +129,7 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         }
         grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid)
         modelSplit = try c.decodeIfPresent(ModelSplitChoice.self, forKey: .modelSplit) ?? .standard
+        checkpointEpochs = try c.decodeIfPresent([Int].self, forKey: .checkpointEpochs).map { Array(Set($0)).sorted() }
     }
 
     /// Reads a spec file (ours or a Model Zoos config.json); errors name the file and the key.
@@ -174,6 +180,12 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         func fail(_ m: String) -> DatasetError { DatasetError("\(label): \(m)") }
         guard epochs >= 0 else { throw fail("epochs must be ≥ 0, got \(epochs)") }
         guard batchSize >= 1 else { throw fail("batch_size must be ≥ 1, got \(batchSize)") }
+        if let kept = checkpointEpochs {
+            guard !kept.isEmpty else { throw fail("checkpoint_epochs is empty: list the epochs to keep, e.g. [0, 21, 22, 23, 24, 25]") }
+            if let bad = kept.first(where: { $0 < 0 || $0 > epochs }) {
+                throw fail("checkpoint_epochs holds epoch \(bad), outside 0...\(epochs) (the run trains \(epochs) epochs)")
+            }
+        }
         guard !seeds.isEmpty else { throw fail("seeds is empty: give a list or {\"start\": 1, \"count\": n}") }
         guard Set(seeds).count == seeds.count else { throw fail("seeds contains duplicates") }
         guard seeds.allSatisfy({ $0 >= 0 }) else { throw fail("seeds must be non-negative") }
@@ -286,13 +298,20 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     }
 
     /// The spec with `trainSize` etc. overridden (command-line knobs).
-    public func overriding(models: Int? = nil, epochs: Int? = nil, trainSize: Int? = nil, seed: Int? = nil) -> ZooSpec {
+    public func overriding(models: Int? = nil, epochs: Int? = nil, trainSize: Int? = nil, seed: Int? = nil,
+                           checkpointEpochs: Set<Int>? = nil) -> ZooSpec {
         var s = self
+        if let checkpointEpochs { s.checkpointEpochs = checkpointEpochs.sorted() }
         if let seed { s.seeds = Array(seed..<(seed + (models ?? seeds.count))) }
         else if let models { s.seeds = Array((seeds.first ?? 1)..<((seeds.first ?? 1) + models)) }
         if let epochs { s.epochs = epochs }
         if let trainSize { s.dataset.limitTrain = trainSize }
         return s
+    }
+
+    /// Whether the checkpoint after `epoch` (0 = untrained) is kept.
+    public func keepsCheckpoint(atEpoch epoch: Int) -> Bool {
+        checkpointEpochs.map { $0.contains(epoch) } ?? true
     }
 
     /// Translates a Model Zoos generator config (`config.json` of a zoo folder).

@@ -37,6 +37,13 @@ public struct LearningRateScheduler: Codable, Sendable, Equatable {
         self.current = base
     }
 
+    /// Whether `advance` reads the metric: only ReduceLROnPlateau does, so only it makes the
+    /// trainer evaluate at epochs whose checkpoints are not kept.
+    public var needsMetric: Bool {
+        if case .reduceOnPlateau = schedule { return true }
+        return false
+    }
+
     /// Moves to epoch `epoch` (0-based: the epoch about to be trained), having seen `metric`
     /// (e.g. validation loss; only ReduceLROnPlateau reads it). Returns the new rate.
     @discardableResult
