@@ -34,6 +34,9 @@ import argparse, json, math, os, sys, time
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from curves_svg import svg_curves  # noqa: E402
+
 
 def fail(message):
     print(f"ghrp_parity: {message}", file=sys.stderr)
@@ -209,44 +212,6 @@ def spread(values):
     return {"mean": m, "sd": sd, "values": values}
 
 
-def svg_plot(hz_curves, off_curves, out_path):
-    panels = [("trainLoss", "train loss (running mean)"), ("validationRSquared", "validation R² (clean held-out rows)")]
-    W, H, pad = 460, 300, 48
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W}" height="{H + 30}" font-family="sans-serif" font-size="12">']
-    for p, (key, title) in enumerate(panels):
-        series = [(c, "#1f77b4", "hz-train") for c in hz_curves] + [(c, "#d62728", "official") for c in off_curves]
-        ys = [r[key] for c, _, _ in series for r in c if r.get(key) is not None and math.isfinite(r[key])]
-        xs = [r["epoch"] for c, _, _ in series for r in c]
-        if not ys:
-            continue
-        y0, y1 = min(ys), max(ys)
-        if y1 - y0 < 1e-12:
-            y1 = y0 + 1
-        x0, x1 = min(xs), max(max(xs), min(xs) + 1)
-        ox = p * W
-
-        def sx(x):
-            return ox + pad + (x - x0) / (x1 - x0) * (W - 2 * pad)
-
-        def sy(y):
-            return H - pad + 10 - (y - y0) / (y1 - y0) * (H - 2 * pad)
-        parts.append(f'<text x="{ox + W / 2}" y="16" text-anchor="middle">{title}</text>')
-        parts.append(f'<line x1="{ox + pad}" y1="{H - pad + 10}" x2="{ox + W - pad}" y2="{H - pad + 10}" stroke="#444"/>')
-        parts.append(f'<line x1="{ox + pad}" y1="{pad - 10}" x2="{ox + pad}" y2="{H - pad + 10}" stroke="#444"/>')
-        for y in (y0, (y0 + y1) / 2, y1):
-            parts.append(f'<text x="{ox + pad - 4}" y="{sy(y) + 4}" text-anchor="end">{y:.3g}</text>')
-        for x in (x0, x1):
-            parts.append(f'<text x="{sx(x)}" y="{H - pad + 26}" text-anchor="middle">{x}</text>')
-        parts.append(f'<text x="{ox + W / 2}" y="{H - 4}" text-anchor="middle">epoch</text>')
-        for c, colour, _ in series:
-            pts = " ".join(f"{sx(r['epoch']):.1f},{sy(r[key]):.1f}" for r in c if r.get(key) is not None and math.isfinite(r[key]))
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{pts}"/>')
-    parts.append(f'<text x="{W - 100}" y="{H + 24}" fill="#1f77b4">hz-train (blue)</text>')
-    parts.append(f'<text x="{W + 20}" y="{H + 24}" fill="#d62728">official PyTorch code (red)</text>')
-    parts.append("</svg>")
-    open(out_path, "w").write("\n".join(parts))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--zoo", required=True)
@@ -324,7 +289,9 @@ def main():
                              "within_spread": None if pooled is None else abs(a["mean"] - b["mean"]) <= 2 * pooled + 1e-12}
     summary["verdict"] = verdicts
     json.dump(summary, open(os.path.join(args.out, "parity.json"), "w"), indent=1)
-    svg_plot(hz_curves, off_curves, os.path.join(args.out, "parity.svg"))
+    svg_curves([("hz-train", "#1f77b4", c) for c in hz_curves] + [("official PyTorch code", "#d62728", c) for c in off_curves],
+               [("trainLoss", "train loss (running mean)"), ("validationRSquared", "validation R² (clean held-out rows)")],
+               os.path.join(args.out, "parity.svg"))
     for key, v in verdicts.items():
         print(f"ghrp_parity: final {key}: hz-train {summary['hz_train'][key]['mean']:.4f} ± {summary['hz_train'][key]['sd']:.4f}, "
               f"official {summary['official'][key]['mean']:.4f} ± {summary['official'][key]['sd']:.4f}; "
