@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The linear-code bound of tools/zoo-init-share.py after undoing neuron order: how well the top k
 principal components of the training models reconstruct held-out models once every model's
-hidden neurons are permuted to line up with a reference (docs/RESULTS.md, session 3).
+hidden neurons are permuted to line up with a reference (docs/results/short-zoo-kaiming.md, session 3).
 
 Two networks that list their hidden neurons in a different order compute the same function, so
 raw weight vectors of independently trained models need not line up. Here each model is aligned

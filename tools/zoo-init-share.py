@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """How much of a zoo's weights is still its models' random initialisation, and how well any
-linear code of a given size can reconstruct held-out models (docs/RESULTS.md, issue 6).
+linear code of a given size can reconstruct held-out models (docs/results/short-zoo-kaiming.md, issue 6).
 
 For each stored epoch e > 0, over the held-out (val + test) models:
   init_r2  = 1 - sum (w_e - w_0)^2 / sum (w_e - mean_train)^2
