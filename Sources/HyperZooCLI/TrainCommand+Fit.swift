@@ -15,7 +15,11 @@ extension TrainCommand {
             commandName: "fit",
             abstract: "Train the autoencoder on a zoo (the default subcommand).",
             discussion: """
-            Models of the zoo's train split are trained on, models of its val split validate (never trained on). Every epoch the AE (weights, optimizer moments, BatchNorm statistics, scheduler and random-stream state) is written atomically to the output; --resume continues such a file bit for bit up to --epochs. Metrics of every epoch go to stderr and to <output>.metrics.jsonl (one JSON object per epoch).
+            Models of the zoo's train split are trained on, models of its val split validate (never trained on). Every epoch the AE (weights, optimizer moments, BatchNorm statistics, scheduler and random-stream state) is written atomically to <output>.partial and the metrics of every epoch to <output>.metrics.jsonl.partial (one JSON object per epoch; also on stderr). Only when the last epoch is done are both renamed to <output> and <output>.metrics.jsonl, so an existing AE (with --force) stays in place until the new one is complete, and a stopped or failed run never leaves a half-trained AE at <output>.
+
+            --resume continues <output>.partial (an interrupted run) if it exists, else the finished <output>, bit for bit up to --epochs. A resumed run keeps the architecture, objective, augmentation, batch size, optimizer, schedule and seed of the file; giving one of them with a different value is an error. --lr is the exception: it replaces the run's learning rate from the next epoch on (and says so).
+
+            After the last epoch hz-train checks the run and warns, with what to try, when the validation R² is below 0 or did not improve in the last quarter of the epochs, or when the decoder collapsed (decoded training models spread less than 0.1× as much as the models themselves: the decoder ignores its latent). The numbers are in --json (key "diagnostics") and in the AE file (/training@diagnostics). A NaN or infinite weight in the zoo, or a NaN or infinite loss while training, stops the run with an error.
 
             With --views, the views come from hz-augment (in another process, through a pipe) instead of being made here. The zoo still supplies the training rows (for the layer-wise σ and the model split) and the held-out models for validation; the stream must carry --epochs epochs of views of exactly the training checkpoints, epoch by epoch. hz-train holds one epoch of views at a time and reads the next when it starts that epoch, so a fast writer waits in the pipe. Views are keyed by checkpoint (zoo row), so the same seed and augmentation give the same AE either way.
 
@@ -32,41 +36,42 @@ extension TrainCommand {
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The AE file to write (hyperzoo.ae).", valueName: "path"))
         public var output: String
 
-        // Architecture.
-        @Option(help: ArgumentHelp("Transformer width d_model.", valueName: "n")) public var width: Int = 64
-        @Option(help: ArgumentHelp("Attention heads (must divide --width).", valueName: "n")) public var heads: Int = 4
-        @Option(help: ArgumentHelp("Transformer blocks in the encoder and in the decoder.", valueName: "n")) public var blocks: Int = 2
-        @Option(help: ArgumentHelp("Feed-forward hidden width.", valueName: "n")) public var ffWidth: Int = 128
-        @Option(help: ArgumentHelp("Latent size.", valueName: "n")) public var latent: Int = 32
-        @Option(help: ArgumentHelp("Dropout probability.", valueName: "p")) public var dropout: Float = 0.1
-        @Option(help: ArgumentHelp("Bottleneck: linear or linear_bounded (tanh).", valueName: "kind")) public var bottleneck: String = "linear"
-        @Option(help: ArgumentHelp("Decompression: linear or repeat.", valueName: "kind")) public var decompression: String = "linear"
-        @Option(help: ArgumentHelp("Projection head: Linear/BatchNorm/ReLU layers, hidden width, output width.", valueName: "l,h,o"))
-        public var head: String = "4,400,50"
+        // Architecture, objective, augmentation and optimisation: optional so that a resumed run can
+        // tell what was given (see `resumeConflicts`); `Defaults` has the value of a new run.
+        @Option(help: ArgumentHelp("Transformer width d_model (default \(Defaults.width)).", valueName: "n")) public var width: Int?
+        @Option(help: ArgumentHelp("Attention heads, must divide --width (default \(Defaults.heads)).", valueName: "n")) public var heads: Int?
+        @Option(help: ArgumentHelp("Transformer blocks in the encoder and in the decoder (default \(Defaults.blocks)).", valueName: "n")) public var blocks: Int?
+        @Option(help: ArgumentHelp("Feed-forward hidden width (default \(Defaults.ffWidth)).", valueName: "n")) public var ffWidth: Int?
+        @Option(help: ArgumentHelp("Latent size (default \(Defaults.latent)).", valueName: "n")) public var latent: Int?
+        @Option(help: ArgumentHelp("Dropout probability (default \(Defaults.dropout)).", valueName: "p")) public var dropout: Float?
+        @Option(help: ArgumentHelp("Bottleneck: linear or linear_bounded (tanh) (default \(Defaults.bottleneck)).", valueName: "kind")) public var bottleneck: String?
+        @Option(help: ArgumentHelp("Decompression: linear or repeat (default \(Defaults.decompression)).", valueName: "kind")) public var decompression: String?
+        @Option(help: ArgumentHelp("Projection head: Linear/BatchNorm/ReLU layers, hidden width, output width (default \(Defaults.head)).", valueName: "l,h,o"))
+        public var head: String?
 
         // Objective.
-        @Option(help: ArgumentHelp("γ: weight of the contrastive loss (0 = reconstruction only).", valueName: "γ")) public var gamma: Float = 0.1
-        @Option(help: ArgumentHelp("NT-Xent temperature.", valueName: "τ")) public var temperature: Float = 0.1
+        @Option(help: ArgumentHelp("γ: weight of the contrastive loss, 0 = reconstruction only (default \(Defaults.gamma)).", valueName: "γ")) public var gamma: Float?
+        @Option(help: ArgumentHelp("NT-Xent temperature (default \(Defaults.temperature)).", valueName: "τ")) public var temperature: Float?
         @Flag(help: "Plain MSE reconstruction: no layer-wise loss normalisation (the paper's ablation).") public var noLayerNorm = false
-        @Option(help: ArgumentHelp("Reconstruction reduction: global_mean or layer_mean.", valueName: "kind")) public var reduction: String = "global_mean"
+        @Option(help: ArgumentHelp("Reconstruction reduction: global_mean or layer_mean (default \(Defaults.reduction)).", valueName: "kind")) public var reduction: String?
         @Option(help: ArgumentHelp("Per-layer loss weights, comma separated (default 1 each).", valueName: "list")) public var layerWeights: String?
 
         // Augmentation.
-        @Flag(inversion: .prefixedNo, help: "Permute neurons in each view (function-preserving).") public var permute = true
-        @Option(help: ArgumentHelp("Additive Gaussian noise σ of each view.", valueName: "σ")) public var noise: Float = 0
-        @Option(help: ArgumentHelp("Probability of erasing a block (2–33 % of the row) in each view.", valueName: "p")) public var erase: Float = 0.5
+        @Flag(inversion: .prefixedNo, help: "Permute neurons in each view, function-preserving (default on).") public var permute: Bool?
+        @Option(help: ArgumentHelp("Additive Gaussian noise σ of each view (default \(Defaults.noise)).", valueName: "σ")) public var noise: Float?
+        @Option(help: ArgumentHelp("Probability of erasing a block (2–33 % of the row) in each view (default \(Defaults.erase)).", valueName: "p")) public var erase: Float?
 
         // Optimisation.
         @Option(help: ArgumentHelp("Epochs to train in total (a resumed run continues up to this).", valueName: "n")) public var epochs: Int = 10
-        @Option(help: ArgumentHelp("Models per batch (each gives two views); drop-last.", valueName: "n")) public var batchSize: Int = 32
-        @Option(help: ArgumentHelp("Optimizer: adamw, adam or sgd.", valueName: "name")) public var optimizer: String = "adamw"
-        @Option(help: ArgumentHelp("Learning rate.", valueName: "lr")) public var lr: Float = 1e-4
-        @Option(help: ArgumentHelp("Weight decay.", valueName: "wd")) public var weightDecay: Float = 1e-9
-        @Option(help: ArgumentHelp("LR schedule: constant, step:<epochs>:<factor>, cosine, plateau:<factor>:<patience>.", valueName: "spec"))
-        public var schedule: String = "constant"
+        @Option(help: ArgumentHelp("Models per batch, each gives two views; drop-last, and there must be at least this many training checkpoints (default \(Defaults.batchSize)).", valueName: "n")) public var batchSize: Int?
+        @Option(help: ArgumentHelp("Optimizer: adamw, adam or sgd (default \(Defaults.optimizer)).", valueName: "name")) public var optimizer: String?
+        @Option(help: ArgumentHelp("Learning rate (default \(Defaults.lr)). With --resume it replaces the run's rate from the next epoch on.", valueName: "lr")) public var lr: Float?
+        @Option(help: ArgumentHelp("Weight decay (default \(Defaults.weightDecay)).", valueName: "wd")) public var weightDecay: Float?
+        @Option(help: ArgumentHelp("LR schedule: constant, step:<epochs>:<factor>, cosine, plateau:<factor>:<patience> (default \(Defaults.schedule)).", valueName: "spec"))
+        public var schedule: String?
         @Option(help: ArgumentHelp("Clip the global gradient norm to this value.", valueName: "x")) public var clipNorm: Float?
         @Option(help: ArgumentHelp("Clip each gradient to ±this value.", valueName: "x")) public var clipValue: Float?
-        @Option(help: ArgumentHelp("Seed of initialisation, shuffling, views and dropout.", valueName: "n")) public var seed: UInt64 = 42
+        @Option(help: ArgumentHelp("Seed of initialisation, shuffling, views and dropout (default \(Defaults.seed)).", valueName: "n")) public var seed: UInt64?
 
         // Views from hz-augment.
         @Option(help: ArgumentHelp("Read the two views of every training model from hz-augment's view stream: - (stdin), a record-stream file or a views .h5, instead of augmenting here. It must hold --epochs epochs of exactly the training checkpoints; --permute, --noise and --erase are then taken from the stream.", valueName: "stream"))
@@ -76,26 +81,44 @@ extension TrainCommand {
         @Option(help: ArgumentHelp("Zoo checkpoint epochs to use, e.g. '21-25' (default: all).", valueName: "list")) public var zooEpochs: String?
         @Option(help: ArgumentHelp("Re-split the zoo's models 70/15/15 with this seed instead of the stored split.", valueName: "n")) public var splitSeed: UInt64?
 
-        @Flag(help: "Continue the run saved in --output (same zoo; options are taken from the file).") public var resume = false
-        @Flag(help: "Replace an existing output.") public var force = false
-        @Flag(help: "Print the final metrics as JSON on stdout.") public var json = false
+        @Flag(help: "Continue the run in --output (its .partial if interrupted; same zoo; options are taken from the file, except --lr).") public var resume = false
+        @Flag(help: "Replace an existing output (kept until the new one is complete).") public var force = false
+        @Flag(help: "Print the final metrics and the run's diagnostics as JSON on stdout.") public var json = false
 
         public init() {}
 
+        /// What a new run uses for an option that was not given.
+        enum Defaults {
+            static let width = 64, heads = 4, blocks = 2, ffWidth = 128, latent = 32
+            static let dropout: Float = 0.1
+            static let bottleneck = "linear", decompression = "linear", head = "4,400,50"
+            static let gamma: Float = 0.1, temperature: Float = 0.1
+            static let reduction = "global_mean"
+            static let permute = true
+            static let noise: Float = 0, erase: Float = 0.5
+            static let batchSize = 32
+            static let optimizer = "adamw"
+            static let lr: Float = 1e-4, weightDecay: Float = 1e-9
+            static let schedule = "constant"
+            static let seed: UInt64 = 42
+        }
+
         public func validate() throws {
             if resume && force { throw ValidationError("--resume and --force exclude each other") }
-            if batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (NT-Xent needs negatives)") }
+            if let batchSize, batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (NT-Xent needs negatives)") }
             if clipNorm != nil && clipValue != nil { throw ValidationError("give --clip-norm or --clip-value, not both") }
-            guard BottleneckKind(rawValue: bottleneck) != nil else { throw ValidationError("--bottleneck must be linear or linear_bounded") }
-            guard DecompressionKind(rawValue: decompression) != nil else { throw ValidationError("--decompression must be linear or repeat") }
-            guard ReconstructionReduction(rawValue: reduction) != nil else { throw ValidationError("--reduction must be global_mean or layer_mean") }
-            guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adamw, adam or sgd") }
+            if let lr, !(lr.isFinite && lr >= 0) { throw ValidationError("--lr must be a finite number ≥ 0, not \(lr)") }
+            if let bottleneck, BottleneckKind(rawValue: bottleneck) == nil { throw ValidationError("--bottleneck must be linear or linear_bounded") }
+            if let decompression, DecompressionKind(rawValue: decompression) == nil { throw ValidationError("--decompression must be linear or repeat") }
+            if let reduction, ReconstructionReduction(rawValue: reduction) == nil { throw ValidationError("--reduction must be global_mean or layer_mean") }
+            if let optimizer, OptimizerKind(rawValue: optimizer) == nil { throw ValidationError("--optimizer must be adamw, adam or sgd") }
             _ = try parseSchedule()
             _ = try parseHead()
         }
 
         func parseHead() throws -> (Int, Int, Int) {
-            let parts = head.split(separator: ",").compactMap { Int($0) }
+            let text = head ?? Defaults.head
+            let parts = text.split(separator: ",").compactMap { Int($0) }
             guard parts.count == 3, parts.allSatisfy({ $0 >= 1 }) else {
                 throw ValidationError("--head must be three positive integers layers,hidden,output, e.g. 4,400,50")
             }
@@ -103,7 +126,8 @@ extension TrainCommand {
         }
 
         func parseSchedule() throws -> LearningRateSchedule {
-            let parts = schedule.split(separator: ":").map(String.init)
+            let text = schedule ?? Defaults.schedule
+            let parts = text.split(separator: ":").map(String.init)
             switch parts.first {
             case "constant": return .constant
             case "cosine": return .cosine(epochs: epochs, minimum: 0)
@@ -115,33 +139,90 @@ extension TrainCommand {
                 }
             default: break
             }
-            throw ValidationError("--schedule '\(schedule)': use constant, cosine, step:<epochs>:<factor> or plateau:<factor>:<patience>")
+            throw ValidationError("--schedule '\(text)': use constant, cosine, step:<epochs>:<factor> or plateau:<factor>:<patience>")
         }
 
-        func trainingOptions() throws -> AutoencoderTrainingOptions {
-            let kind = OptimizerKind(rawValue: optimizer)!
-            let weights = try layerWeights.map { text -> [Float] in
+        func parseLayerWeights() throws -> [Float]? {
+            try layerWeights.map { text -> [Float] in
                 let w = text.split(separator: ",").compactMap { Float($0) }
                 guard !w.isEmpty else { throw ValidationError("--layer-weights: expected numbers like 1,1,2,1,1") }
                 return w
             }
+        }
+
+        func modelConfig(table: ParameterTable) throws -> AutoencoderConfig {
+            let (layers, hidden, out) = try parseHead()
+            return AutoencoderConfig(
+                table: table, modelWidth: width ?? Defaults.width, heads: heads ?? Defaults.heads, blocks: blocks ?? Defaults.blocks,
+                feedForwardWidth: ffWidth ?? Defaults.ffWidth, latentSize: latent ?? Defaults.latent, dropout: dropout ?? Defaults.dropout,
+                bottleneck: BottleneckKind(rawValue: bottleneck ?? Defaults.bottleneck)!,
+                decompression: DecompressionKind(rawValue: decompression ?? Defaults.decompression)!, projectionLayers: layers,
+                projectionHidden: hidden, projectionOutput: out)
+        }
+
+        func trainingOptions() throws -> AutoencoderTrainingOptions {
+            let kind = OptimizerKind(rawValue: optimizer ?? Defaults.optimizer)!
             return AutoencoderTrainingOptions(
-                epochs: epochs, batchSize: batchSize,
-                optimizer: OptimizerConfig(kind: kind, learningRate: lr, weightDecay: weightDecay, momentum: kind == .sgd ? 0.9 : 0),
+                epochs: epochs, batchSize: batchSize ?? Defaults.batchSize,
+                optimizer: OptimizerConfig(kind: kind, learningRate: lr ?? Defaults.lr, weightDecay: weightDecay ?? Defaults.weightDecay,
+                                           momentum: kind == .sgd ? 0.9 : 0),
                 schedule: try parseSchedule(),
                 clipping: clipNorm.map { .norm($0) } ?? clipValue.map { .value($0) } ?? GradientClipping.none,
-                seed: seed, gamma: gamma, temperature: temperature, normalizeLoss: !noLayerNorm,
-                reduction: ReconstructionReduction(rawValue: reduction)!, layerWeights: weights,
-                augment: AugmentOptions(permute: permute, noise: noise, eraseProbability: erase))
+                seed: seed ?? Defaults.seed, gamma: gamma ?? Defaults.gamma, temperature: temperature ?? Defaults.temperature,
+                normalizeLoss: !noLayerNorm, reduction: ReconstructionReduction(rawValue: reduction ?? Defaults.reduction)!,
+                layerWeights: try parseLayerWeights(),
+                augment: AugmentOptions(permute: permute ?? Defaults.permute, noise: noise ?? Defaults.noise,
+                                        eraseProbability: erase ?? Defaults.erase))
+        }
+
+        /// The options given on the command line that differ from what the resumed run was trained
+        /// with (a resumed run cannot change them; --lr and --epochs can change and are not listed).
+        func resumeConflicts(config c: AutoencoderConfig, options o: AutoencoderTrainingOptions) throws -> [String] {
+            var found: [String] = []
+            func check<T: Equatable>(_ name: String, _ given: T?, _ stored: T) {
+                if let given, given != stored { found.append("\(name) \(given) (the run has \(stored))") }
+            }
+            check("--width", width, c.modelWidth); check("--heads", heads, c.heads); check("--blocks", blocks, c.blocks)
+            check("--ff-width", ffWidth, c.feedForwardWidth); check("--latent", latent, c.latentSize)
+            check("--dropout", dropout, c.dropout); check("--bottleneck", bottleneck, c.bottleneck.rawValue)
+            check("--decompression", decompression, c.decompression.rawValue)
+            if head != nil {
+                let (l, h, out) = try parseHead()
+                check("--head", "\(l),\(h),\(out)", "\(c.projectionLayers),\(c.projectionHidden),\(c.projectionOutput)")
+            }
+            check("--gamma", gamma, o.gamma); check("--temperature", temperature, o.temperature)
+            if noLayerNorm && o.normalizeLoss { found.append("--no-layer-norm (the run normalises the loss per layer)") }
+            check("--reduction", reduction, o.reduction.rawValue)
+            check("--layer-weights", try parseLayerWeights(), o.layerWeights ?? [])
+            check("--permute", permute, o.augment.permute); check("--noise", noise, o.augment.noise)
+            check("--erase", erase, o.augment.eraseProbability)
+            check("--batch-size", batchSize, o.batchSize); check("--optimizer", optimizer, o.optimizer.kind.rawValue)
+            check("--weight-decay", weightDecay, o.optimizer.weightDecay)
+            if schedule != nil { check("--schedule", "\(try parseSchedule())", "\(o.schedule)") }
+            if clipNorm != nil || clipValue != nil {
+                check("--clip-norm/--clip-value", "\(clipNorm.map { GradientClipping.norm($0) } ?? clipValue.map { .value($0) }!)", "\(o.clipping)")
+            }
+            check("--seed", seed, o.seed)
+            return found
         }
 
         public func run() throws {
             try TrainCommand.reporting("fit") { try train() }
         }
 
+        /// The files of one run: the finished AE and metrics, and where they are written meanwhile.
+        struct RunFiles {
+            let output: String
+            var partial: String { AtomicOutput.partialPath(for: output) }
+            var metrics: String { output + ".metrics.jsonl" }
+            var metricsPartial: String { AtomicOutput.partialPath(for: metrics) }
+        }
+
         private func train() throws {
             let reader = try ZooReader(path: zoo)
             defer { reader.close() }
+            let files = RunFiles(output: output)
+            let exists = { (path: String) in FileManager.default.fileExists(atPath: path) }
             let zooEpochSet = try zooEpochs.map { try ConvertCommand.parseEpochs($0, option: "--zoo-epochs") }
             let trainIndices = reader.select(split: .train, epochs: zooEpochSet, splitSeed: splitSeed)
             let valIndices = reader.select(split: .val, epochs: zooEpochSet, splitSeed: splitSeed)
@@ -150,88 +231,159 @@ extension TrainCommand {
             }
             let trainRows = try reader.readRows(indices: trainIndices)
             let valRows = try reader.readRows(indices: valIndices)
+            try refuseNonFinite(trainRows, rows: trainIndices, of: reader)
+            try refuseNonFinite(valRows, rows: valIndices, of: reader)
+            let log = FileHandle.standardError
             let viewStream = try views.map { try openViews($0, table: reader.table, trainingCheckpoints: trainIndices) }
 
             let trainer: AutoencoderTrainer
             if resume {
-                guard FileManager.default.fileExists(atPath: output) else {
+                // An interrupted run (new, forced or resumed) lives in the partial; a finished one at the output.
+                let source = exists(files.partial) ? files.partial : files.output
+                guard exists(source) else {
                     throw AutoencoderError("\(output): nothing to resume (run without --resume to start)")
                 }
-                let (model, state) = try AutoencoderCheckpoint.load(path: output)
-                guard var state else { throw AutoencoderError("\(output): has no /training state (an imported AE cannot resume)") }
+                let (model, state) = try AutoencoderCheckpoint.load(path: source)
+                guard var state else { throw AutoencoderError("\(source): has no /training state (an imported AE cannot resume)") }
                 guard model.config.table == reader.table else {
-                    throw AutoencoderError("\(output): trained on a different architecture than \(zoo)")
+                    throw AutoencoderError("\(source): trained on a different architecture than \(zoo)")
+                }
+                let conflicts = try resumeConflicts(config: model.config, options: state.options)
+                guard conflicts.isEmpty else {
+                    throw AutoencoderError("\(source): a resumed run keeps its options, but \(conflicts.joined(separator: ", ")) was given; resume without them (--lr and --epochs may change), or start a new run with --force")
                 }
                 state.options.epochs = epochs
-                trainer = try AutoencoderTrainer(model: model, resuming: state)
-            } else {
-                if FileManager.default.fileExists(atPath: output) && !force {
-                    throw AutoencoderError("\(output): exists; pass --resume to continue it or --force to replace it")
+                if let lr, lr != state.options.optimizer.learningRate {
+                    log.write(Data("hz-train: --lr \(lr) replaces the run's learning rate \(state.options.optimizer.learningRate) from epoch \(state.epoch + 1) on (schedule \(state.options.schedule) restarts from the new rate)\n".utf8))
+                    state.options.optimizer.learningRate = lr
+                    state.scheduler = LearningRateScheduler(state.options.schedule, base: lr)
                 }
-                let (layers, hidden, out) = try parseHead()
-                let config = AutoencoderConfig(
-                    table: reader.table, modelWidth: width, heads: heads, blocks: blocks, feedForwardWidth: ffWidth,
-                    latentSize: latent, dropout: dropout, bottleneck: BottleneckKind(rawValue: bottleneck)!,
-                    decompression: DecompressionKind(rawValue: decompression)!, projectionLayers: layers,
-                    projectionHidden: hidden, projectionOutput: out)
-                let model = try Autoencoder(config: config, seed: seed)
+                state.diagnostics = nil
+                trainer = try AutoencoderTrainer(model: model, resuming: state)
+                if source == files.partial {
+                    log.write(Data("hz-train: resuming the interrupted run in \(files.partial) after epoch \(state.epoch)\n".utf8))
+                }
+            } else {
+                if !force {
+                    if exists(files.partial) {
+                        throw AutoencoderError("\(files.partial): an interrupted run exists; pass --resume to continue it or --force to start over")
+                    }
+                    if exists(files.output) {
+                        throw AutoencoderError("\(output): exists; pass --resume to continue it or --force to replace it")
+                    }
+                    if exists(files.metrics) {
+                        throw AutoencoderError("\(files.metrics): exists without \(output); pass --force to replace it")
+                    }
+                } else {
+                    // --force starts over: an interrupted run's partial files (ours) go, the finished
+                    // output and its metrics stay until the new run replaces them.
+                    unlink(files.partial)
+                    unlink(files.metricsPartial)
+                }
+                let model = try Autoencoder(config: try modelConfig(table: reader.table), seed: seed ?? Defaults.seed)
                 var options = try trainingOptions()
                 if let viewStream { options.augment = viewStream.run.options }
                 trainer = try trainRows.withUnsafeBufferPointer {
                     try AutoencoderTrainer(model: model, options: options, trainRows: $0, count: trainIndices.count)
                 }
             }
-            let log = FileHandle.standardError
+            do { try trainer.checkTrainingRows(trainIndices.count) } catch {
+                throw AutoencoderError("\(zoo): \(error) (--batch-size \(trainer.options.batchSize)\(batchSize == nil && !resume ? ", the default" : ""))")
+            }
+            if valIndices.count >= 2 && valIndices.count < trainer.options.batchSize {
+                log.write(Data("hz-train: note: \(valIndices.count) validation checkpoints, fewer than the batch size \(trainer.options.batchSize): validation losses use one batch of \(valIndices.count)\n".utf8))
+            }
             let origin = viewStream.map { " views from \(views == "-" ? "stdin" : views!) (hz-augment seed \($0.run.seed))," } ?? ""
             log.write(Data("hz-train: \(trainIndices.count) training / \(valIndices.count) validation checkpoints,\(origin) \(trainer.model.parameters.count) AE parameters, epochs \(trainer.epoch + 1)…\(epochs)\n".utf8))
+            let startEpoch = trainer.epoch
             let steps = trainer.stepsPerEpoch(count: trainIndices.count)
             let bar = ProgressBar(label: "training", unit: "steps")
             let totalSteps = max(epochs - trainer.epoch, 0) * steps
             var done = 0
             // One epoch of views from the stream, as flat rows [2, N, P] (empty when augmenting here).
             var epochViews = [Float](repeating: 0, count: viewStream == nil ? 0 : 2 * trainIndices.count * reader.parameterCount)
-            var wroteCheckpoint = false
+            var diagnostics: AutoencoderDiagnostics?
             do {
                 while let viewStream, viewStream.epochsRead < trainer.epoch { try viewStream.skipEpoch() }
                 while trainer.epoch < epochs {
                     if let viewStream { try epochViews.withUnsafeMutableBufferPointer { try viewStream.readEpoch(into: $0) } }
-                    let metrics = trainRows.withUnsafeBufferPointer { t in
-                        valRows.withUnsafeBufferPointer { v in
-                            epochViews.withUnsafeBufferPointer { given in
-                                trainer.trainEpoch(views: viewStream == nil ? .augmented(rows: t, sampleIDs: trainIndices) : .given(given),
-                                                   count: trainIndices.count, validationRows: v, validationCount: valIndices.count,
-                                                   validationIDs: valIndices) { _, _, _ in
+                    let metrics = try trainRows.withUnsafeBufferPointer { t in
+                        try valRows.withUnsafeBufferPointer { v in
+                            try epochViews.withUnsafeBufferPointer { given in
+                                try trainer.trainEpoch(views: viewStream == nil ? .augmented(rows: t, sampleIDs: trainIndices) : .given(given),
+                                                       count: trainIndices.count, validationRows: v, validationCount: valIndices.count,
+                                                       validationIDs: valIndices) { _, _, _ in
                                     done += 1
                                     bar.update(done, of: totalSteps)
                                 }
                             }
                         }
                     }
-                    try AutoencoderCheckpoint.save(trainer.model, training: trainer.state, source: "hz-train \(zoo)", to: output)
-                    wroteCheckpoint = true
-                    try writeMetrics(trainer.history)
+                    var state = trainer.state
+                    if trainer.epoch == epochs {
+                        // The last epoch: its checkpoint carries the run's diagnostics.
+                        diagnostics = diagnose(trainer, trainRows: trainRows, count: trainIndices.count)
+                        state.diagnostics = diagnostics
+                    }
+                    try AutoencoderCheckpoint.save(trainer.model, training: state, source: "hz-train \(zoo)", to: files.partial)
+                    try writeMetrics(trainer.history, to: files.metricsPartial)
                     log.write(Data(String(format: "%@epoch %d/%d  loss %.5f (contrast %.4f, recon %.5f)  val loss %.5f  val R² %.4f  lr %.2e  %.1fs\n",
                                           isatty(STDERR_FILENO) != 0 ? "\n" : "", metrics.epoch, epochs, metrics.trainLoss, metrics.trainContrast,
                                           metrics.trainReconstruction, metrics.validationLoss, metrics.validationRSquared,
                                           metrics.learningRate, metrics.seconds).utf8))
                 }
                 try viewStream?.finish()
-            } catch where viewStream != nil {
-                throw viewStreamFailure(error, wroteCheckpoint: wroteCheckpoint, trainedEpochs: trainer.epoch)
+            } catch {
+                throw runFailure(error, files: files, trainedEpochs: trainer.epoch, startEpoch: startEpoch)
             }
             bar.finish()
+            if diagnostics == nil {
+                // Nothing was left to train (a resumed run already at --epochs): check it as it is.
+                diagnostics = diagnose(trainer, trainRows: trainRows, count: trainIndices.count)
+                if exists(files.partial) {
+                    var state = trainer.state
+                    state.diagnostics = diagnostics
+                    try AutoencoderCheckpoint.save(trainer.model, training: state, source: "hz-train \(zoo)", to: files.partial)
+                    try writeMetrics(trainer.history, to: files.metricsPartial)
+                }
+            }
+            // Commit: the metrics, then the AE. The AE's rename is the commit point: if the run is
+            // killed between the two, <output>.partial is still there and --resume finishes the commit.
+            if exists(files.partial) {
+                try AtomicOutput(path: files.metrics, overwrite: true, allowExistingPartial: true).commit()
+                try AtomicOutput(path: files.output, overwrite: force || resume, allowExistingPartial: true).commit()
+            }
+            for warning in diagnostics!.warnings {
+                log.write(Data("hz-train: warning: \(warning.message); try: \(warning.advice)\n".utf8))
+            }
             if json, let last = trainer.history.last {
-                let data = try JSONEncoder.sortedNonFinite().encode(last)
-                print(String(decoding: data, as: UTF8.self))
+                let encoder = JSONEncoder.sortedNonFinite()
+                var object = try JSONSerialization.jsonObject(with: try encoder.encode(last)) as! [String: Any]
+                object["diagnostics"] = try JSONSerialization.jsonObject(with: try encoder.encode(diagnostics!))
+                try TrainCommand.printJSON(object)
             }
         }
 
-        /// Rewrites <output>.metrics.jsonl from the run's history (atomically).
-        private func writeMetrics(_ history: [AutoencoderEpochMetrics]) throws {
+        /// The diagnostics of the trainer's model on the training rows.
+        private func diagnose(_ trainer: AutoencoderTrainer, trainRows: [Float], count: Int) -> AutoencoderDiagnostics {
+            AutoencoderDiagnostics(model: trainer.model, history: trainer.history, trainRows: trainRows, count: count,
+                                   layerRanges: trainer.objective.reconstruction.layerRanges)
+        }
+
+        /// Refuses rows [rows.count, P] with a NaN or infinite value, naming the first one.
+        private func refuseNonFinite(_ values: [Float], rows: [Int], of reader: ZooReader) throws {
+            guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return }
+            let P = reader.parameterCount
+            let row = rows[bad / P], k = bad % P
+            let name = reader.table.entries.first { $0.range.contains(k) }?.name ?? "parameter \(k)"
+            throw AutoencoderError("\(zoo): checkpoint \(row) (model \(reader.model(row: row).id), epoch \(reader.epoch[row])) has \(values[bad]) in \(name) (value \(k) of the row): the zoo holds a diverged model; rebuild the zoo, or leave that model's checkpoints out (--zoo-epochs, or a zoo without it)")
+        }
+
+        /// Rewrites the metrics file at `path` from the run's history (atomically).
+        private func writeMetrics(_ history: [AutoencoderEpochMetrics], to path: String) throws {
             let encoder = JSONEncoder.sortedNonFinite()
             var text = ""
             for m in history { text += String(decoding: try encoder.encode(m), as: UTF8.self) + "\n" }
-            let path = output + ".metrics.jsonl"
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
     }

@@ -18,13 +18,17 @@ extension TrainCommand.Fit {
         return reader
     }
 
-    /// The error of a failed view stream, with what became of the output: a new run removes the
-    /// checkpoints it wrote (no partial AE is left behind); a resumed run keeps its last epoch.
-    func viewStreamFailure(_ error: Error, wroteCheckpoint: Bool, trainedEpochs: Int) -> Error {
-        guard wroteCheckpoint else { return OperatorError("\(error); \(output) \(resume ? "unchanged" : "not written")") }
-        if resume { return OperatorError("\(error); \(output) keeps epoch \(trainedEpochs) (resume it with a complete stream)") }
-        try? FileManager.default.removeItem(atPath: output)
-        try? FileManager.default.removeItem(atPath: output + ".metrics.jsonl")
-        return OperatorError("\(error); the partial \(output) was removed")
+    /// The error of a run that stopped (a failed view stream, a diverged loss, a write error), with
+    /// what became of the files: <output> and its metrics are never touched before the run is
+    /// complete; the epochs trained so far stay in <output>.partial, where --resume continues them.
+    func runFailure(_ error: Error, files: RunFiles, trainedEpochs: Int, startEpoch: Int) -> Error {
+        let exists = FileManager.default.fileExists(atPath: files.output)
+        let final = "\(output) \(exists ? "unchanged" : "not written")"
+        let message = "\(error)"
+        guard trainedEpochs > startEpoch, FileManager.default.fileExists(atPath: files.partial) else {
+            let kept = FileManager.default.fileExists(atPath: files.partial) ? " (\(files.partial) still holds epoch \(startEpoch))" : ""
+            return OperatorError("\(message); \(final)\(kept)")
+        }
+        return OperatorError("\(message); \(final); epochs up to \(trainedEpochs) are kept in \(files.partial): continue with --resume\(views != nil ? " and a complete stream" : ""), or start over with --force")
     }
 }

@@ -78,6 +78,13 @@ import TestSupport
             #expect(lines.count == 1 && lines[0].contains(message), "\(command): \(run.stderr)")
             #expect(!FileManager.default.fileExists(atPath: dir.path("ae.h5")), "\(command)")
             #expect(!FileManager.default.fileExists(atPath: dir.path("ae.h5.metrics.jsonl")), "\(command)")
+            // A stream cut after a finished epoch keeps that epoch where --resume finds it.
+            if message.contains("truncated") {
+                #expect(run.stderr.contains("epochs up to 1 are kept in ae.h5.partial: continue with --resume and a complete stream"), "\(run.stderr)")
+                #expect(try AutoencoderCheckpoint.load(path: dir.path("ae.h5.partial")).training?.epoch == 1)
+            }
+            try? FileManager.default.removeItem(atPath: dir.path("ae.h5.partial"))
+            try? FileManager.default.removeItem(atPath: dir.path("ae.h5.metrics.jsonl.partial"))
         }
         // A resumed run that meets a cut stream (in the epoch it resumes at) leaves its file as it was.
         let oneEpoch = Self.tiny.replacingOccurrences(of: "--epochs 2", with: "--epochs 1")
@@ -86,5 +93,23 @@ import TestSupport
                                           in: dir.url.path)
         #expect(cut.status != 0 && cut.stderr.contains("stream truncated") && cut.stderr.contains("ae.h5 unchanged"), "\(cut.stderr)")
         #expect(try AutoencoderCheckpoint.load(path: dir.path("ae.h5")).training?.epoch == 1)
+
+        // --force over an existing AE with a stream that breaks in epoch 2: before, the old AE and
+        // its metrics were deleted. Now both stay as they were, and the new run's first epoch waits
+        // in ae.h5.partial; resuming it with a complete stream gives the AE of an unbroken run.
+        let oldAE = try Data(contentsOf: URL(fileURLWithPath: dir.path("ae.h5")))
+        let oldMetrics = try Data(contentsOf: URL(fileURLWithPath: dir.path("ae.h5.metrics.jsonl")))
+        let forced = try StageBinaries.shell("head -c \(bytes.count * 3 / 4) v.hzrs | hz-train zoo.h5 --views - -o ae.h5 --force \(Self.tiny)",
+                                             in: dir.url.path)
+        #expect(forced.status == 1 && forced.stderr.contains("ae.h5 unchanged; epochs up to 1 are kept in ae.h5.partial"), "\(forced.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("ae.h5"))) == oldAE)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path("ae.h5.metrics.jsonl"))) == oldMetrics)
+        let finished = try StageBinaries.shell("cat v.hzrs | hz-train zoo.h5 --views - -o ae.h5 --resume --epochs 2", in: dir.url.path)
+        #expect(finished.status == 0, "\(finished.stderr)")
+        let straight = try StageBinaries.shell("cat v.hzrs | hz-train zoo.h5 --views - -o straight.h5 \(Self.tiny)", in: dir.url.path)
+        #expect(straight.status == 0, "\(straight.stderr)")
+        #expect(try Self.weights(dir.path("ae.h5")) == Self.weights(dir.path("straight.h5")))
+        #expect(try Self.metrics(dir.path("ae.h5")) == Self.metrics(dir.path("straight.h5")))
+        #expect(!FileManager.default.fileExists(atPath: dir.path("ae.h5.partial")))
     }
 }

@@ -16,27 +16,27 @@ import Tensor
         let config = try tinyConfig()
         let P = try tinyTable().parameterCount
         let train = randomRows(10, P, seed: 1), validation = randomRows(4, P, seed: 2)
-        func run(_ trainer: AutoencoderTrainer, epochs: Int) {
-            train.withUnsafeBufferPointer { t in
-                validation.withUnsafeBufferPointer { v in
-                    for _ in 0..<epochs { trainer.trainEpoch(trainRows: t, count: 10, validationRows: v, validationCount: 4) }
+        func run(_ trainer: AutoencoderTrainer, epochs: Int) throws {
+            try train.withUnsafeBufferPointer { t in
+                try validation.withUnsafeBufferPointer { v in
+                    for _ in 0..<epochs { try trainer.trainEpoch(trainRows: t, count: 10, validationRows: v, validationCount: 4) }
                 }
             }
         }
         let full = try train.withUnsafeBufferPointer {
             try AutoencoderTrainer(model: Autoencoder(config: config, seed: 4), options: Self.options(epochs: 3), trainRows: $0, count: 10)
         }
-        run(full, epochs: 3)
+        try run(full, epochs: 3)
 
         let first = try train.withUnsafeBufferPointer {
             try AutoencoderTrainer(model: Autoencoder(config: config, seed: 4), options: Self.options(epochs: 3), trainRows: $0, count: 10)
         }
-        run(first, epochs: 1)
+        try run(first, epochs: 1)
         try AutoencoderCheckpoint.save(first.model, training: first.state, source: "test", to: dir.path("ae.h5"))
         let (model, state) = try AutoencoderCheckpoint.load(path: dir.path("ae.h5"))
         let resumed = try AutoencoderTrainer(model: model, resuming: try #require(state))
         #expect(resumed.epoch == 1)
-        run(resumed, epochs: 2)
+        try run(resumed, epochs: 2)
 
         #expect(resumed.model.parameters.valuesArray() == full.model.parameters.valuesArray())
         #expect(resumed.model.buffers.valuesArray() == full.model.buffers.valuesArray())
@@ -71,14 +71,14 @@ import Tensor
         }
         let own = try trainer(), given = try trainer(), other = try trainer()
         for epoch in 0..<2 {
-            train.withUnsafeBufferPointer { t in
-                validation.withUnsafeBufferPointer { v in
-                    own.trainEpoch(views: .augmented(rows: t, sampleIDs: ids), count: 8, validationRows: v, validationCount: 4)
-                    _ = views(epoch: epoch, seed: options.seed).withUnsafeBufferPointer {
-                        given.trainEpoch(views: .given($0), count: 8, validationRows: v, validationCount: 4)
+            try train.withUnsafeBufferPointer { t in
+                try validation.withUnsafeBufferPointer { v in
+                    try own.trainEpoch(views: .augmented(rows: t, sampleIDs: ids), count: 8, validationRows: v, validationCount: 4)
+                    _ = try views(epoch: epoch, seed: options.seed).withUnsafeBufferPointer {
+                        try given.trainEpoch(views: .given($0), count: 8, validationRows: v, validationCount: 4)
                     }
-                    _ = views(epoch: epoch, seed: options.seed + 1).withUnsafeBufferPointer {
-                        other.trainEpoch(views: .given($0), count: 8, validationRows: v, validationCount: 4)
+                    _ = try views(epoch: epoch, seed: options.seed + 1).withUnsafeBufferPointer {
+                        try other.trainEpoch(views: .given($0), count: 8, validationRows: v, validationCount: 4)
                     }
                 }
             }
@@ -99,11 +99,58 @@ import Tensor
         let trainer = try train.withUnsafeBufferPointer {
             try AutoencoderTrainer(model: Autoencoder(config: config, seed: 1), options: options, trainRows: $0, count: 16)
         }
-        let history = train.withUnsafeBufferPointer { t in
-            (0..<15).map { _ in trainer.trainEpoch(trainRows: t, count: 16, validationRows: t, validationCount: 16) }
+        let history = try train.withUnsafeBufferPointer { t in
+            try (0..<15).map { _ in try trainer.trainEpoch(trainRows: t, count: 16, validationRows: t, validationCount: 16) }
         }
         #expect(history.last!.trainReconstruction < 0.5 * history.first!.trainReconstruction)
         #expect(history.last!.validationRSquared > history.first!.validationRSquared)
+
+        // Random rows leave an AE little to learn beyond their mean, but its decoded rows still move
+        // with the latent, and its R² is still improving in the last 3 of 15 epochs. (A healthy
+        // run without any warning is tested through hz-train, on rows with structure.)
+        let ranges = trainer.objective.reconstruction.layerRanges
+        let trained = AutoencoderDiagnostics(model: trainer.model, history: history, trainRows: train, count: 16, layerRanges: ranges)
+        #expect(trained.decoderSpreadRatio > 0.01, "\(trained)")
+        #expect(trained.validationRSquaredTrend.map { $0 > 0 } == true && trained.trendEpochs == 3)
+        #expect(!trained.warnings.map(\.code).contains("validation_r2_not_improving"))
+        // The same model with the latent's expansion zeroed decodes one row whatever the latent.
+        let expansion = try #require(trainer.model.parameters.views.first { $0.name == "decoder.nec2vec.weight" })
+        (trainer.model.parameters.values + expansion.offset).update(repeating: 0, count: expansion.count)
+        let collapsed = AutoencoderDiagnostics(model: trainer.model, history: history, trainRows: train, count: 16, layerRanges: ranges)
+        #expect(collapsed.decoderSpreadRatio < 1e-3, "\(collapsed)")
+        #expect(collapsed.warnings.map(\.code) == ["decoder_collapse"])
+        // A flat, negative R² history: both R² warnings.
+        let flat = history.map { m -> AutoencoderEpochMetrics in var m = m; m.validationRSquared = -0.1; return m }
+        let failed = AutoencoderDiagnostics(model: trainer.model, history: flat, trainRows: train, count: 16, layerRanges: ranges)
+        #expect(failed.warnings.map(\.code) == ["validation_r2_negative", "validation_r2_not_improving", "decoder_collapse"])
+        #expect(failed.validationRSquaredTrend == 0 && failed.validationRSquared == -0.1)
+    }
+
+    @Test func divergedLossAndTooFewRowsForABatchAreErrors() throws {
+        let config = try tinyConfig()
+        let P = try tinyTable().parameterCount
+        var train = randomRows(8, P, seed: 9)
+        var options = Self.options(epochs: 1)
+        options.batchSize = 12
+        let big = try train.withUnsafeBufferPointer {
+            try AutoencoderTrainer(model: Autoencoder(config: config, seed: 1), options: options, trainRows: $0, count: 8)
+        }
+        // Before: the batch silently shrank to the 8 rows there were.
+        #expect(throws: AutoencoderError.self) { try train.withUnsafeBufferPointer {
+            try big.trainEpoch(trainRows: $0, count: 8, validationRows: nil, validationCount: 0)
+        } }
+        #expect(big.epoch == 0)
+        options.batchSize = 4
+        let trainer = try train.withUnsafeBufferPointer {
+            try AutoencoderTrainer(model: Autoencoder(config: config, seed: 1), options: options, trainRows: $0, count: 8)
+        }
+        train[3] = .nan   // a diverged training model: every loss it enters is NaN
+        do {
+            _ = try train.withUnsafeBufferPointer { try trainer.trainEpoch(trainRows: $0, count: 8, validationRows: nil, validationCount: 0) }
+            Issue.record("a NaN loss did not stop training")
+        } catch let error as AutoencoderError {
+            #expect(error.description.contains("training loss is nan") && error.description.contains("diverged"), "\(error)")
+        }
     }
 
     @Test func checkpointRoundTripKeepsEncodeAndDecode() throws {
@@ -115,5 +162,24 @@ import Tensor
         let rows = randomRows(3, ae.parameterCount, seed: 5)
         #expect(loaded.encode(rows: rows, count: 3) == ae.encode(rows: rows, count: 3))
         #expect(throws: (any Error).self) { try AutoencoderCheckpoint.save(ae, source: "test", to: dir.path("ae.h5"), overwrite: false) }
+    }
+
+    @Test func diagnosticsRoundTripThroughTheTrainingAttributes() throws {
+        let dir = TemporaryDirectory("ae-diag")
+        let config = try tinyConfig()
+        let P = try tinyTable().parameterCount
+        let train = randomRows(8, P, seed: 1)
+        let trainer = try train.withUnsafeBufferPointer {
+            try AutoencoderTrainer(model: Autoencoder(config: config, seed: 4), options: Self.options(epochs: 1), trainRows: $0, count: 8)
+        }
+        try train.withUnsafeBufferPointer { _ = try trainer.trainEpoch(trainRows: $0, count: 8, validationRows: $0, validationCount: 8) }
+        var state = trainer.state
+        try AutoencoderCheckpoint.save(trainer.model, training: state, source: "test", to: dir.path("running.h5"))
+        #expect(try AutoencoderCheckpoint.load(path: dir.path("running.h5")).training?.diagnostics == nil)
+        state.diagnostics = AutoencoderDiagnostics(model: trainer.model, history: trainer.history, trainRows: train, count: 8,
+                                                   layerRanges: trainer.objective.reconstruction.layerRanges)
+        try AutoencoderCheckpoint.save(trainer.model, training: state, source: "test", to: dir.path("done.h5"))
+        let loaded = try #require(try AutoencoderCheckpoint.load(path: dir.path("done.h5")).training?.diagnostics)
+        #expect(loaded == state.diagnostics && loaded.epochs == 1 && loaded.spreadRows == 8)
     }
 }

@@ -3,8 +3,9 @@
 //   /                 attrs format, format_version, config (JSON), source
 //   /parameters/NAME  float32, the PyTorch state_dict shape of each tensor (AE and projection head)
 //   /buffers/NAME     float32 BatchNorm running statistics of the projection head
-//   /training         (optional) attrs options, objective, scheduler, dropout_stream, history (JSON),
-//                     epoch, optimizer_steps; dataset optimizer_state float32 [k, count]
+//   /training         (optional) attrs options, objective, scheduler, dropout_stream (JSON), epoch,
+//                     optimizer_steps, diagnostics (JSON, AutoencoderDiagnostics; only in finished
+//                     runs); datasets optimizer_state float32 [k, count], history (JSON string)
 // Files are written to `<path>.partial` and renamed into place when complete.
 import Foundation
 import HDF5
@@ -54,6 +55,7 @@ public enum AutoencoderCheckpoint {
                 try g.attributes.set("dropout_stream", try json(t.dropoutStream))
                 try g.attributes.set("epoch", t.epoch)
                 try g.attributes.set("optimizer_steps", t.optimizerSteps)
+                if let d = t.diagnostics { try g.attributes.set("diagnostics", try json(d)) }
                 let k = max(t.optimizerState.count / max(model.parameters.count, 1), 1)
                 _ = try g.createDataset("optimizer_state", data: t.optimizerState, shape: [k, t.optimizerState.count / k])
                 // The history can outgrow an attribute (64 KiB): keep it as a JSON string dataset.
@@ -104,13 +106,14 @@ public enum AutoencoderCheckpoint {
         } catch {
             throw AutoencoderError("\(path):/training/history: cannot read (\(error))")
         }
-        let state = AutoencoderTrainingState(
+        var state = AutoencoderTrainingState(
             options: try decode("options", AutoencoderTrainingOptions.self),
             objective: try decode("objective", AutoencoderObjective.self),
             epoch: try g.attributes.int("epoch"), optimizerSteps: try g.attributes.int("optimizer_steps"),
             optimizerState: try g.openDataset("optimizer_state").read(),
             scheduler: try decode("scheduler", LearningRateScheduler.self),
             dropoutStream: try decode("dropout_stream", RandomStream.self), history: history)
+        if g.attributes.contains("diagnostics") { state.diagnostics = try decode("diagnostics", AutoencoderDiagnostics.self) }
         return (model, state)
     }
 }

@@ -81,6 +81,9 @@ public struct AutoencoderTrainingState: Sendable {
     public var scheduler: LearningRateScheduler
     public var dropoutStream: RandomStream
     public var history: [AutoencoderEpochMetrics]
+    /// What the finished run says about itself (set by hz-train after the last epoch; nil while
+    /// a run is under way and in files written before diagnostics existed).
+    public var diagnostics: AutoencoderDiagnostics? = nil
 }
 
 /// The two views of every training model in one epoch.
@@ -161,17 +164,27 @@ public final class AutoencoderTrainer: @unchecked Sendable {
                                         history: history)
     }
 
-    /// Training steps per epoch for `count` training rows.
-    public func stepsPerEpoch(count: Int) -> Int { count / min(options.batchSize, count) }
+    /// Training steps per epoch for `count` training rows (drop-last: a rest smaller than a batch is
+    /// left out of that epoch; the shuffle changes which rows it is).
+    public func stepsPerEpoch(count: Int) -> Int { count / options.batchSize }
+
+    /// Refuses `count` training rows that cannot fill one batch: drop-last would leave nothing to
+    /// train on, and shrinking the batch would silently change what the user asked for.
+    public func checkTrainingRows(_ count: Int) throws {
+        guard count >= options.batchSize else {
+            throw AutoencoderError("\(count) training rows are fewer than the batch size \(options.batchSize): batches are drop-last, so no batch could be formed; lower the batch size to at most \(count) or train on more checkpoints")
+        }
+    }
 
     /// Trains one epoch on `trainRows` [count, P], then validates on `validationRows` [validationCount, P]
     /// (held-out models). `progress(step, steps, losses)` is called after every step.
     /// The views of row r are keyed by r; `trainEpoch(views:…)` can key them by checkpoint ids instead.
+    /// - Throws: see `trainEpoch(views:…)`.
     @discardableResult
     public func trainEpoch(trainRows: UnsafeBufferPointer<Float>, count: Int,
                            validationRows: UnsafeBufferPointer<Float>?, validationCount: Int,
-                           progress: (Int, Int, AutoencoderLosses) -> Void = { _, _, _ in }) -> AutoencoderEpochMetrics {
-        trainEpoch(views: .augmented(rows: trainRows, sampleIDs: nil), count: count, validationRows: validationRows,
+                           progress: (Int, Int, AutoencoderLosses) -> Void = { _, _, _ in }) throws -> AutoencoderEpochMetrics {
+        try trainEpoch(views: .augmented(rows: trainRows, sampleIDs: nil), count: count, validationRows: validationRows,
                    validationCount: validationCount, validationIDs: nil, progress: progress)
     }
 
@@ -179,14 +192,18 @@ public final class AutoencoderTrainer: @unchecked Sendable {
     /// [validationCount, P] (held-out models; their fixed views are keyed by `validationIDs`, default
     /// the row index). The shuffle, batching, dropout and optimizer steps do not depend on where the
     /// views come from, so the same views give the same weights bit for bit.
+    /// - Throws: when `count` rows cannot fill a batch (`checkTrainingRows`), and when a step's loss
+    ///   is NaN or infinite (the run diverged): the step is not applied, but earlier steps of the
+    ///   epoch were, so the trainer must not be used or saved after that error (the last
+    ///   checkpoint holds the last good epoch).
     @discardableResult
     public func trainEpoch(views source: EpochViews, count: Int,
                            validationRows: UnsafeBufferPointer<Float>?, validationCount: Int, validationIDs: [Int]? = nil,
-                           progress: (Int, Int, AutoencoderLosses) -> Void = { _, _, _ in }) -> AutoencoderEpochMetrics {
+                           progress: (Int, Int, AutoencoderLosses) -> Void = { _, _, _ in }) throws -> AutoencoderEpochMetrics {
         let started = Date()
         let P = model.parameterCount
-        let B = min(options.batchSize, count)
-        precondition(B >= 2, "training needs at least 2 rows")
+        try checkTrainingRows(count)
+        let B = options.batchSize
         source.check(count: count, parameters: P)
         let lr = scheduler.advance(toEpoch: epoch, metric: history.last?.validationLoss ?? .nan)
         var shuffle = RandomStream(seed: options.seed, purpose: "hyperrep.train.shuffle", index: UInt64(epoch))
@@ -199,6 +216,9 @@ public final class AutoencoderTrainer: @unchecked Sendable {
             batchViews(source, count: count, indices: batch, epoch: epoch, into: &views)
             let losses = views.withUnsafeBufferPointer {
                 model.lossAndGradients(views: $0.baseAddress!, batch: B, objective: objective, stream: &dropoutStream)
+            }
+            guard losses.total.isFinite else {
+                throw AutoencoderError("epoch \(epoch + 1), step \(step + 1) of \(steps): the training loss is \(losses.total) (contrast \(losses.contrast), reconstruction \(losses.reconstruction.loss)): training diverged; try a lower learning rate or gradient clipping")
             }
             switch options.clipping {
             case .none: break
@@ -220,6 +240,9 @@ public final class AutoencoderTrainer: @unchecked Sendable {
             metrics.validationLoss = v.loss; metrics.validationContrast = v.contrast
             metrics.validationReconstruction = v.recon; metrics.validationRSquared = v.rsq
             metrics.validationRSquaredPerLayer = v.rsqPerLayer
+            guard v.loss.isFinite else {
+                throw AutoencoderError("epoch \(epoch + 1): the validation loss is \(v.loss) while the training loss is \(metrics.trainLoss): the model gives non-finite outputs on held-out rows; try a lower learning rate or gradient clipping")
+            }
         }
         metrics.seconds = Date().timeIntervalSince(started)
         epoch += 1
