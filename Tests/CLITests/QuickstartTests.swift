@@ -22,9 +22,9 @@ import TestSupport
     }
 
     static let tiny = [
-        "zoo.models=4", "zoo.epochs=1", "zoo.train-size=300",
-        "train.epochs=2", "train.batch-size=2", "train.width=16", "train.latent=8",
-        "sample.count=2", "sample.anchors=all",
+        "zoo.models=4", "zoo.epochs=1", "zoo.checkpoint-epochs=0,1", "zoo.train-size=300",
+        "train.epochs=2", "train.batch-size=2", "train.width=16", "train.ff-width=32", "train.latent=8", "train.zoo-epochs=1",
+        "sample.count=2", "sample.anchors=all", "sample.anchor-epochs=1",
         "eval.models=2", "eval.epochs=0,1", "eval.train-subset=200", "eval.test-subset=200", "eval.bootstrap=20",
     ]
 
