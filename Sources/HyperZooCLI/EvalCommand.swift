@@ -250,6 +250,9 @@ public struct EvalCommand: ParsableCommand {
             return
         }
         try checkOutputFolder()
+        if let target = transferTarget, target == recipe.datasetName {
+            throw ValidationError("--transfer \(target): the zoo was trained on \(target) already; transfer to the other dataset")
+        }
         let reportEpochs = try parsedEpochs()
         let setup = EvaluationSetup(architecture: recipe.architecture, recipe: recipe.training, epochs: reportEpochs,
                                     threads: threads, seed: seed, bootstrapResamples: bootstrap)
@@ -330,9 +333,6 @@ public struct EvalCommand: ParsableCommand {
         var transfers: [TransferResult] = []
         var comparisons = PairwiseComparison.compareSampledWithBaselines(results, experiment: "in-distribution", seed: seed, resamples: bootstrap)
         if let target = transferTarget, !target.isEmpty {
-            guard target != recipe.datasetName else {
-                throw ValidationError("--transfer \(target): the zoo was trained on \(target) already; transfer to the other dataset")
-            }
             var targetData = try loadTransferData(target, architecture: setup.architecture, normalization: recipe.dataset.normalization)
             if transferTrainSubset > 0 { targetData.train = targetData.train.prefix(transferTrainSubset) }
             if transferTestSubset > 0 { targetData.test = targetData.test.prefix(transferTestSubset) }

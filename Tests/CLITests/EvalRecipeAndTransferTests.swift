@@ -37,7 +37,9 @@ private let fashionMNISTInstalled = FileManager.default.fileExists(atPath: Fashi
 
         let shown = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--show-recipe", "--json"])
         #expect(shown.status == 0, "\(shown.stderr)")
-        let recipe = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: String]
+        let shownObject = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+        let recipe = shownObject?.compactMapValues { $0 as? String }
+        #expect(shownObject?["mixed"] as? Bool == false && (shownObject?["recipes"] as? [Any])?.count == 1)
         // The fixture's config.json: CNN, tanh, uniform init, Adam 3e-4, batch 10, an F_MNIST dump.
         #expect(recipe?["source"] == "Model Zoos config.json (stored by hz-convert)")
         #expect(recipe?["architecture"] == "cnn_s" && recipe?["activation"] == "tanh" && recipe?["initializer"] == "uniform")
@@ -45,7 +47,7 @@ private let fashionMNISTInstalled = FileManager.default.fileExists(atPath: Fashi
         #expect(recipe?["dataset"] == "fashion-mnist" && recipe?["normalization"] == "0.5,0.5")
 
         let overridden = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--show-recipe", "--json", "--lr", "0.001", "--batch-size", "32"])
-        let o = try JSONSerialization.jsonObject(with: Data(overridden.stdout.utf8)) as? [String: String]
+        let o = (try JSONSerialization.jsonObject(with: Data(overridden.stdout.utf8)) as? [String: Any])?.compactMapValues { $0 as? String }
         #expect(o?["lr"] == "0.001" && o?["batch_size"] == "32" && o?["source"]?.hasSuffix("with command-line overrides") == true)
 
         // A real evaluation of the converted zoo's baselines on real (few) F-MNIST images.
@@ -129,7 +131,7 @@ private let fashionMNISTInstalled = FileManager.default.fileExists(atPath: Fashi
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         #expect(html.contains("Transfer: digits → fashion-mnist") && html.components(separatedBy: "Sampled populations against baselines").count == 3)
 
-        let same = try runStage("hz-eval", [dir.path("pop.h5"), "--zoo", dir.path("zoo.h5"), "--transfer", "digits", "-o", dir.path("r2")])
+        let same = try runStage("hz-eval", [dir.path("pop.h5"), "--zoo", dir.path("zoo.h5"), "--models", "3", "--transfer", "digits", "-o", dir.path("r2")])
         #expect(same.status == 1 && same.stderr.contains("trained on digits already"))
     }
 }
