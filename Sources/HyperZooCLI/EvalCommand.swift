@@ -33,14 +33,31 @@ public struct EvalCommand: ParsableCommand {
         (distance of each sample to its nearest training model relative to the typical distance
         between training models, and test-prediction disagreement with that model).
 
+        Noise controls (hz-sample --sampler noise-control) are evaluated like any population;
+        each sampled population is shown beside the control made to match its novelty (or the
+        control within 10% of its novelty) at every epoch. The report opens with a summary in
+        words (better or worse than B_T per epoch with the interval, new or copied, against the
+        noise control) and diagnostics (collapsed populations, near copies), also printed as
+        warnings.
+
+        --models n takes exactly the first n models of every population and baseline, or stops
+        with an error naming the population that has fewer. hz-eval refuses to replace an
+        existing report without --force.
+
         Every sampled population is compared with every baseline at every epoch (in-distribution
         and in each transfer): the difference of mean accuracy with a bootstrap 95% interval,
         Welch's t-test and the Mann-Whitney U test, raw and Holm-adjusted (docs/SAMPLING.md).
 
         Recipe: fine-tuning uses the zoo's own recipe: the hz-zoo spec stored in zoos made by
         hz-zoo, or for zoos converted by hz-convert from a Model Zoos folder, its config.json or
-        params.json. The recipe options override it, and are required for zoos that store none
-        (hz-eval says which are missing). --show-recipe prints what will be used.
+        params.json. In a grid ("Hyp") zoo every model has its own activation, dropout,
+        initialiser, optimizer and learning rate (its record's hyperparameters): B_F models
+        fine-tune with their own, B_T member i with training model i's (fresh weights of that
+        recipe's initialiser), and each sampled model with the recipe of its nearest training
+        model in weight space. The recipe options override a field for every model, and are
+        required for zoos that store none (hz-eval says which are missing). --show-recipe
+        prints what will be used: one recipe, or the distinct ones with their models and a
+        warning that the zoo mixes recipes.
 
         Example:
           hz-eval kde30.h5 neigh30.h5 --zoo zoo.h5 --epochs 0,1,5 --models 20 \\
@@ -68,7 +85,7 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Fine-tuning epochs to report, e.g. '0,1,5,25'; training runs to the largest.", valueName: "list"))
     public var epochs: String = "0,1,5"
 
-    @Option(help: ArgumentHelp("Models per population and per baseline (the first n).", valueName: "n"))
+    @Option(help: ArgumentHelp("Models per population and per baseline (the first n); a population with fewer is an error.", valueName: "n"))
     public var models: Int = 20
 
     @Option(help: ArgumentHelp("Baselines to include: any of bt, bf (comma-separated), or none.", valueName: "list"))
@@ -113,11 +130,14 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Models trained concurrently. Default: all cores.", valueName: "n"))
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Bootstrap resamples per interval.", valueName: "n"))
+    @Option(help: ArgumentHelp("Bootstrap resamples per interval (accuracies, comparisons, ensembles, novelty).", valueName: "n"))
     public var bootstrap: Int = 1000
 
     @Option(help: ArgumentHelp("Only re-render report.html from an existing report.json (no training).", valueName: "report.json"))
     public var renderOnly: String?
+
+    @Flag(help: "Replace an existing report.json/report.html in the output folder (the old report stays until the new one is complete).")
+    public var force = false
 
     @Flag(help: "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON.")
     public var json = false
@@ -139,6 +159,7 @@ public struct EvalCommand: ParsableCommand {
         if outputOption == nil { throw ValidationError("missing -o/--output <dir>: the folder for report.json and report.html") }
         if populations.isEmpty && parsedBaselines.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
         if models < 1 { throw ValidationError("--models must be at least 1") }
+        if bootstrap < 1 { throw ValidationError("--bootstrap must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         _ = try parsedEpochs()
         _ = try parsedEnsembleSizes()
@@ -178,7 +199,11 @@ public struct EvalCommand: ParsableCommand {
         do {
             if let renderOnly {
                 let report = try EvaluationReport.decode(try Data(contentsOf: URL(fileURLWithPath: renderOnly)))
-                try writeAtomically(Data(ReportHTML.render(report).utf8), to: output + "/report.html")
+                if !force && FileManager.default.fileExists(atPath: output + "/report.html") {
+                    throw ValidationError("\(output)/report.html already exists; pass --force to replace it")
+                }
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+                try ReportFiles(folder: output, names: ["report.html"]).write([Data(ReportHTML.render(report).utf8)])
                 print("\(output)/report.html")
                 return
             }
@@ -194,9 +219,26 @@ public struct EvalCommand: ParsableCommand {
         }
     }
 
-    /// A loaded population: name, rows, the file it came from.
+    /// A loaded population: name, rows, the file it came from, and whether it is a noise control.
     struct Population {
         var name: String, path: String, rows: [[Float]], reader: ZooReader
+        var isNoiseControl: Bool { reader.metadata("sampler")?["sampler"]?.stringValue == "noise-control" }
+    }
+
+    /// Refuses to run into an existing report without --force, before any work is done.
+    func checkOutputFolder() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) else { return }
+        guard isFolder.boolValue else { throw ValidationError("\(output) exists and is not a folder; -o names the report folder") }
+        for name in ["report.json", "report.html"] where FileManager.default.fileExists(atPath: output + "/" + name) && !force {
+            throw ValidationError("\(output)/\(name) already exists; pass --force to replace the report (the old one stays until the new one is complete)")
+        }
+    }
+
+    /// A population to fine-tune: rows, and each member's network and recipe.
+    struct Entry {
+        var name: String, role: String, details: [String: String], rows: [[Float]], recipes: [MemberRecipe]
+        var architectures: [ArchitectureSpec] { recipes.map(\.architecture) }
     }
 
     private func evaluate() throws {
@@ -207,6 +249,10 @@ public struct EvalCommand: ParsableCommand {
             printRecipe(recipe)
             return
         }
+        try checkOutputFolder()
+        if let target = transferTarget, target == recipe.datasetName {
+            throw ValidationError("--transfer \(target): the zoo was trained on \(target) already; transfer to the other dataset")
+        }
         let reportEpochs = try parsedEpochs()
         let setup = EvaluationSetup(architecture: recipe.architecture, recipe: recipe.training, epochs: reportEpochs,
                                     threads: threads, seed: seed, bootstrapResamples: bootstrap)
@@ -216,14 +262,21 @@ public struct EvalCommand: ParsableCommand {
 
         var commands: [String] = []
         var seeds: [String: UInt64] = ["evaluation": seed]
+        var notes: [String] = []
         var loaded: [Population] = []
         for path in populations {
             let reader = try ZooReader(path: path, formats: [.population])
             guard reader.table == zooReader.table else {
                 throw ValidationError("\(path): its architecture differs from \(zoo)'s; sample it from this zoo")
             }
-            let n = min(models, reader.checkpointCount)
-            let rows = try (0..<n).map { try reader.readRow($0) }
+            guard reader.checkpointCount >= models else {
+                throw ValidationError("\(path): holds \(reader.checkpointCount) models, --models asks for \(models); pass --models \(reader.checkpointCount) or sample at least \(models) (hz-sample --count \(models))")
+            }
+            let rows = try (0..<models).map { try reader.readRow($0) }
+            if let k = rows.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) {
+                let parameter = rows[k].firstIndex { !$0.isFinite }!
+                throw ValidationError("\(path): model \(reader.models[reader.modelIndex[k]].id) has a NaN or infinite weight at parameter \(parameter) (hz-sample never writes one: the file is damaged); sample the population again")
+            }
             var name = reader.metadata("sampler")?["population"]?.stringValue ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             while loaded.contains(where: { $0.name == name }) { name += "'" }
             if let c = reader.metadata("provenance")?["command"]?.stringValue { commands.append(c) }
@@ -232,33 +285,47 @@ public struct EvalCommand: ParsableCommand {
         }
         commands.append(CommandLine.arguments.joined(separator: " "))
 
-        // Baselines.
-        var baselineRows: [(String, [String: String], [[Float]])] = []
-        if parsedBaselines.contains("bt") { baselineRows.append(try scratchBaseline(zooReader, recipe: recipe)) }
-        if parsedBaselines.contains("bf") { baselineRows.append(try zooBaseline(zooReader)) }
+        // The training models novelty (and, in a grid zoo, a sample's recipe) is measured against.
+        let needsReference = !loaded.isEmpty && (novelty || recipe.isMixed)
+        let reference = needsReference ? try NoveltyReference(zoo: zooReader) : nil
+        if let reference, novelty { notes += reference.notes }
+        let referenceRecipes = reference?.zooRows.map { recipe.recipe(ofRow: $0, in: zooReader) } ?? []
+        if recipe.isMixed {
+            notes.append("The zoo mixes \(recipe.distinctRecipes.count) recipes: every zoo model fine-tunes with its own; B_T member i uses training model i's recipe; each sampled model uses the recipe of its nearest training model in weight space.")
+        }
+
+        var entries: [Entry] = loaded.map { p in
+            var recipes = p.rows.map { _ in recipe.modelRecipes[0] }
+            if recipe.isMixed, let reference {
+                let nearest = WeightSpaceDistance.nearest(queries: p.rows.flatMap { $0 }, references: reference.rows.flatMap { $0 },
+                                                          width: zooReader.parameterCount)
+                recipes = nearest.map { referenceRecipes[$0.index] }
+            }
+            return Entry(name: p.name, role: p.isNoiseControl ? "control" : "sampled",
+                         details: samplerDetails(p.reader).merging(["file": p.path]) { a, _ in a }, rows: p.rows, recipes: recipes)
+        }
+        if parsedBaselines.contains("bt") { entries.append(try scratchBaseline(zooReader, recipe: recipe)) }
+        if parsedBaselines.contains("bf") { entries.append(try zooBaseline(zooReader, recipe: recipe, notes: &notes)) }
 
         let sizes = try parsedEnsembleSizes()
         let last = setup.epochs.last ?? 0
         let keep: Set<Int> = sizes.isEmpty ? [] : [0, last]
         var results: [PopulationResult] = []
         var ensembles: [EnsembleResult] = []
-        var notes: [String] = []
         if trainSubset > 0 { notes.append("Fine-tuning used the first \(data.train.count) training images, not the full training set.") }
         if testSubset > 0 { notes.append("Test metrics use the first \(data.test.count) test images.") }
 
-        let all: [(name: String, role: String, details: [String: String], rows: [[Float]])] =
-            loaded.map { p in (p.name, "sampled", samplerDetails(p.reader).merging(["file": p.path]) { a, _ in a }, p.rows) }
-            + baselineRows.map { ($0.0, "baseline", $0.1, $0.2) }
-        for p in all {
-            let outcome = fineTuneWithProgress(p.name, role: p.role, details: p.details, rows: p.rows, data: data, setup: setup, keep: keep)
+        for (k, e) in entries.enumerated() {
+            if recipe.isMixed { entries[k].details["recipes"] = recipeCounts(e.recipes) }
+            let outcome = fineTuneWithProgress(entries[k], data: data, setup: setup, keep: keep)
             results.append(outcome.result)
-            for k in keep.sorted() {
+            for epoch in keep.sorted() {
                 // Untrained scratch models are random: their ensembles say nothing.
-                if p.name == "B_T" && k == 0 { continue }
-                guard let rows = outcome.rowsAtEpoch[k] else { continue }
-                ensembles += PopulationEvaluator.ensembles(name: p.name, epoch: k, rows: rows, sizes: sizes, trials: ensembleTrials,
-                                                           poolSize: models, architecture: setup.architecture, test: data.test,
-                                                           threads: threads, seed: seed)
+                if e.name == "B_T" && epoch == 0 { continue }
+                guard let rows = outcome.rowsAtEpoch[epoch] else { continue }
+                ensembles += PopulationEvaluator.ensembles(name: e.name, epoch: epoch, rows: rows, architectures: e.architectures, sizes: sizes,
+                                                           trials: ensembleTrials, poolSize: models, test: data.test,
+                                                           threads: threads, seed: seed, resamples: bootstrap)
             }
         }
         if !sizes.isEmpty { seeds["ensembles"] = seed }
@@ -266,9 +333,6 @@ public struct EvalCommand: ParsableCommand {
         var transfers: [TransferResult] = []
         var comparisons = PairwiseComparison.compareSampledWithBaselines(results, experiment: "in-distribution", seed: seed, resamples: bootstrap)
         if let target = transferTarget, !target.isEmpty {
-            guard target != recipe.datasetName else {
-                throw ValidationError("--transfer \(target): the zoo was trained on \(target) already; transfer to the other dataset")
-            }
             var targetData = try loadTransferData(target, architecture: setup.architecture, normalization: recipe.dataset.normalization)
             if transferTrainSubset > 0 { targetData.train = targetData.train.prefix(transferTrainSubset) }
             if transferTestSubset > 0 { targetData.test = targetData.test.prefix(transferTestSubset) }
@@ -276,9 +340,8 @@ public struct EvalCommand: ParsableCommand {
                 notes.append("Transfer to \(target) fine-tuned on \(targetData.train.count) training images and tested on \(targetData.test.count).")
             }
             var transferred: [PopulationResult] = []
-            for p in all {
-                transferred.append(fineTuneWithProgress("\(p.name)", role: p.role, details: p.details, rows: p.rows, data: targetData,
-                                                        setup: setup, keep: []).result)
+            for e in entries {
+                transferred.append(fineTuneWithProgress(e, data: targetData, setup: setup, keep: []).result)
             }
             transfers.append(TransferResult(source: recipe.datasetName, target: target, populations: transferred))
             comparisons += PairwiseComparison.compareSampledWithBaselines(
@@ -287,32 +350,43 @@ public struct EvalCommand: ParsableCommand {
         }
 
         var noveltyResults: [NoveltyResult] = []
-        if novelty && !loaded.isEmpty {
-            let trainRows = zooReader.select(split: .train)
-            let step = max(1, trainRows.count / 5000)
-            let reference = try stride(from: 0, to: trainRows.count, by: step).map { try zooReader.readRow(trainRows[$0]) }
-            if trainRows.count > 5000 { notes.append("Novelty compares against every \(step)th training checkpoint (\(reference.count) of \(trainRows.count)).") }
-            for p in loaded {
-                noveltyResults.append(PopulationEvaluator.novelty(name: p.name, samples: p.rows, training: reference, architecture: setup.architecture,
-                                                                   test: data.test, threads: threads, seed: seed))
+        var diagnostics: [PopulationDiagnostics] = []
+        if novelty, let reference {
+            let flatReference = reference.rows.flatMap { $0 }
+            for e in entries where e.role != "baseline" {
+                noveltyResults.append(try PopulationEvaluator.novelty(
+                    name: e.name, samples: e.rows, training: reference.rows, sampleArchitectures: e.architectures,
+                    trainingArchitectures: referenceRecipes.map(\.architecture), test: data.test, threads: threads, seed: seed, resamples: bootstrap))
+                diagnostics.append(try PopulationDiagnostics(population: e.name, samples: e.rows.flatMap { $0 }, reference: flatReference,
+                                                             width: zooReader.parameterCount, seed: seed))
             }
         }
+        let pairings = NoiseControlPairing.pair(results, novelty: noveltyResults)
+        let byName = Dictionary(results.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        comparisons += PairwiseComparison.compare(pairings.map { (byName[$0.population]!, byName[$0.control]!) },
+                                                  experiment: NoiseControlPairing.experiment, seed: seed, resamples: bootstrap)
 
         let settings: [String: String] = [
             "zoo": zoo, "architecture": setup.architecture.name, "recipe": recipe.description,
             "epochs": setup.epochs.map(String.init).joined(separator: ","), "models_per_population": String(models),
             "train_images": String(data.train.count), "test_images": String(data.test.count),
             "dataset": recipe.datasetName, "recipe_source": recipe.source, "scratch": scratch, "bf_epoch": String(bfEpochValue(zooReader)),
-            "threads": String(threads), "seconds": String(format: "%.1f", Date().timeIntervalSince(started)),
+            "threads": String(threads), "bootstrap_resamples": String(bootstrap),
+            "seconds": String(format: "%.1f", Date().timeIntervalSince(started)),
         ]
-        let report = EvaluationReport(
+        var report = EvaluationReport(
             generator: "hyperzoo \(HyperZooVersion.string)", createdAt: ISO8601DateFormatter().string(from: Date()),
             commands: commands, seeds: seeds, settings: settings, populations: results, ensembles: ensembles,
             transfers: transfers, novelty: noveltyResults, latentProjection: mergedProjection(loaded), notes: notes,
             comparisons: comparisons)
+        report.diagnostics = diagnostics
+        report.noiseControls = pairings
+        report.summary = ReportSummary.lines(for: report)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        try writeAtomically(try report.jsonData(), to: output + "/report.json")
-        try writeAtomically(Data(ReportHTML.render(report).utf8), to: output + "/report.html")
+        // Both files are complete (as .partial) before either replaces an old report.
+        try ReportFiles(folder: output, names: ["report.json", "report.html"])
+            .write([try report.jsonData(), Data(ReportHTML.render(report).utf8)])
+        for d in diagnostics { for w in d.warnings { FileHandle.standardError.write(Data("hz-eval: warning: \(w)\n".utf8)) } }
         if json {
             var summary: [String: [String: Double]] = [:]
             for p in results { summary[p.name] = Dictionary(uniqueKeysWithValues: p.epochs.map { (String($0.epoch), $0.accuracy.mean) }) }
@@ -325,8 +399,19 @@ public struct EvalCommand: ParsableCommand {
                 let cells = p.epochs.map { "ep\($0.epoch) \(String(format: "%.2f", $0.accuracy.mean * 100))%" }.joined(separator: "  ")
                 print("\(p.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(cells)")
             }
+            for line in report.summary ?? [] where !line.hasPrefix("Warning: ") { print(line) }
             print("\(output)/report.json, \(output)/report.html")
         }
+    }
+
+    /// "cnn_s relu dropout 0.0, adam lr 0.001 … ×3; …" for a population's members.
+    private func recipeCounts(_ recipes: [MemberRecipe]) -> String {
+        var order: [MemberRecipe] = []
+        var counts: [Int] = []
+        for r in recipes {
+            if let k = order.firstIndex(of: r) { counts[k] += 1 } else { order.append(r); counts.append(1) }
+        }
+        return zip(order, counts).map { "\(ZooRecipe.describe($0)) ×\($1)" }.joined(separator: "; ")
     }
 
     /// The transfer target's splits, brought to the zoo's input size (validation dropped).
@@ -343,30 +428,49 @@ public struct EvalCommand: ParsableCommand {
     }
 
     private func printRecipe(_ recipe: ZooRecipe) {
-        let o = recipe.training.optimizer
-        let fields: [(String, String)] = [
-            ("source", recipe.source), ("architecture", recipe.architecture.name), ("activation", recipe.architecture.activation.rawValue),
-            ("dropout", String(recipe.architecture.dropout)), ("initializer", recipe.initializer.rawValue),
-            ("optimizer", o.kind.rawValue), ("lr", String(o.learningRate)), ("weight_decay", String(o.weightDecay)),
-            ("batch_size", String(recipe.training.batchSize)), ("dataset", recipe.dataset.name),
-            ("dataset_path", recipe.dataset.directory ?? "default"),
+        func fields(_ r: MemberRecipe) -> [(String, String)] {
+            let o = r.training.optimizer
+            return [("architecture", r.architecture.name), ("activation", r.architecture.activation.rawValue),
+                    ("dropout", String(r.architecture.dropout)), ("initializer", r.initializer.rawValue),
+                    ("optimizer", o.kind.rawValue), ("lr", String(o.learningRate)), ("weight_decay", String(o.weightDecay)),
+                    ("batch_size", String(r.training.batchSize))]
+        }
+        let shared: [(String, String)] = [
+            ("source", recipe.source), ("dataset", recipe.dataset.name), ("dataset_path", recipe.dataset.directory ?? "default"),
             ("normalization", recipe.dataset.normalization.map { "\($0.mean),\($0.std)" } ?? "zoo"),
         ]
+        let warning = "the zoo mixes \(recipe.distinctRecipes.count) recipes; each model is fine-tuned with its own (B_T member i with training model i's, a sampled model with its nearest training model's)"
+        if recipe.isMixed { FileHandle.standardError.write(Data("hz-eval: warning: \(warning)\n".utf8)) }
         if json {
-            let object = JSONValue.object(Dictionary(uniqueKeysWithValues: fields.map { ($0.0, JSONValue.string($0.1)) }))
-            print(object.jsonText)
+            // One recipe: its fields at the top level. Mixed: the fields that differ say "mixed",
+            // and `recipes` lists each distinct recipe with its models.
+            var object: [String: JSONValue] = [:]
+            for (k, v) in shared { object[k] = .string(v) }
+            let all = recipe.distinctRecipes.map { fields($0.recipe) }
+            for (i, (k, v)) in all[0].enumerated() { object[k] = .string(all.allSatisfy { $0[i].1 == v } ? v : "mixed") }
+            object["mixed"] = .bool(recipe.isMixed)
+            object["recipes"] = .array(recipe.distinctRecipes.map { entry in
+                var o = Dictionary(uniqueKeysWithValues: fields(entry.recipe).map { ($0.0, JSONValue.string($0.1)) })
+                o["models"] = .array(entry.models.map { .string($0) })
+                return .object(o)
+            })
+            print(JSONValue.object(object).jsonText)
         } else {
-            for (k, v) in fields { print("\(k.padding(toLength: 14, withPad: " ", startingAt: 0)) \(v)") }
+            for (k, v) in shared { print("\(k.padding(toLength: 14, withPad: " ", startingAt: 0)) \(v)") }
+            for (n, entry) in recipe.distinctRecipes.enumerated() {
+                if recipe.isMixed { print("recipe \(n + 1) (\(entry.models.count) models: \(entry.models.prefix(8).joined(separator: ", "))\(entry.models.count > 8 ? ", ..." : ""))") }
+                for (k, v) in fields(entry.recipe) { print("\(recipe.isMixed ? "  " : "")\(k.padding(toLength: 14, withPad: " ", startingAt: 0)) \(v)") }
+            }
+            if recipe.isMixed { print("warning: \(warning)") }
         }
     }
 
-    private func fineTuneWithProgress(_ name: String, role: String, details: [String: String], rows: [[Float]], data: DatasetSplits,
-                                      setup: EvaluationSetup, keep: Set<Int>) -> FineTuneOutcome {
-        let bar = ProgressBar(label: "fine-tuning \(name) on \(data.train.name)", unit: "images")
-        let total = rows.count * data.train.count * (setup.epochs.last ?? 0)
+    private func fineTuneWithProgress(_ e: Entry, data: DatasetSplits, setup: EvaluationSetup, keep: Set<Int>) -> FineTuneOutcome {
+        let bar = ProgressBar(label: "fine-tuning \(e.name) on \(data.train.name)", unit: "images")
+        let total = e.rows.count * data.train.count * (setup.epochs.last ?? 0)
         let counter = Counter()
-        let outcome = PopulationEvaluator.fineTune(name: name, role: role, details: details, rows: rows, data: data, setup: setup,
-                                                   keepRowsAt: keep) { n in bar.update(counter.add(n), of: max(total, 1)) }
+        let outcome = PopulationEvaluator.fineTune(name: e.name, role: e.role, details: e.details, rows: e.rows, data: data, setup: setup,
+                                                   recipes: e.recipes, keepRowsAt: keep) { n in bar.update(counter.add(n), of: max(total, 1)) }
         bar.finish()
         return outcome
     }
@@ -380,28 +484,44 @@ public struct EvalCommand: ParsableCommand {
 
     func bfEpochValue(_ zoo: ZooReader) -> Int { bfEpoch ?? zoo.epoch.max() ?? 0 }
 
-    /// B_T: fresh initialisations with the zoo's initialiser, or the zoo's test-split models at epoch 0.
-    private func scratchBaseline(_ zoo: ZooReader, recipe: ZooRecipe) throws -> (String, [String: String], [[Float]]) {
+    /// B_T: fresh initialisations with the zoo's initialiser (member i with training model i's
+    /// recipe, so B_T mixes recipes as the zoo does), or the zoo's test-split models at epoch 0.
+    private func scratchBaseline(_ zoo: ZooReader, recipe: ZooRecipe) throws -> Entry {
         if scratch == "zoo-test" {
             let rows = zoo.select(split: .test, epochs: [0])
-            guard !rows.isEmpty else {
-                throw ValidationError("\(zoo.path): no test-split models stored at epoch 0 for --scratch zoo-test; use --scratch init")
+            guard rows.count >= models else {
+                throw ValidationError("\(zoo.path): \(rows.count) test-split models stored at epoch 0 for --scratch zoo-test, --models asks for \(models); pass --models \(rows.count) or use --scratch init")
             }
-            return ("B_T", ["source": "zoo test split, epoch 0", "models": String(min(models, rows.count))],
-                    try rows.prefix(models).map { try zoo.readRow($0) })
+            let chosen = Array(rows.prefix(models))
+            return Entry(name: "B_T", role: "baseline", details: ["source": "zoo test split, epoch 0", "models": String(models)],
+                         rows: try chosen.map { try zoo.readRow($0) }, recipes: chosen.map { recipe.recipe(ofRow: $0, in: zoo) })
         }
-        let rows = (0..<models).map { i in
-            recipe.architecture.initialRow(initializer: recipe.initializer, seed: RandomStream(seed: seed, purpose: "eval.scratch", index: UInt64(i)).value(at: 0))
+        let training = zoo.models.indices.filter { zoo.models[$0].split == .train }
+        let recipes = (0..<models).map { i in training.isEmpty ? recipe.modelRecipes[0] : recipe.modelRecipes[training[i % training.count]] }
+        let rows = recipes.enumerated().map { i, r in
+            r.architecture.initialRow(initializer: r.initializer, seed: RandomStream(seed: seed, purpose: "eval.scratch", index: UInt64(i)).value(at: 0))
         }
-        return ("B_T", ["source": "fresh \(recipe.initializer.rawValue) initialisations (seeded)"], rows)
+        let initializers = Array(Set(recipes.map(\.initializer.rawValue))).sorted().joined(separator: ", ")
+        return Entry(name: "B_T", role: "baseline", details: ["source": "fresh \(initializers) initialisations (seeded)"], rows: rows, recipes: recipes)
     }
 
-    /// B_F: the zoo's training-split models at the B_F epoch.
-    private func zooBaseline(_ zoo: ZooReader) throws -> (String, [String: String], [[Float]]) {
+    /// B_F: the zoo's training-split models at the B_F epoch (diverged ones, with NaN or
+    /// infinite weights, are no starting point and are left out with a note).
+    private func zooBaseline(_ zoo: ZooReader, recipe: ZooRecipe, notes: inout [String]) throws -> Entry {
         let epoch = bfEpochValue(zoo)
-        let rows = zoo.select(split: .train, epochs: [epoch])
-        guard !rows.isEmpty else { throw ValidationError("\(zoo.path): no training-split models at epoch \(epoch) for B_F (--bf-epoch)") }
-        return ("B_F", ["source": "zoo train split, epoch \(epoch)"], try rows.prefix(models).map { try zoo.readRow($0) })
+        var chosen: [Int] = [], rows: [[Float]] = []
+        var diverged = 0
+        for r in zoo.select(split: .train, epochs: [epoch]) where chosen.count < models {
+            let row = try zoo.readRow(r)
+            if row.allSatisfy(\.isFinite) { chosen.append(r); rows.append(row) } else { diverged += 1 }
+        }
+        guard chosen.count == models else {
+            let found = chosen.count == 0 && diverged == 0 ? "no training-split models" : "\(chosen.count) usable training-split models"
+            throw ValidationError("\(zoo.path): \(found) at epoch \(epoch) for B_F\(diverged > 0 ? " (\(diverged) diverged, with NaN or infinite weights)" : ""), --models asks for \(models); pass --models \(chosen.count) or choose another --bf-epoch")
+        }
+        if diverged > 0 { notes.append("B_F skipped \(diverged) diverged zoo model(s) (NaN or infinite weights at epoch \(epoch)).") }
+        return Entry(name: "B_F", role: "baseline", details: ["source": "zoo train split, epoch \(epoch)"], rows: rows,
+                     recipes: chosen.map { recipe.recipe(ofRow: $0, in: zoo) })
     }
 
     /// The latent maps of the populations: training points and anchors from the first, samples from all.
@@ -418,18 +538,31 @@ public struct EvalCommand: ParsableCommand {
         }
         return merged
     }
-
-    private func writeAtomically(_ data: Data, to path: String) throws {
-        let partial = path + ".partial"
-        try data.write(to: URL(fileURLWithPath: partial))
-        if rename(partial, path) != 0 { throw ValidationError("\(path): cannot move the finished file into place") }
-    }
 }
 
 /// `--json` output: the report's path and, per population and epoch, the mean test accuracy.
 struct JSONSummary: Encodable {
     var report: String
     var meanAccuracy: [String: [String: Double]]
+}
+
+/// Files of one report, replaced together: every file is written in full as `<name>.partial`
+/// before any old file is replaced, so a failed or killed run leaves the old report as it was.
+struct ReportFiles {
+    var folder: String
+    var names: [String]
+
+    func write(_ contents: [Data]) throws {
+        precondition(contents.count == names.count)
+        let outputs = try names.map { try AtomicOutput(path: folder + "/" + $0, overwrite: true) }
+        do {
+            for (output, data) in zip(outputs, contents) { try data.write(to: URL(fileURLWithPath: output.partialPath)) }
+            for output in outputs { try output.commit() }
+        } catch {
+            for output in outputs { output.discard() }
+            throw ValidationError("\(folder): cannot write the report (\(error)); an old report, if any, is unchanged")
+        }
+    }
 }
 
 /// Thread-safe running total for progress callbacks.

@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import Nets
 import Tensor
+import HyperRep
 import ZooStore
 
 /// Recipe options of hz-eval, for zoos without an hz-zoo recipe or to override parts of it.
@@ -73,13 +74,30 @@ public struct RecipeOptions: ParsableArguments {
 
 /// The zoo's network, initialiser, training recipe and data: from its hz-zoo spec, or the Model
 /// Zoos config/params.json that hz-convert stored, or the command line (which wins).
+///
+/// A grid ("Hyp") zoo mixes activations, dropout, initialisers, optimizers and learning rates:
+/// every model's own values come from its record's hyperparameters (Model Zoos keys
+/// `model::nlin`, `model::dropout`, `model::init_type`, `optim::optimizer`, `optim::lr`,
+/// `optim::wd`, written by hz-zoo and by hz-convert from params.json), over the zoo-level
+/// recipe; a command-line option overrides that field for every model.
 struct ZooRecipe: CustomStringConvertible {
+    /// The first model's network and recipe (every model's, unless `isMixed`).
     var architecture: ArchitectureSpec
     var training: TrainingRecipe
     var initializer: Initializer
     var dataset: ZooSpec.DatasetChoice
     /// Where the recipe came from, e.g. "hz-zoo spec" or "Model Zoos config.json (via hz-convert)".
     var source: String
+    /// Per zoo model (`zoo.models` order): its own network, recipe and initialiser.
+    var modelRecipes: [MemberRecipe]
+    /// The distinct recipes, in order of first use, with the ids of the models using each.
+    var distinctRecipes: [(recipe: MemberRecipe, models: [String])]
+
+    /// Whether the zoo's models use more than one recipe.
+    var isMixed: Bool { distinctRecipes.count > 1 }
+
+    /// The recipe of zoo checkpoint `row`'s model.
+    func recipe(ofRow row: Int, in zoo: ZooReader) -> MemberRecipe { modelRecipes[zoo.modelIndex[row]] }
 
     init(zoo: ZooReader, options: RecipeOptions = RecipeOptions()) throws {
         var (spec, source, datasetKnown) = try Self.storedSpec(zoo)
@@ -128,16 +146,82 @@ struct ZooRecipe: CustomStringConvertible {
         if overridden && source != "command line" { source += ", with command-line overrides" }
 
         guard let combination = s.combinations.first else { throw ValidationError("\(zoo.path): the zoo's recipe has no model combinations") }
-        architecture = s.architecture(for: combination)
-        training = s.recipe(for: combination)
-        initializer = combination.initializer
         dataset = s.dataset
         self.source = source
-        // Shapes decide whether the recipe's network can run the zoo's rows; names may differ
-        // (a zoo holding CNN-s with and without Dropout modules has both).
-        guard architecture.parameterTable.hasSameStructure(as: zoo.table) else {
-            throw ValidationError("\(zoo.path): the recipe's architecture \(architecture.name) (\(source)) does not match the stored parameter table")
+        // Each model's own grid point over the zoo-level one; options given on the command line win.
+        let fixed = Overrides(activation: o.activation != nil, dropout: o.dropout != nil, initializer: o.initializer != nil,
+                              optimizer: o.optimizer != nil, learningRate: o.learningRate != nil, weightDecay: o.weightDecay != nil)
+        let perModel = source != "command line"
+        var recipes: [MemberRecipe] = []
+        var distinct: [(recipe: MemberRecipe, models: [String])] = []
+        for model in zoo.models.isEmpty ? [ModelRecord(id: "-")] : zoo.models {
+            let c = perModel ? try Self.combination(combination, of: model, keeping: fixed, zoo: zoo.path) : combination
+            let recipe = MemberRecipe(architecture: s.architecture(for: c), training: s.recipe(for: c), initializer: c.initializer)
+            // Shapes decide whether the recipe's network can run the zoo's rows; names may differ
+            // (a zoo holding CNN-s with and without Dropout modules has both).
+            guard recipe.architecture.parameterTable.hasSameStructure(as: zoo.table) else {
+                throw ValidationError("\(zoo.path): the recipe's architecture \(recipe.architecture.name) (\(source), model \(model.id)) does not match the stored parameter table")
+            }
+            recipes.append(recipe)
+            if let k = distinct.firstIndex(where: { $0.recipe == recipe }) { distinct[k].models.append(model.id) } else { distinct.append((recipe, [model.id])) }
         }
+        modelRecipes = recipes
+        distinctRecipes = distinct
+        architecture = recipes[0].architecture
+        training = recipes[0].training
+        initializer = recipes[0].initializer
+    }
+
+    /// Which recipe fields the command line fixed for every model.
+    struct Overrides {
+        var activation, dropout, initializer, optimizer, learningRate, weightDecay: Bool
+    }
+
+    /// `base` with the grid values stored in `model`'s hyperparameters (Model Zoos keys), except
+    /// the fields the command line fixed.
+    /// - Throws: a ValidationError naming the model and key for a value hz-eval cannot use.
+    static func combination(_ base: ZooSpec.Combination, of model: ModelRecord, keeping fixed: Overrides,
+                            zoo: String) throws -> ZooSpec.Combination {
+        var c = base
+        let h = model.hyperparameters
+        func bad(_ key: String, _ expected: String) -> ValidationError {
+            ValidationError("\(zoo): model \(model.id): hyperparameter \(key) = \(h[key]?.jsonText ?? "?") is not \(expected); fix the zoo or pass the option on the command line")
+        }
+        func number(_ key: String) throws -> Float? {
+            guard let v = h[key], v != .null else { return nil }
+            guard let d = v.doubleValue, d.isFinite else { throw bad(key, "a number") }
+            return Float(d)
+        }
+        func text(_ key: String) throws -> String? {
+            guard let v = h[key], v != .null else { return nil }
+            guard let t = v.stringValue else { throw bad(key, "a string") }
+            return t
+        }
+        if !fixed.activation, let t = try text("model::nlin") {
+            guard let a = Activation(name: t) else { throw bad("model::nlin", "a known activation") }
+            c.activation = a
+        }
+        if !fixed.dropout, let v = try number("model::dropout") {
+            guard v >= 0 && v < 1 else { throw bad("model::dropout", "in [0, 1)") }
+            c.dropout = v
+        }
+        if !fixed.initializer, let t = try text("model::init_type") {
+            guard let i = Initializer(rawValue: t) else { throw bad("model::init_type", "a known initialiser") }
+            c.initializer = i
+        }
+        if !fixed.optimizer, let t = try text("optim::optimizer") {
+            guard let k = OptimizerKind(rawValue: t.lowercased()) else { throw bad("optim::optimizer", "adam, adamw or sgd") }
+            c.optimizer = k
+        }
+        if !fixed.learningRate, let v = try number("optim::lr") {
+            guard v > 0 else { throw bad("optim::lr", "positive") }
+            c.learningRate = v
+        }
+        if !fixed.weightDecay, let v = try number("optim::wd") {
+            guard v >= 0 else { throw bad("optim::wd", "≥ 0") }
+            c.weightDecay = v
+        }
+        return c
     }
 
     /// The recipe stored in the zoo, where from, and whether it names the dataset.
@@ -186,6 +270,16 @@ struct ZooRecipe: CustomStringConvertible {
     func loadData() throws -> DatasetSplits { try dataset.load().adapted(to: architecture) }
 
     var description: String {
-        "\(architecture.name) \(architecture.activation.rawValue), \(training.optimizer.kind.rawValue) lr \(training.optimizer.learningRate) batch \(training.batchSize), init \(initializer.rawValue), \(dataset.name) (\(source))"
+        if isMixed {
+            return "\(distinctRecipes.count) recipes over \(modelRecipes.count) models (each model fine-tuned with its own): "
+                + distinctRecipes.map { "\(Self.describe($0.recipe)) ×\($0.models.count)" }.joined(separator: "; ") + ", \(dataset.name) (\(source))"
+        }
+        return "\(Self.describe(modelRecipes[0])), \(dataset.name) (\(source))"
+    }
+
+    /// "cnn_s tanh dropout 0.0, adam lr 0.001 wd 0.0 batch 10, init uniform".
+    static func describe(_ r: MemberRecipe) -> String {
+        let o = r.training.optimizer
+        return "\(r.architecture.name) \(r.architecture.activation.rawValue) dropout \(r.architecture.dropout), \(o.kind.rawValue) lr \(o.learningRate) wd \(o.weightDecay) batch \(r.training.batchSize), init \(r.initializer.rawValue)"
     }
 }

@@ -27,6 +27,21 @@ public struct SampleCommand: ParsableCommand {
                      used UMAP (see docs/SAMPLING.md)
           uniform    S_U: uniform in the anchors' bounding box, or U(-v, v)
                      with --uniform-range v (the paper's S_U: v = 1)
+          noise-control
+                     not a latent sampler: the anchors themselves plus isotropic
+                     Gaussian noise, scaled (by bisection) so the population's
+                     novelty is --novelty X, or that of --match-novelty POP.h5,
+                     within 0.001. Novelty is hz-eval's: the median over samples
+                     of the distance to the nearest training model divided by the
+                     typical (median pairwise) distance between training models.
+                     Needs only the zoo: hz-sample zoo.h5 --sampler noise-control.
+                     A sampler makes new good models only if it beats this
+                     control at equal novelty (hz-eval shows them side by side).
+
+        Diagnostics (every sampler; in --json output and the file's `diagnostics`): the spread
+        ratio (mean pairwise distance among samples / typical distance between training models;
+        below 0.1 the population has collapsed) and near copies (samples closer than 0.2 x the
+        typical distance to a training model or anchor). Either prints a warning with what to try.
 
         The population file stores the weights (one model per sample, epoch 0) and root attributes sampler, anchors, seed, provenance and latent_projection (JSON). The same inputs and --seed give the same file contents.
 
@@ -36,21 +51,35 @@ public struct SampleCommand: ParsableCommand {
               --bandwidth 0.002 -o kde30-paper.h5
           hz-sample ae.h5 zoo.h5 --sampler uniform --uniform-range 1 \\
               --anchors all -o su.h5 --json
+          hz-sample zoo.h5 --sampler noise-control --match-novelty kde30.h5 \\
+              --count 100 -o noise-kde30.h5
         """,
         version: HyperZooVersion.string
     )
 
-    @Argument(help: ArgumentHelp("The autoencoder checkpoint (hz-train output, format hyperzoo.ae).", valueName: "ae.h5"))
+    @Argument(help: ArgumentHelp("The autoencoder checkpoint (hz-train output, format hyperzoo.ae); --sampler noise-control takes only the zoo.", valueName: "ae.h5"))
     public var autoencoder: String
 
     @Argument(help: ArgumentHelp("The zoo the autoencoder was trained on (anchors come from it).", valueName: "zoo.h5"))
-    public var zoo: String
+    public var zooArgument: String?
+
+    /// The zoo: the second argument, or the only one for the noise control.
+    var zoo: String { zooArgument ?? autoencoder }
+
+    /// Whether the noise control runs (it needs no autoencoder).
+    var isNoiseControl: Bool { sampler == "noise-control" }
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The population file to write (atomically, via <output>.partial).", valueName: "population.h5"))
     public var output: String
 
-    @Option(help: ArgumentHelp("kde, kde-joint, gaussian, neigh or uniform.", valueName: "name"))
+    @Option(help: ArgumentHelp("kde, kde-joint, gaussian, neigh, uniform, or noise-control.", valueName: "name"))
     public var sampler: String = "kde"
+
+    @Option(help: ArgumentHelp("noise-control: the novelty to reach (median relative distance to the nearest training model).", valueName: "x"))
+    public var novelty: Double?
+
+    @Option(help: ArgumentHelp("noise-control: reach the novelty of this population (sampled from the same zoo).", valueName: "population.h5"))
+    public var matchNovelty: String?
 
     @Flag(help: "kde only: reproduce the official code's per-dimension seeding (samples collapse onto anchors).")
     public var paperSeeding = false
@@ -97,8 +126,17 @@ public struct SampleCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard SamplerKind(rawValue: sampler) != nil else {
-            throw ValidationError("--sampler '\(sampler)' is not one of \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard isNoiseControl || SamplerKind(rawValue: sampler) != nil else {
+            throw ValidationError("--sampler '\(sampler)' is not one of \((SamplerKind.allCases.map(\.rawValue) + ["noise-control"]).joined(separator: ", "))")
+        }
+        if isNoiseControl {
+            guard (novelty == nil) != (matchNovelty == nil) else {
+                throw ValidationError("--sampler noise-control needs exactly one of --novelty X or --match-novelty POPULATION.h5")
+            }
+            if let novelty, !(novelty.isFinite && novelty >= 0) { throw ValidationError("--novelty must be a finite number ≥ 0") }
+        } else {
+            if novelty != nil || matchNovelty != nil { throw ValidationError("--novelty and --match-novelty apply to --sampler noise-control only") }
+            if zooArgument == nil { throw ValidationError("missing the zoo: hz-sample AE.h5 ZOO.h5 (only --sampler noise-control takes the zoo alone)") }
         }
         if count < 1 { throw ValidationError("--count must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -115,7 +153,7 @@ public struct SampleCommand: ParsableCommand {
 
     /// The options as the library takes them.
     var samplerOptions: SamplerOptions {
-        SamplerOptions(kind: SamplerKind(rawValue: sampler)!, bandwidth: bandwidth, paperSeeding: paperSeeding,
+        SamplerOptions(kind: SamplerKind(rawValue: sampler) ?? .kde, bandwidth: bandwidth, paperSeeding: paperSeeding,
                        mapDimension: mapDimension, box: box, uniformHalfWidth: uniformRange)
     }
 
@@ -132,6 +170,9 @@ public struct SampleCommand: ParsableCommand {
             try sample()
         } catch let code as ExitCode {
             throw code
+        } catch let error as ValidationError {
+            FileHandle.standardError.write(Data("hz-sample: \(error.message)\n".utf8))
+            throw ExitCode.failure
         } catch {
             FileHandle.standardError.write(Data("hz-sample: \(error)\n".utf8))
             throw ExitCode.failure
@@ -142,6 +183,7 @@ public struct SampleCommand: ParsableCommand {
         var output: String, population: String, count: Int, anchors: Int, seed: UInt64
         var sampler: [String: String]
         var seconds: [String: Double]
+        var diagnostics: PopulationDiagnostics
     }
 
     private func sample() throws {
@@ -152,13 +194,54 @@ public struct SampleCommand: ParsableCommand {
         var clock = Date()
         func lap(_ name: String) { seconds[name] = Date().timeIntervalSince(clock); clock = Date() }
 
-        let (model, _) = try AutoencoderCheckpoint.load(path: autoencoder)
         let reader = try ZooReader(path: zoo, formats: [.zoo])
+        let spec = try anchorSpec
+        let population: SampledPopulation
+        var mapLatents: LatentMatrix?
+        if isNoiseControl {
+            if zooArgument != nil {
+                FileHandle.standardError.write(Data("hz-sample: note: --sampler noise-control does not use the autoencoder \(autoencoder)\n".utf8))
+            }
+            lap("load")
+            population = try noiseControlPopulation(reader, anchors: spec)
+            lap("noise_control")
+        } else {
+            (population, mapLatents) = try decodedPopulation(reader, anchors: spec, lap: lap)
+        }
+        let reference = try NoveltyReference(zoo: reader)
+        let diagnostics = try PopulationDiagnostics(population: population.name, samples: population.rows,
+                                                    reference: reference.rows.flatMap { $0 },
+                                                    anchors: try reader.readRows(indices: population.anchorRows), width: reader.parameterCount)
+        lap("diagnostics")
+        let provenance: JSONValue = [
+            "command": .string(CommandLine.arguments.joined(separator: " ")),
+            "tool": .string("hyperzoo \(HyperZooVersion.string)"),
+            "autoencoder": .string(autoencoder), "zoo": .string(zoo),
+            "created_at": .string(ISO8601DateFormatter().string(from: Date())),
+        ]
+        try PopulationSampling.write(population, to: output, zoo: reader, anchors: spec, provenance: provenance,
+                                     trainingLatents: mapLatents, diagnostics: diagnostics, overwrite: force)
+        lap("write")
+        for warning in diagnostics.warnings { FileHandle.standardError.write(Data("hz-sample: warning: \(warning)\n".utf8)) }
+        let summary = Summary(output: output, population: population.name, count: population.count, anchors: population.anchorRows.count,
+                              seed: seed, sampler: population.samplerSettings, seconds: seconds, diagnostics: diagnostics)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            FileHandle.standardOutput.write(try encoder.encode(summary) + Data("\n".utf8))
+        } else {
+            print("\(output): \(population.count) models (\(population.name)) from \(population.anchorRows.count) anchors, seed \(seed)")
+        }
+    }
+
+    /// Encodes anchors, samples latents and decodes them; also the training latents for the 2-D map.
+    private func decodedPopulation(_ reader: ZooReader, anchors spec: AnchorSpec,
+                                   lap: (String) -> Void) throws -> (SampledPopulation, LatentMatrix) {
+        let (model, _) = try AutoencoderCheckpoint.load(path: autoencoder)
         guard reader.table == model.config.table else {
             throw ValidationError("\(autoencoder) was trained for a different architecture than \(zoo) (\(model.parameterCount) vs \(reader.parameterCount) parameters, or other tensor names/shapes)")
         }
         lap("load")
-        let spec = try anchorSpec
         let batch = batchSize
         let bar = ProgressBar(label: "decoding", unit: "models")
         let population = try PopulationSampling.sample(
@@ -186,23 +269,27 @@ public struct SampleCommand: ParsableCommand {
         let mapLatents = LatentMatrix(count: mapRows.count, dimension: model.latentSize,
                                       values: model.encode(rows: try reader.readRows(indices: mapRows), count: mapRows.count, batchSize: batch))
         lap("map")
-        let provenance: JSONValue = [
-            "command": .string(CommandLine.arguments.joined(separator: " ")),
-            "tool": .string("hyperzoo \(HyperZooVersion.string)"),
-            "autoencoder": .string(autoencoder), "zoo": .string(zoo),
-            "created_at": .string(ISO8601DateFormatter().string(from: Date())),
-        ]
-        try PopulationSampling.write(population, to: output, zoo: reader, anchors: spec, provenance: provenance,
-                                     trainingLatents: mapLatents, overwrite: force)
-        lap("write")
-        let summary = Summary(output: output, population: population.name, count: population.count, anchors: population.anchorRows.count,
-                              seed: seed, sampler: population.samplerSettings, seconds: seconds)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(summary) + Data("\n".utf8))
-        } else {
-            print("\(output): \(population.count) models (\(population.name)) from \(population.anchorRows.count) anchors, seed \(seed)")
+        return (population, mapLatents)
+    }
+
+    /// The noise control at --novelty, or at the novelty of --match-novelty's population.
+    private func noiseControlPopulation(_ reader: ZooReader, anchors spec: AnchorSpec) throws -> SampledPopulation {
+        var target = novelty ?? 0
+        var matchedName: String?
+        if let matchNovelty {
+            let matched = try ZooReader(path: matchNovelty, formats: [.population])
+            guard matched.table == reader.table else {
+                throw ValidationError("\(matchNovelty): its architecture differs from \(zoo)'s; --match-novelty needs a population sampled from this zoo")
+            }
+            let rows = try matched.readRows(0..<matched.checkpointCount)
+            if let (k, parameter) = WeightSpaceDistance.firstNonFinite(rows, width: matched.parameterCount) {
+                throw ValidationError("\(matchNovelty): model \(matched.models[matched.modelIndex[k]].id) has a NaN or infinite weight at parameter \(parameter); the population is damaged, sample it again")
+            }
+            target = try NoiseControlSampler.novelty(of: rows, reference: try NoveltyReference(zoo: reader), width: reader.parameterCount)
+            matchedName = matched.metadata("sampler")?["population"]?.stringValue
+                ?? URL(fileURLWithPath: matchNovelty).deletingPathExtension().lastPathComponent
         }
+        return try PopulationSampling.noiseControl(zoo: reader, anchors: spec, count: count, seed: seed, target: target,
+                                                   matchedPopulation: matchedName, matchedFile: matchNovelty)
     }
 }

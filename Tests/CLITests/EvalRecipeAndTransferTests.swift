@@ -37,7 +37,9 @@ private let fashionMNISTInstalled = FileManager.default.fileExists(atPath: Fashi
 
         let shown = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--show-recipe", "--json"])
         #expect(shown.status == 0, "\(shown.stderr)")
-        let recipe = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: String]
+        let shownObject = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+        let recipe = shownObject?.compactMapValues { $0 as? String }
+        #expect(shownObject?["mixed"] as? Bool == false && (shownObject?["recipes"] as? [Any])?.count == 1)
         // The fixture's config.json: CNN, tanh, uniform init, Adam 3e-4, batch 10, an F_MNIST dump.
         #expect(recipe?["source"] == "Model Zoos config.json (stored by hz-convert)")
         #expect(recipe?["architecture"] == "cnn_s" && recipe?["activation"] == "tanh" && recipe?["initializer"] == "uniform")
@@ -45,7 +47,7 @@ private let fashionMNISTInstalled = FileManager.default.fileExists(atPath: Fashi
         #expect(recipe?["dataset"] == "fashion-mnist" && recipe?["normalization"] == "0.5,0.5")
 
         let overridden = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--show-recipe", "--json", "--lr", "0.001", "--batch-size", "32"])
-        let o = try JSONSerialization.jsonObject(with: Data(overridden.stdout.utf8)) as? [String: String]
+        let o = (try JSONSerialization.jsonObject(with: Data(overridden.stdout.utf8)) as? [String: Any])?.compactMapValues { $0 as? String }
         #expect(o?["lr"] == "0.001" && o?["batch_size"] == "32" && o?["source"]?.hasSuffix("with command-line overrides") == true)
 
         // A real evaluation of the converted zoo's baselines on real (few) F-MNIST images.
@@ -129,7 +131,82 @@ private let fashionMNISTInstalled = FileManager.default.fileExists(atPath: Fashi
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         #expect(html.contains("Transfer: digits → fashion-mnist") && html.components(separatedBy: "Sampled populations against baselines").count == 3)
 
-        let same = try runStage("hz-eval", [dir.path("pop.h5"), "--zoo", dir.path("zoo.h5"), "--transfer", "digits", "-o", dir.path("r2")])
+        let same = try runStage("hz-eval", [dir.path("pop.h5"), "--zoo", dir.path("zoo.h5"), "--models", "3", "--transfer", "digits", "-o", dir.path("r2")])
         #expect(same.status == 1 && same.stderr.contains("trained on digits already"))
+    }
+
+    @Test(.enabled(if: stageBuilt("hz-eval") && stageBuilt("hz-zoo"), "needs hz-zoo and hz-eval built"))
+    func aGridZooFineTunesEveryModelWithItsOwnRecipe() throws {
+        let dir = TemporaryDirectory()
+        // A "Hyp"-style grid: tanh and relu networks, each with its own learning rate; all training models.
+        let config = """
+        {"name": "grid", "architecture": {"family": "mlp", "channels": 1, "hidden": [6], "activation": "tanh"},
+         "dataset": {"name": "synthetic", "synthetic_counts": [120, 20, 80]}, "initializer": "kaiming_uniform",
+         "optimizer": {"kind": "adam", "learning_rate": 0.003}, "batch_size": 20, "epochs": 1, "seeds": {"start": 1, "count": 2},
+         "grid": {"activation": ["tanh", "relu"], "learning_rate": [0.003, 0.05]}, "model_split": {"seed": 1, "fractions": [1, 0, 0]}}
+        """
+        try config.write(toFile: dir.path("grid.json"), atomically: true, encoding: .utf8)
+        let zooRun = try runStage("hz-zoo", [dir.path("grid.json"), "-o", dir.path("zoo.h5"), "--threads", "2"])
+        #expect(zooRun.status == 0, "\(zooRun.stderr)")
+
+        let shown = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--show-recipe"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("recipe 4 (2 models") && shown.stdout.contains("warning: the zoo mixes 4 recipes"))
+        #expect(shown.stderr.contains("hz-eval: warning: the zoo mixes 4 recipes"))
+        let json = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--show-recipe", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["mixed"] as? Bool == true && object?["activation"] as? String == "mixed" && object?["lr"] as? String == "mixed")
+        let recipes = object?["recipes"] as? [[String: Any]] ?? []
+        #expect(recipes.map { "\($0["activation"]!)/\($0["lr"]!)" } == ["tanh/0.003", "tanh/0.05", "relu/0.003", "relu/0.05"])
+        // --activation fixes the activation for every model; the learning rates stay per model.
+        let fixed = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--show-recipe", "--json", "--activation", "gelu"])
+        let fixedObject = try JSONSerialization.jsonObject(with: Data(fixed.stdout.utf8)) as? [String: Any]
+        #expect(fixedObject?["activation"] as? String == "gelu" && (fixedObject?["recipes"] as? [Any])?.count == 2)
+
+        let out = dir.path("report")
+        let eval = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--baselines", "bf", "--epochs", "0,1", "--models", "8",
+                                            "--ensemble-sizes", "", "--bootstrap", "20", "--threads", "2", "-o", out])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try EvaluationReport.decode(try Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+        let bf = try #require(report.populations.first { $0.name == "B_F" })
+        #expect(bf.details["recipes"]?.contains(" relu dropout 0.0, adam lr 0.05") == true && report.settings["recipe"]?.hasPrefix("4 recipes over 8 models") == true)
+
+        // The same fine-tuning by hand, each model with its own network and optimizer.
+        let zoo = try ZooReader(path: dir.path("zoo.h5"))
+        let spec = try ZooSpec.parse(Data(zoo.config.jsonText.utf8))
+        var data = try spec.dataset.load().adapted(to: .mlp(hidden: [6]))
+        data.validation = nil
+        let rows = zoo.select(split: .train, epochs: [1])
+        let members = try rows.enumerated().map { i, row -> PopulationMember in
+            let h = zoo.models[zoo.modelIndex[row]].hyperparameters
+            let activation = Activation(name: h["model::nlin"]!.stringValue!)!
+            let lr = Float(h["optim::lr"]!.doubleValue!)
+            return PopulationMember(architecture: .mlp(hidden: [6], activation: activation), recipe: TrainingRecipe(optimizer: .adam(learningRate: lr), batchSize: 20),
+                                    seed: UInt64(i), initialRow: try zoo.readRow(row))
+        }
+        #expect(Set(members.map(\.architecture.activation)) == [.tanh, .relu])
+        var expected: [Int: [Double]] = [:]
+        PopulationTrainer(threads: 2, evaluateTrainAtEpochZero: false).train(members: members, data: data, epochs: 1) { r in
+            expected[r.epoch] = r.metrics.map { Double($0.testAccuracy) }
+        }
+        #expect(bf.epochs[0].accuracies == expected[0] && bf.epochs[1].accuracies == expected[1])
+        // Evaluating everyone as tanh (the old behaviour) gives other numbers, so the check above can fail.
+        let asTanh = evaluate(rows: members.map(\.initialRow), architecture: .mlp(hidden: [6]), dataset: data.test, threads: 1).map { Double($0.accuracy) }
+        #expect(asTanh != expected[0])
+    }
+
+    @Test(.enabled(if: stageBuilt("hz-eval") && stageBuilt("hz-convert"), "needs hz-convert and hz-eval built"))
+    func aConvertedMixedDropoutZooShowsBothDropouts() throws {
+        let dir = TemporaryDirectory()
+        let converted = try runStage("hz-convert", [Fixtures.project.appendingPathComponent("modelzoo-mixed-dropout").path,
+                                                    "-o", dir.path("zoo.h5")])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let shown = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--show-recipe", "--json"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+        #expect(object?["dropout"] as? String == "mixed" && shown.stderr.contains("warning: the zoo mixes 2 recipes"))
+        let recipes = object?["recipes"] as? [[String: Any]] ?? []
+        #expect(recipes.map { $0["dropout"] as? String } == ["0.0", "0.5"])
+        #expect(recipes.map { ($0["models"] as? [String])?.count } == [2, 1])
     }
 }

@@ -68,3 +68,69 @@ func writeTinyZooAndAutoencoder(in dir: TemporaryDirectory) throws -> (zoo: Stri
         #expect(notAE.status == 1 && notAE.stderr.contains("zoo.h5"), "\(notAE.stderr)")
     }
 }
+
+/// The median relative distance of a population file's models to the zoo's novelty reference.
+func measuredNovelty(population: String, zoo: String) throws -> Double {
+    let z = try ZooReader(path: zoo), p = try ZooReader(path: population)
+    return try NoiseControlSampler.novelty(of: try p.readRows(0..<p.checkpointCount), reference: try NoveltyReference(zoo: z), width: z.parameterCount)
+}
+
+@Suite struct NoiseControlCommandTests {
+    @Test(.enabled(if: stageBuilt("hz-sample"), "needs the hz-sample product built (swift build)"))
+    func noiseControlIsBitIdenticalPerSeedAndMatchesTheRequestedNovelty() throws {
+        let dir = TemporaryDirectory()
+        let (zoo, ae) = try writeTinyZooAndAutoencoder(in: dir)
+        let first = try runStage("hz-sample", [zoo, "--sampler", "noise-control", "--novelty", "0.4", "--count", "6", "--seed", "2",
+                                               "-o", dir.path("nc.h5"), "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let again = try runStage("hz-sample", [zoo, "--sampler", "noise-control", "--novelty", "0.4", "--count", "6", "--seed", "2",
+                                               "-o", dir.path("nc2.h5")])
+        #expect(again.status == 0, "\(again.stderr)")
+        let a = try ZooReader(path: dir.path("nc.h5")), b = try ZooReader(path: dir.path("nc2.h5"))
+        let rows = try a.readRows(0..<6)
+        #expect(rows.withUnsafeBytes { Array($0) } == (try b.readRows(0..<6)).withUnsafeBytes { Array($0) })
+        #expect(abs(try measuredNovelty(population: dir.path("nc.h5"), zoo: zoo) - 0.4) <= NoiseControlSampler.tolerance)
+        let summary = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any]
+        #expect(summary?["population"] as? String == "C_noise(0.4)")
+        let sampler = summary?["sampler"] as? [String: String]
+        #expect(sampler?["sampler"] == "noise-control" && Double(sampler?["target_novelty"] ?? "") == 0.4)
+        #expect((summary?["diagnostics"] as? [String: Any])?["spreadRatio"] is Double)
+        #expect(a.metadata("diagnostics")?["collapsed"] != nil)
+
+        // Matching a sampled population: the control's novelty is that population's.
+        let kde = try runStage("hz-sample", [ae, zoo, "--count", "6", "--anchors", "top50", "-o", dir.path("kde.h5")])
+        #expect(kde.status == 0, "\(kde.stderr)")
+        let matched = try runStage("hz-sample", [ae, zoo, "--sampler", "noise-control", "--match-novelty", dir.path("kde.h5"), "--count", "6",
+                                                 "-o", dir.path("match.h5")])
+        #expect(matched.status == 0 && matched.stderr.contains("does not use the autoencoder"), "\(matched.stderr)")
+        let target = try measuredNovelty(population: dir.path("kde.h5"), zoo: zoo)
+        #expect(abs(try measuredNovelty(population: dir.path("match.h5"), zoo: zoo) - target) <= NoiseControlSampler.tolerance)
+        let control = try ZooReader(path: dir.path("match.h5"))
+        #expect(control.metadata("sampler")?["population"]?.stringValue == "C_noise(S_KDE50)")
+        #expect(control.metadata("sampler")?["matched_population"]?.stringValue == "S_KDE50")
+
+        let neither = try runStage("hz-sample", [zoo, "--sampler", "noise-control", "-o", dir.path("x.h5")])
+        #expect(neither.status != 0 && neither.stderr.contains("exactly one of --novelty X or --match-novelty"))
+        let noZoo = try runStage("hz-sample", [zoo, "--sampler", "kde", "-o", dir.path("x.h5")])
+        #expect(noZoo.status != 0 && noZoo.stderr.contains("missing the zoo"))
+        let stray = try runStage("hz-sample", [ae, zoo, "--novelty", "0.2", "-o", dir.path("x.h5")])
+        #expect(stray.status != 0 && stray.stderr.contains("apply to --sampler noise-control only"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path("x.h5")))
+    }
+
+    @Test(.enabled(if: stageBuilt("hz-sample"), "needs the hz-sample product built (swift build)"))
+    func aCollapsedPopulationOfCopiesWarnsWithWhatToTry() throws {
+        let dir = TemporaryDirectory()
+        let (zoo, _) = try writeTinyZooAndAutoencoder(in: dir)
+        // One anchor, no noise: five identical copies of one training model.
+        let run = try runStage("hz-sample", [zoo, "--sampler", "noise-control", "--novelty", "0", "--anchors", "top1", "--count", "5",
+                                             "-o", dir.path("collapsed.h5"), "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("hz-sample: warning: C_noise(0) collapsed") && run.stderr.contains("Try:"))
+        #expect(run.stderr.contains("5 of 5 samples are near copies"))
+        let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let diagnostics = summary?["diagnostics"] as? [String: Any]
+        #expect(diagnostics?["collapsed"] as? Bool == true && diagnostics?["nearCopies"] as? Int == 5)
+        #expect((diagnostics?["warnings"] as? [String])?.count == 2)
+    }
+}

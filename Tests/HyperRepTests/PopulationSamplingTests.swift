@@ -82,3 +82,62 @@ func writeTinyZoo(_ path: String, models: Int = 10, epochs: [Int] = [1, 2]) thro
         }
     }
 }
+
+@Suite struct NoiseControlAndDiagnosticsTests {
+    @Test func noiseControlIsDeterministicAndReachesTheRequestedNovelty() throws {
+        let dir = TemporaryDirectory()
+        _ = try writeTinyZoo(dir.path("zoo.h5"), models: 12)
+        let zoo = try ZooReader(path: dir.path("zoo.h5"))
+        let spec = AnchorSpec(fraction: 0.5, epochs: [2])
+        let reference = try NoveltyReference(zoo: zoo)
+        for target in [0.05, 0.3, 0.8] {
+            let a = try PopulationSampling.noiseControl(zoo: zoo, anchors: spec, count: 9, seed: 4, target: target)
+            let b = try PopulationSampling.noiseControl(zoo: zoo, anchors: spec, count: 9, seed: 4, target: target)
+            #expect(a.rows == b.rows && a.name == "C_noise(\(String(format: "%.3g", target)))")
+            // Measured independently, as hz-eval does: the median relative distance of the rows as written.
+            let summary = try NoveltySummary(samples: a.rows, training: reference.rows.flatMap { $0 }, width: zoo.parameterCount)
+            let achieved = quantile(sorted: summary.relativeDistances.sorted(), 0.5)
+            #expect(abs(achieved - target) <= NoiseControlSampler.tolerance, "target \(target), achieved \(achieved)")
+            #expect(Double(a.samplerSettings["achieved_novelty"]!) == achieved)
+            #expect(a.samplerSettings["sampler"] == "noise-control" && Double(a.samplerSettings["noise_scale"]!)! > 0)
+        }
+        let other = try PopulationSampling.noiseControl(zoo: zoo, anchors: spec, count: 9, seed: 5, target: 0.3)
+        #expect(other.rows != (try PopulationSampling.noiseControl(zoo: zoo, anchors: spec, count: 9, seed: 4, target: 0.3)).rows)
+        // Every anchor is used: 9 samples over the anchors, each ⌊9/A⌋ or ⌈9/A⌉ times.
+        let sampler = try NoiseControlSampler(anchors: try spec.select(in: zoo).map { try zoo.readRow($0) }, reference: reference, count: 9, seed: 4)
+        let uses = Dictionary(grouping: sampler.anchorOfSample, by: { $0 }).mapValues(\.count)
+        #expect(uses.count == sampler.anchors.count && uses.values.max()! - uses.values.min()! <= 1)
+        #expect(throws: SamplingError.self) { try sampler.solve(novelty: .nan) }
+    }
+
+    @Test func identicalSamplesAreReportedCollapsedAndCopied() throws {
+        let dir = TemporaryDirectory()
+        _ = try writeTinyZoo(dir.path("zoo.h5"))
+        let zoo = try ZooReader(path: dir.path("zoo.h5"))
+        let reference = try NoveltyReference(zoo: zoo)
+        let one = reference.rows[3]
+        let collapsed = try PopulationDiagnostics(population: "S_X", samples: Array([[Float]](repeating: one, count: 5).joined()),
+                                                  reference: reference.rows.flatMap { $0 }, width: zoo.parameterCount)
+        #expect(collapsed.collapsed && collapsed.spreadRatio == 0 && collapsed.nearCopies == 5)
+        #expect(collapsed.warnings.count == 2 && collapsed.warnings[0].contains("collapsed") && collapsed.warnings[0].contains("Try:"))
+        #expect(collapsed.warnings[1].contains("near copies") && collapsed.warnings[1].contains("noise-control"))
+        // Spread-out samples far from the zoo: no warning.
+        var stream = RandomStream(seed: 1, purpose: "test.far")
+        let far = (0..<(5 * zoo.parameterCount)).map { _ in stream.nextNormal() * 50 }
+        let fine = try PopulationDiagnostics(population: "S_Y", samples: far, reference: reference.rows.flatMap { $0 }, width: zoo.parameterCount)
+        #expect(!fine.collapsed && fine.nearCopies == 0 && fine.warnings.isEmpty)
+    }
+
+    @Test func nonFiniteWeightsAreAnErrorNotATrap() throws {
+        let training: [Float] = [0, 0, 1, 1, 2, 0]
+        #expect(throws: NoveltyError.nonFinite(what: "samples", row: 1, parameter: 0)) {
+            try NoveltySummary(samples: [0, 1, .nan, 0], training: training, width: 2)
+        }
+        #expect(throws: NoveltyError.nonFinite(what: "training models", row: 2, parameter: 1)) {
+            try NoveltySummary(samples: [0, 1], training: [0, 0, 1, 1, 2, .infinity], width: 2)
+        }
+        // Distances that overflow to infinity still name a neighbour (the old code indexed -1).
+        let huge = WeightSpaceDistance.nearest(queries: [3e38, -3e38], references: [-3e38, 3e38, 0, 0], width: 2)
+        #expect(huge[0].index >= 0)
+    }
+}

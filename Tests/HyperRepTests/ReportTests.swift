@@ -79,6 +79,46 @@ func sampleReport() -> EvaluationReport {
         }
     }
 
+    @Test func summaryStatesTheOutcomeInWordsAboveTheChartsAndPairsTheNoiseControl() throws {
+        func population(_ name: String, role: String, base: Double, details: [String: String] = [:]) -> PopulationResult {
+            let epochs = [0, 1].map { e in
+                EpochResult(epoch: e, accuracies: (0..<10).map { base + 0.01 * Double(e) + 0.005 * sin(Double($0)) }, losses: [],
+                            bootstrapSeed: 1, resamples: 50)
+            }
+            return PopulationResult(name: name, role: role, details: details, modelCount: 10, epochs: epochs)
+        }
+        // S_KDE30 beats scratch at epoch 0 but not at epoch 1 (equal), and loses to its noise control.
+        let sampled = population("S_KDE30", role: "sampled", base: 0.6)
+        var scratch = population("B_T", role: "baseline", base: 0.1)
+        scratch.epochs[1] = sampled.epochs[1]
+        let control = population("C_noise(S_KDE30)", role: "control", base: 0.7, details: ["matched_population": "S_KDE30"])
+        let all = [sampled, control, scratch]
+        let novelty = [NoveltyResult(population: "S_KDE30", relativeDistances: [0.05, 0.06, 0.07], disagreements: [0.01, 0.02, 0.03],
+                                     typicalDistance: 2, bootstrapSeed: 1, resamples: 30),
+                       NoveltyResult(population: "C_noise(S_KDE30)", relativeDistances: [0.06, 0.06, 0.06], disagreements: [0, 0, 0],
+                                     typicalDistance: 2, bootstrapSeed: 1, resamples: 30)]
+        #expect(novelty[0].relativeDistance.bootstrapResamples == 30)
+        var report = EvaluationReport(generator: "t", createdAt: "c", commands: [], seeds: [:], settings: [:], populations: all,
+                                      novelty: novelty, comparisons: PairwiseComparison.compareSampledWithBaselines(all, experiment: "in-distribution", seed: 1, resamples: 50))
+        report.noiseControls = NoiseControlPairing.pair(all, novelty: novelty)
+        #expect(report.noiseControls == [NoiseControlPairing(population: "S_KDE30", control: "C_noise(S_KDE30)", populationNovelty: 0.06,
+                                                             controlNovelty: 0.06, matchedBy: "matched_population")])
+        report.comparisons! += PairwiseComparison.compare([(sampled, control)], experiment: NoiseControlPairing.experiment, seed: 1, resamples: 50)
+        let lines = ReportSummary.lines(for: report)
+        #expect(lines[0].hasPrefix("S_KDE30 against training from scratch (B_T): epoch 0: better by 50.0 points (95% interval"))
+        #expect(lines[0].contains("epoch 1: no clear difference"))
+        #expect(lines[1].contains("near copies of training models") && lines[1].contains("agree with that model's on 98%"))
+        #expect(lines[2].contains("against its noise control C_noise(S_KDE30)") && lines[2].contains("epoch 0: worse by 10.0 points")
+                && lines[2].contains("the sampler adds nothing"))
+        report.summary = lines
+        let html = ReportHTML.render(report)
+        let summaryAt = html.range(of: "<h2>Summary</h2>")!.lowerBound
+        #expect(summaryAt < html.range(of: "<svg")!.lowerBound)
+        #expect(html.contains("Against the noise control at equal novelty"))
+        let back = try EvaluationReport.decode(try report.jsonData())
+        #expect(back.summary == lines && back.noiseControls == report.noiseControls)
+    }
+
     @Test func ticksAreRoundAndCoverTheRange() {
         #expect(SVGPlot.niceTicks(0...1).count == 6)
         let t = SVGPlot.niceTicks(0.13...0.87)

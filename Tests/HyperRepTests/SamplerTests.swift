@@ -218,6 +218,22 @@ func normalCDF(_ x: Double) -> Double { 0.5 * (1 + erf(x / 2.0.squareRoot())) }
         #expect(AnchorSelection.top(fraction: 1, of: acc).count == 10)
     }
 
+    @Test func topThirtyPercentWithTiesPicksExactlyThatManyByRowOrder() {
+        // 358 eligible checkpoints, most of them tied at the threshold (issue 19.3: the quantile
+        // rule kept 203). Top 30% keeps 1 + ⌊0.3 · 357⌋ = 108: the 50 best, then the first 58 tied.
+        var acc = [Float](repeating: 0.5, count: 358)
+        for i in 0..<50 { acc[300 + i] = 0.9 }
+        for i in 0..<8 { acc[i] = 0.1 }
+        let top = AnchorSelection.top(fraction: 0.3, of: acc)
+        #expect(AnchorSelection.count(fraction: 0.3, eligible: 358) == 108)
+        #expect(top.count == 108)
+        #expect(Set(300..<350).isSubset(of: Set(top)))
+        #expect(top.filter { acc[$0] == 0.5 } == Array(8..<66))
+        // All equal: the first k rows.
+        #expect(AnchorSelection.top(fraction: 0.3, of: [Float](repeating: 0.7, count: 20)) == Array(0..<6))
+        #expect(AnchorSelection.count(fraction: 0.3, eligible: 10) == 3 && AnchorSelection.count(fraction: 1, eligible: 7) == 7)
+    }
+
     @Test func choleskyAndEigenReconstruct() {
         let a = syntheticAnchors(count: 30, dimension: 5).covariance()
         let l = cholesky(a, order: 5)!

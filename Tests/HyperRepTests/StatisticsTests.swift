@@ -41,7 +41,7 @@ import Foundation
 }
 
 @Suite struct NoveltyTests {
-    @Test func nearCopiesAreFoundAndMeasuredExactly() {
+    @Test func nearCopiesAreFoundAndMeasuredExactly() throws {
         let p = 300, r = 12
         var stream = RandomStream(seed: 5, purpose: "test.novelty")
         // Large offsets make the norms big: the Float GEMM expansion alone would cancel.
@@ -58,7 +58,7 @@ import Foundation
         let typical = WeightSpaceDistance.typicalDistance(references: training, width: p)
         // Two independent N(0,1) rows differ by √(2p) on average.
         #expect(abs(typical - (2.0 * Double(p)).squareRoot()) < 2)
-        let summary = NoveltySummary(samples: samples, training: training, width: p)
+        let summary = try NoveltySummary(samples: samples, training: training, width: p)
         #expect(summary.relativeDistances.allSatisfy { $0 < 0.01 })
         // Sampled pairs agree with all pairs closely.
         let sampled = WeightSpaceDistance.typicalDistance(references: training, width: p, maxPairs: 40, seed: 2)

@@ -45,9 +45,16 @@ public enum EnsembleEvaluation {
     /// Probabilities `[N * V]` of each row in `rows`, computed in parallel on `threads` threads.
     public static func probabilities(rows: [[Float]], architecture: ArchitectureSpec, dataset: ImageDataset,
                                      threads: Int = defaultThreadCount()) -> [[Float]] {
+        probabilities(rows: rows, architectures: rows.map { _ in architecture }, dataset: dataset, threads: threads)
+    }
+
+    /// Probabilities `[N * V]` of each row, row i run by `architectures[i]` (a grid zoo's own networks).
+    public static func probabilities(rows: [[Float]], architectures: [ArchitectureSpec], dataset: ImageDataset,
+                                     threads: Int = defaultThreadCount()) -> [[Float]] {
+        precondition(rows.count == architectures.count, "one architecture per row")
         let slots = Slots<[Float]>(count: rows.count)
         parallelForEach(count: rows.count, threads: threads) { i, _ in
-            slots.set(i, classProbabilities(row: rows[i], architecture: architecture, dataset: dataset))
+            slots.set(i, classProbabilities(row: rows[i], architecture: architectures[i], dataset: dataset))
         }
         return slots.values
     }

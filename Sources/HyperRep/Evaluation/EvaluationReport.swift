@@ -33,6 +33,13 @@ public struct EvaluationReport: Codable, Sendable {
     public var latentProjection: LatentProjection?
     /// Plain-language notes (what was skipped and why, known caveats).
     public var notes: [String]
+    /// What the numbers mean, in plain words (``ReportSummary``): better or worse than scratch
+    /// training, new or copied, against the noise control. The report opens with it.
+    public var summary: [String]?
+    /// Collapse and copy diagnostics of every sampled population, on the models evaluated.
+    public var diagnostics: [PopulationDiagnostics]?
+    /// Each sampled population beside its noise control at equal novelty (when one was evaluated).
+    public var noiseControls: [NoiseControlPairing]?
 
     public init(generator: String, createdAt: String, commands: [String], seeds: [String: UInt64],
                 settings: [String: String], populations: [PopulationResult] = [], ensembles: [EnsembleResult] = [],
@@ -108,10 +115,11 @@ public struct EnsembleResult: Codable, Sendable {
     public var memberMeanAccuracy: Double
     public var accuracy: SummaryStatistics
 
-    public init(population: String, epoch: Int, size: Int, accuracies: [Double], memberMeanAccuracy: Double, bootstrapSeed: UInt64) {
+    public init(population: String, epoch: Int, size: Int, accuracies: [Double], memberMeanAccuracy: Double, bootstrapSeed: UInt64,
+                resamples: Int = 1000) {
         self.population = population; self.epoch = epoch; self.size = size; self.accuracies = accuracies
         self.memberMeanAccuracy = memberMeanAccuracy
-        accuracy = SummaryStatistics(accuracies, seed: bootstrapSeed)
+        accuracy = SummaryStatistics(accuracies, resamples: resamples, seed: bootstrapSeed)
     }
 }
 
@@ -141,11 +149,12 @@ public struct NoveltyResult: Codable, Sendable {
     public var relativeDistance: SummaryStatistics
     public var disagreement: SummaryStatistics
 
-    public init(population: String, relativeDistances: [Double], disagreements: [Double], typicalDistance: Double, bootstrapSeed: UInt64) {
+    public init(population: String, relativeDistances: [Double], disagreements: [Double], typicalDistance: Double, bootstrapSeed: UInt64,
+                resamples: Int = 1000) {
         self.population = population; self.relativeDistances = relativeDistances; self.disagreements = disagreements
         self.typicalDistance = typicalDistance
-        relativeDistance = SummaryStatistics(relativeDistances, seed: bootstrapSeed)
-        disagreement = SummaryStatistics(disagreements, seed: bootstrapSeed)
+        relativeDistance = SummaryStatistics(relativeDistances, resamples: resamples, seed: bootstrapSeed)
+        disagreement = SummaryStatistics(disagreements, resamples: resamples, seed: bootstrapSeed)
     }
 }
 

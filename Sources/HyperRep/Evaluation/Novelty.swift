@@ -7,6 +7,20 @@
 // Sizes: Q = query rows (samples), R = reference rows (training models), P = parameters per row.
 
 import Tensor
+import ZooStore
+
+/// Rows that novelty cannot measure.
+public enum NoveltyError: Error, CustomStringConvertible, Equatable {
+    /// Row `row` of `what` ("samples" or "training models") has a NaN or infinite value at `parameter`.
+    case nonFinite(what: String, row: Int, parameter: Int)
+
+    public var description: String {
+        switch self {
+        case let .nonFinite(what, row, parameter):
+            return "novelty: \(what) row \(row) has a non-finite weight (NaN or infinity) at parameter \(parameter)"
+        }
+    }
+}
 
 /// The nearest reference row of one query row.
 public struct NearestNeighbour: Codable, Sendable, Equatable {
@@ -64,7 +78,9 @@ public enum WeightSpaceDistance {
                             (j, Double(queryNorms[qi]) + Double(referenceNorms[j]) - 2 * Double(dots[i * r + j]))
                         }
                         candidates.sort { $0.1 < $1.1 }
-                        var best = NearestNeighbour(index: -1, distance: .infinity)
+                        // The first candidate is the fallback, so a distance that overflows to
+                        // infinity (or a NaN the caller let through) never leaves no neighbour.
+                        var best = NearestNeighbour(index: candidates[0].0, distance: .infinity)
                         for (j, _) in candidates.prefix(max(1, recheck)) {
                             let d = distance(qp.baseAddress! + qi * p, rp.baseAddress! + j * p, count: p)
                             if d < best.distance { best = NearestNeighbour(index: j, distance: d) }
@@ -82,10 +98,23 @@ public enum WeightSpaceDistance {
     /// distance" novelty is relative to. All pairs when there are at most `maxPairs`, else
     /// `maxPairs` random pairs from the stream (seed, "novelty.pairs").
     public static func typicalDistance(references: [Float], width p: Int, maxPairs: Int = 20_000, seed: UInt64 = 0) -> Double {
-        let r = references.count / p
-        guard r >= 2 else { return .nan }
+        let distances = pairDistances(references, width: p, maxPairs: maxPairs, seed: seed).sorted()
+        return distances.isEmpty ? .nan : quantile(sorted: distances, 0.5)
+    }
+
+    /// The mean Euclidean distance between two distinct rows (same pairs as `typicalDistance`):
+    /// how spread out a population is. NaN for fewer than two rows.
+    public static func meanPairwiseDistance(_ rows: [Float], width p: Int, maxPairs: Int = 20_000, seed: UInt64 = 0) -> Double {
+        meanOf(pairDistances(rows, width: p, maxPairs: maxPairs, seed: seed))
+    }
+
+    /// Distances of all pairs of distinct rows when there are at most `maxPairs`, else of
+    /// `maxPairs` random pairs from the stream (seed, "novelty.pairs").
+    static func pairDistances(_ rows: [Float], width p: Int, maxPairs: Int, seed: UInt64) -> [Double] {
+        let r = rows.count / p
+        guard r >= 2 else { return [] }
         var distances = [Double]()
-        references.withUnsafeBufferPointer { rp in
+        rows.withUnsafeBufferPointer { rp in
             let base = rp.baseAddress!
             if r * (r - 1) / 2 <= maxPairs {
                 for i in 0..<r { for j in (i + 1)..<r { distances.append(distance(base + i * p, base + j * p, count: p)) } }
@@ -99,8 +128,12 @@ public enum WeightSpaceDistance {
                 }
             }
         }
-        distances.sort()
-        return quantile(sorted: distances, 0.5)
+        return distances
+    }
+
+    /// The first (row, parameter) of `rows` `[N * P]` that is NaN or infinite, if any.
+    public static func firstNonFinite(_ rows: [Float], width p: Int) -> (row: Int, parameter: Int)? {
+        rows.firstIndex { !$0.isFinite }.map { ($0 / p, $0 % p) }
     }
 
     static func squaredNorms(_ rows: [Float], width p: Int) -> [Float] {
@@ -137,12 +170,59 @@ public struct NoveltySummary: Codable, Sendable {
 
     /// Distances of `samples` `[Q * P]` to `training` `[R * P]`, relative to the training models'
     /// typical pairwise distance.
-    public init(samples: [Float], training: [Float], width: Int, seed: UInt64 = 0) {
+    ///
+    /// - Throws: ``NoveltyError/nonFinite(what:row:parameter:)`` when a row holds NaN or
+    ///   infinity (a diverged model: its distances mean nothing, and the caller must say so).
+    public init(samples: [Float], training: [Float], width: Int, seed: UInt64 = 0) throws {
+        if let (row, parameter) = WeightSpaceDistance.firstNonFinite(samples, width: width) {
+            throw NoveltyError.nonFinite(what: "samples", row: row, parameter: parameter)
+        }
+        if let (row, parameter) = WeightSpaceDistance.firstNonFinite(training, width: width) {
+            throw NoveltyError.nonFinite(what: "training models", row: row, parameter: parameter)
+        }
         let nearest = WeightSpaceDistance.nearest(queries: samples, references: training, width: width)
         let typical = WeightSpaceDistance.typicalDistance(references: training, width: width, seed: seed)
         nearestIndices = nearest.map(\.index)
         typicalDistance = typical
         relativeDistances = nearest.map { $0.distance / typical }
         disagreements = []
+    }
+}
+
+/// The training models novelty is measured against, the same for hz-sample and hz-eval: the
+/// zoo's training-split checkpoints at every stored epoch, every k-th of them when there are more
+/// than `limit`, without checkpoints holding NaN or infinite weights (diverged models).
+public struct NoveltyReference: Sendable {
+    /// Rows `[R][P]` and their checkpoint rows in the zoo.
+    public var rows: [[Float]]
+    public var zooRows: [Int]
+    /// Training checkpoints considered, the stride taken, and how many were left out as diverged.
+    public var candidates: Int
+    public var stride: Int
+    public var diverged: [Int]
+
+    public init(zoo: ZooReader, limit: Int = 5000) throws {
+        let training = zoo.select(split: .train)
+        stride = max(1, (training.count + limit - 1) / max(limit, 1))
+        candidates = training.count
+        rows = []; zooRows = []; diverged = []
+        for k in Swift.stride(from: 0, to: training.count, by: stride) {
+            let row = try zoo.readRow(training[k])
+            if row.allSatisfy({ $0.isFinite }) {
+                rows.append(row); zooRows.append(training[k])
+            } else {
+                diverged.append(training[k])
+            }
+        }
+    }
+
+    /// Plain-language notes on what the reference is (for reports).
+    public var notes: [String] {
+        var out: [String] = []
+        if stride > 1 { out.append("Novelty compares against every \(stride)th training checkpoint (\(rows.count + diverged.count) of \(candidates)).") }
+        if !diverged.isEmpty {
+            out.append("\(diverged.count) training checkpoint(s) with NaN or infinite weights (diverged models) were left out of the novelty reference.")
+        }
+        return out
     }
 }

@@ -21,6 +21,9 @@ public enum ReportHTML {
         intervals are percentile-bootstrap 95% intervals of the mean.</p>
 
         """
+        if let summary = report.summary, !summary.isEmpty {
+            h += "<h2>Summary</h2>\n<ul class=\"summary\">" + summary.map { "<li>\(escapeXML($0))</li>" }.joined() + "</ul>\n"
+        }
         if !report.populations.isEmpty {
             h += "<h2>In-distribution fine-tuning</h2>\n<div class=\"charts\">"
             h += ReportCharts.accuracyCurves(report.populations, title: "Accuracy vs fine-tuning epochs")
@@ -33,6 +36,7 @@ public enum ReportHTML {
             }
             h += "</div>\n" + populationTable(report.populations)
             h += comparisonTable(report.comparisons ?? [], experiment: "in-distribution")
+            h += noiseControlTable(report)
         }
         if let projection = report.latentProjection {
             h += "<h2>Latent space</h2>\n<div class=\"charts\">" + ReportCharts.latentMap(projection) + "</div>\n"
@@ -49,6 +53,9 @@ public enum ReportHTML {
         if !report.novelty.isEmpty {
             h += "<h2>Novelty</h2>\n<div class=\"charts\">" + ReportCharts.noveltyHistogram(report.novelty) + "</div>\n"
             h += noveltyTable(report.novelty)
+        }
+        if let diagnostics = report.diagnostics, !diagnostics.isEmpty {
+            h += "<h2>Diagnostics</h2>\n" + diagnosticsTable(diagnostics)
         }
         if !report.notes.isEmpty {
             h += "<h2>Notes</h2>\n<ul>" + report.notes.map { "<li>\(escapeXML($0))</li>" }.joined() + "</ul>\n"
@@ -117,6 +124,40 @@ public enum ReportHTML {
             h += "<tr><td class=\"l\">\(escapeXML(n.population))</td><td>\(n.relativeDistances.count)</td><td>\(number(n.typicalDistance))</td>"
                 + "<td>\(number(n.relativeDistance.median))</td><td>\(number(n.relativeDistance.quantiles[1])) / \(number(n.relativeDistance.quantiles[5]))</td>"
                 + "<td>\(percent(n.disagreement.mean))</td></tr>\n"
+        }
+        return h + "</table>\n"
+    }
+
+    /// Each sampled population beside its noise control at equal novelty, at every epoch.
+    static func noiseControlTable(_ report: EvaluationReport) -> String {
+        guard let pairings = report.noiseControls, !pairings.isEmpty else { return "" }
+        let comparisons = (report.comparisons ?? []).filter { $0.experiment == NoiseControlPairing.experiment }
+        func mean(_ name: String, _ epoch: Int) -> Double {
+            report.populations.first { $0.name == name }?.epochs.first { $0.epoch == epoch }?.accuracy.mean ?? .nan
+        }
+        var h = "<h3>Against the noise control at equal novelty</h3>\n<p>The noise control is training models plus isotropic "
+            + "Gaussian noise scaled to the population's novelty (hz-sample --sampler noise-control). A sampler makes new good "
+            + "models only if it beats it.</p>\n<table><tr><th class=\"l\">population</th><th class=\"l\">noise control</th>"
+            + "<th>novelty (pop / control)</th><th>epoch</th><th>population mean %</th><th>control mean %</th><th>Δ mean (pp)</th>"
+            + "<th>95% CI of Δ</th><th>p Holm (Welch)</th></tr>\n"
+        for pairing in pairings {
+            for c in comparisons where c.population == pairing.population && c.baseline == pairing.control {
+                h += "<tr><td class=\"l\">\(escapeXML(pairing.population))</td><td class=\"l\">\(escapeXML(pairing.control))</td>"
+                    + "<td>\(number(pairing.populationNovelty)) / \(number(pairing.controlNovelty))</td><td>\(c.epoch)</td>"
+                    + "<td>\(percent(mean(pairing.population, c.epoch)))</td><td>\(percent(mean(pairing.control, c.epoch)))</td>"
+                    + "<td>\(percent(c.meanDifference))</td><td>\(percent(c.meanDifferenceInterval.low))–\(percent(c.meanDifferenceInterval.high))</td>"
+                    + "<td>\(number(c.welchHolmP))</td></tr>\n"
+            }
+        }
+        return h + "</table>\n"
+    }
+
+    static func diagnosticsTable(_ diagnostics: [PopulationDiagnostics]) -> String {
+        var h = "<table><tr><th class=\"l\">population</th><th>models</th><th>spread ratio</th><th>collapsed (&lt; \(PopulationDiagnostics.collapseThreshold))</th>"
+            + "<th>near copies (&lt; \(PopulationDiagnostics.nearCopyThreshold))</th></tr>\n"
+        for d in diagnostics {
+            h += "<tr><td class=\"l\">\(escapeXML(d.population))</td><td>\(d.samples)</td><td>\(number(d.spreadRatio))</td>"
+                + "<td>\(d.collapsed ? "yes" : "no")</td><td>\(d.nearCopies)</td></tr>\n"
         }
         return h + "</table>\n"
     }

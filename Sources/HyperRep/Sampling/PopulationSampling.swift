@@ -43,6 +43,9 @@ public enum PopulationSampling {
         let anchorRows = try spec.select(in: zoo)
         progress?("encoding \(anchorRows.count) anchors")
         let anchorWeights = try zoo.readRows(indices: anchorRows)
+        if let (k, parameter) = WeightSpaceDistance.firstNonFinite(anchorWeights, width: zoo.parameterCount) {
+            throw SamplingError.invalidSetting("\(zoo.path): anchor \(describe(row: anchorRows[k], in: zoo)) has a NaN or infinite weight at parameter \(parameter) (a diverged model); choose other anchors with --anchor-epochs or --anchor-metric")
+        }
         let z = try encode(anchorWeights, anchorRows.count)
         guard z.count == anchorRows.count * latentSize else {
             throw SamplingError.invalidSetting("encoder returned \(z.count) values for \(anchorRows.count) anchors of latent size \(latentSize)")
@@ -65,15 +68,22 @@ public enum PopulationSampling {
                                  samplerSettings: sampler.settings, seed: seed)
     }
 
+    /// "model m3 epoch 5" for checkpoint `row` of `zoo`, for messages.
+    public static func describe(row: Int, in zoo: ZooReader) -> String {
+        "model \(zoo.models[zoo.modelIndex[row]].id) epoch \(zoo.epoch[row])"
+    }
+
     /// Writes `population` as a zoo-layout file with format hyperzoo.population: one model per
     /// sample (`sample-000000`…, split test, epoch 0, metrics unknown) and root metadata
-    /// `sampler`, `anchors`, `seed`, `provenance` and `latent_projection`.
+    /// `sampler`, `anchors`, `seed`, `provenance`, `latent_projection` and (when given)
+    /// `diagnostics` (``PopulationDiagnostics``).
     ///
     /// - Parameters:
     ///   - provenance: command line, input paths, versions (a JSON object).
     ///   - trainingLatents: latents of (some) training models, for the 2-D map; may be empty.
     public static func write(_ population: SampledPopulation, to path: String, zoo: ZooReader, anchors spec: AnchorSpec,
-                             provenance: JSONValue, trainingLatents: LatentMatrix?, overwrite: Bool) throws {
+                             provenance: JSONValue, trainingLatents: LatentMatrix?, diagnostics: PopulationDiagnostics? = nil,
+                             overwrite: Bool) throws {
         let dataset = zoo.models.first?.dataset
         let writer = try ZooWriter.create(path: path, architecture: zoo.architecture, table: zoo.table, config: zoo.config,
                                           format: .population, overwrite: overwrite)
@@ -97,6 +107,7 @@ public enum PopulationSampling {
             try writer.setMetadata("anchors", .object(anchors))
             try writer.setMetadata("seed", .number(Double(population.seed)))
             try writer.setMetadata("provenance", provenance)
+            if let diagnostics { try writer.setMetadata("diagnostics", try JSONValue(encoding: diagnostics)) }
             let projection = latentProjection(population, training: trainingLatents)
             try writer.setMetadata("latent_projection", try JSONValue(encoding: projection))
             try writer.finish()
