@@ -219,6 +219,7 @@ public final class PipelineRunner {
             let position = (plan.order.firstIndex(of: i) ?? 0) + 1
             return "[\(position)/\(plan.stages.count)] \(plan.stages[i].name.padding(toLength: width, withPad: " ", startingAt: 0))"
         }
+        defer { folderLock = nil }  // the run folder is free again when run() returns
         if !options.dryRun {
             try takeRunFolder()
             try FileManager.default.createDirectory(atPath: plan.logFolder, withIntermediateDirectories: true)
