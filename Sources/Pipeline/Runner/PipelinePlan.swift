@@ -151,6 +151,18 @@ public struct PipelinePlan: Sendable {
                 inputs[key] = .stage(stage: source, output: parts[1], path: outputPath)
                 dependencies.insert(source)
             }
+            if !stage.pathsOutsideRunFolder {
+                for (key, value) in params.sorted(by: { $0.key < $1.key }) {
+                    for text in (value.arrayValue ?? [value]).compactMap(\.stringValue) {
+                        if let problem = Self.escape(text, runFolder: run.folder) { fail(JSONPath.member("\(stage.jsonPath).params", key), problem) }
+                    }
+                }
+                for (i, text) in stage.args.enumerated() {
+                    let value = substituteText(text, vars: vars)
+                    let path = value.hasPrefix("-") && value.contains("=") ? String(value[value.index(after: value.firstIndex(of: "=")!)...]) : value
+                    if let problem = Self.escape(path, runFolder: run.folder) { fail(JSONPath.index("\(stage.jsonPath).args", i), problem) }
+                }
+            }
             for (name, argument) in description.options.sorted(by: { $0.key < $1.key })
             where !argument.isOptional && argument.kind == .option && !used.contains(name) {
                 fail(stage.jsonPath, "\(executableName) needs --\(name): add it to params, inputs or outputs")
@@ -192,10 +204,26 @@ public struct PipelinePlan: Sendable {
             let stuck = Set(planned.indices).subtracting(order)
             fail("stages", "the inputs form a cycle: \(Self.describeCycle(planned, among: stuck))")
         }
+        errors += CrossStageChecks.problems(planned, file: spec.file)
         if !errors.isEmpty { throw SpecErrors(errors) }
         for i in planned.indices { planned[i].commandLine = Self.commandLine(planned[i]) }
         stages = planned
         self.order = order
+    }
+
+    /// Why a param or arg value would let a stage write outside the run folder, or nil. A value
+    /// with a `/` (or `..`) is taken as a path (relative to the working folder, as the stage sees
+    /// it) and must lie inside the run folder; files to read come in through `inputs` instead.
+    static func escape(_ value: String, runFolder: String) -> String? {
+        guard value.contains("/") || value == ".." else { return nil }
+        let cwd = FileManager.default.currentDirectoryPath
+        func absolute(_ path: String) -> String {
+            URL(fileURLWithPath: path.hasPrefix("/") ? path : cwd + "/" + path).standardizedFileURL.path
+        }
+        let folder = absolute(runFolder)
+        let resolved = absolute(value)
+        if resolved == folder || resolved.hasPrefix(folder + "/") { return nil }
+        return "'\(value)' is a path outside the run folder \(runFolder); stage outputs stay inside it. Give files to read as inputs ({\"file\": ...}), or set \"paths_outside_run_folder\": true on the stage to allow it"
     }
 
     /// The spec as run (after --set overrides), written into the run folder: `${spec_file}`.

@@ -102,6 +102,10 @@ public enum EmbeddedSchemas {
           "description": "Extra literal arguments appended to the command line (not validated; part of the cache key).",
           "type": "array",
           "items": { "type": "string" }
+        },
+        "paths_outside_run_folder": {
+          "description": "Let params and args name paths outside the run folder (default false: a param or arg value containing '/' must resolve inside the run folder; files to read belong in inputs as {\"file\": path}).",
+          "type": "boolean"
         }
       }
     }
