@@ -64,6 +64,25 @@ func chainSpec(_ dir: TemporaryDirectory) -> String {
         #expect(ops.calls.count == 3, "a dry run runs nothing")
     }
 
+    /// A stage that succeeds with warnings on stderr (a collapsed AE, copied samples) has them
+    /// shown under its "done" line, not only in its log.
+    @Test func warningsOfAStageAreShownWhenItFinishes() throws {
+        let ops = try FakeOperators()
+        let dir = TemporaryDirectory()
+        let spec = try loadSpec("""
+            {"pipeline": "warn", "output": "\(dir.url.path)/run",
+             "stages": [{"name": "gen", "operator": "gen", "params": {"mode": "slow"}, "outputs": {"output": "nums.txt"}},
+                        {"name": "quiet", "operator": "gen", "params": {"mode": "fast"}, "outputs": {"output": "nums.txt"}}]}
+            """, in: dir)
+        let (summary, lines) = try runOnce(spec, ops)
+        #expect(summary.ran == ["gen", "quiet"])
+        let warnings = lines.filter { $0.contains("hz-gen: warning: slow mode; try: --mode fast") }
+        #expect(warnings.count == 1, "\(lines)")
+        let done = lines.firstIndex { $0.contains("gen") && $0.contains("done in") && !$0.contains("quiet") }
+        let shown = lines.firstIndex { $0.contains("hz-gen: warning:") }
+        #expect(done != nil && shown == done.map { $0 + 1 }, "the warning follows its stage's done line: \(lines)")
+    }
+
     @Test func overrideRerunsOnlyWhatDependsOnIt() throws {
         let ops = try FakeOperators()
         let dir = TemporaryDirectory()
