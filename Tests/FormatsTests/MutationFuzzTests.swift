@@ -99,8 +99,8 @@ enum Mutator {
         for _ in 0..<(Self.iterations * 5) {
             var machine = PickleMachine(bytes: Mutator.mutate(pickle, &rng), file: "fuzz", object: "data.pkl")
             do {
-                let value = try machine.run(hooks: TorchPickleHooks())
-                _ = try? TorchSelection.select(value, file: "fuzz", limits: .init())
+                let root = try machine.run(hooks: TorchPickleHooks())
+                _ = try? TorchSelection.select(root, in: machine.arena, file: "fuzz", limits: .init())
                 outcomes[0] += 1
             } catch is PickleMachine.OutOfBytes {
                 outcomes[1] += 1
