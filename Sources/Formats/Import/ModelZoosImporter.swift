@@ -8,6 +8,9 @@
 // from the writer's last flush and skips finished models.
 import Foundation
 import ZooStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options of a conversion.
 public struct ImportOptions: Sendable {
@@ -108,6 +111,20 @@ public final class ModelZoosImporter: @unchecked Sendable {
     /// - Throws: `FormatError` when nothing usable was found, or (with `strict`) at the first
     ///   problem; `ZooStoreError` when the output exists (pass `overwrite`) or cannot be written.
     public func run(progress: Progress? = nil) throws -> ImportSummary {
+        do {
+            return try convert(progress: progress)
+        } catch let error as ZooStoreError where error.kind == .io {
+            // A failed write (disk full, read-only folder) leaves no half-written zoo behind,
+            // unless it is an interrupted run's partial that a later resume can still continue.
+            if !resumedPartial { unlink(AtomicOutput.partialPath(for: output)) }
+            throw error
+        }
+    }
+
+    /// Whether this run continues an interrupted output's partial file.
+    private var resumedPartial = false
+
+    private func convert(progress: Progress?) throws -> ImportSummary {
         let start = Date()
         let scan = try SourceScanner.scan(sources)
         var models = scan.models
@@ -143,6 +160,7 @@ public final class ModelZoosImporter: @unchecked Sendable {
         var layouts: [ZooLayout] = []
         if !options.overwrite, ZooWriter.canResume(path: output) {
             let w = try ZooWriter.resume(path: output)
+            resumedPartial = true
             writer = w
             layouts = w.layouts
             resumed = true
@@ -284,6 +302,8 @@ public final class ModelZoosImporter: @unchecked Sendable {
             slots.buffer[i] = work[i].checkpoints.map { checkpoint in
                 do {
                     let read = try StateDictFile.readWithSkipped(path: checkpoint.path)
+                    // Name the input, not the output, when a file has nothing to convert.
+                    if read.tensors.isEmpty { throw FormatError(file: checkpoint.path, "holds no tensors (an empty state_dict or archive)") }
                     return CheckpointResult(epoch: checkpoint.epoch, outcome: .success(read.tensors, skipped: read.skipped))
                 } catch {
                     return CheckpointResult(epoch: checkpoint.epoch, outcome: .failure("\(error)"))

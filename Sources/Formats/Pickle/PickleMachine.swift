@@ -131,7 +131,7 @@ struct PickleMachine {
         do {
             return try loop(hooks: hooks)
         } catch let over as PickleArena.OverBudget {
-            throw fail("the pickle builds more than \(over.limit) values and items (\(PickleArena.budget(forPickleBytes: 0) >> 20) M plus 8 per pickle byte): references multiplied by repeated calls, a hostile or corrupt file", at: position)
+            throw fail("the pickle builds more than \(over.limit) values and items (\(PickleArena.budget(forPickleBytes: 0) >> 20) M plus \(PickleArena.cellsPerByte) per pickle byte): references multiplied by repeated calls, a hostile or corrupt file", at: position)
         }
     }
 

@@ -99,11 +99,13 @@ struct PickleArena {
     private(set) var remaining: Int
     let budget: Int
 
-    /// Cells allowed for a pickle of `pickleBytes` bytes: 8 per byte plus a floor of 1 M. An
-    /// honest pickle spends well under 2 cells per byte (every value needs an opcode; hooks copy
-    /// a container at most once), so only references multiplied by repeated calls come close.
+    /// Cells allowed for a pickle of `pickleBytes` bytes: 4 per byte plus a floor of 1 M (a cell
+    /// is 8–40 bytes of memory). An honest pickle spends at most about 2 cells per byte (every
+    /// value needs an opcode and sits in one container; hooks copy a container once), so only
+    /// references multiplied by repeated calls come close.
+    static let cellsPerByte = 4
     static func budget(forPickleBytes pickleBytes: Int) -> Int {
-        let (scaled, overflow) = pickleBytes.multipliedReportingOverflow(by: 8)
+        let (scaled, overflow) = pickleBytes.multipliedReportingOverflow(by: cellsPerByte)
         return (overflow ? Int.max / 2 : min(scaled, Int.max / 2)) + (1 << 20)
     }
 

@@ -109,7 +109,9 @@ public struct TorchCheckpoint: Sendable {
                 guard let entry = zip.entry(named: recordName) else {
                     throw FormatError(file: path, object: recordName, "storage record missing (tensor \(name))")
                 }
-                storages[key] = try zip.contents(of: entry)
+                // torch.save stores records uncompressed (bounded by the file); a deflated one
+                // is bounded like a pickle, so a small file cannot inflate into gigabytes.
+                storages[key] = try zip.contents(of: entry, limit: entry.method == 0 ? Int.max : limits.maximumPickleBytes)
                 budget.read(storages[key]!.count)
             }
             let tensor = try materialise(ref, storage: storages[key]!, bigEndian: bigEndian,
