@@ -207,9 +207,11 @@ class _ArchiveVerifier:
                     message = process.stderr.read().decode("utf-8", "replace").strip().splitlines()
                     raise FormatError(self.path, "", f"zstd could not decode it ({message[-1] if message else 'exit status ' + str(process.returncode)})")
         finally:
-            if process is not None and process.poll() is None:
-                process.kill()  # only the zstd we started
-                process.wait()
+            if process is not None:
+                if process.poll() is None:
+                    process.kill()  # only the zstd we started
+                    process.wait()
+                process.stderr.close()
             if raw is not None:
                 raw.close()
         self._finish()
