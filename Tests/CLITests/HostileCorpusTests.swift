@@ -21,8 +21,9 @@ struct ChildRun {
     var stderr: String
     var maxResidentKB: Int
 
-    /// Runs `executable` with `arguments` (posix_spawn, waited with wait4 for its rusage).
-    static func run(_ executable: String, _ arguments: [String]) throws -> ChildRun {
+    /// Runs `executable` with `arguments` (posix_spawn, waited with wait4 for its rusage); a child
+    /// still running after `timeLimit` seconds is killed and the run throws.
+    static func run(_ executable: String, _ arguments: [String], timeLimit: TimeInterval = 120) throws -> ChildRun {
         let dir = TemporaryDirectory()
         let out = dir.path("stdout"), err = dir.path("stderr")
         var actions = posix_spawn_file_actions_t()
@@ -38,7 +39,18 @@ struct ChildRun {
         guard spawned == 0 else { throw TestFailure("cannot start \(executable): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        // A child that blocks (a reader opening a FIFO, say) must fail the test, not hang the
+        // suite: poll, and kill it after `timeLimit` seconds.
+        let deadline = Date().addingTimeInterval(timeLimit)
+        var timedOut = false
+        while true {
+            let done = wait4(pid, &status, WNOHANG, &usage)
+            if done == pid { break }
+            if done < 0 && errno != EINTR { throw TestFailure("wait4 failed for \(executable)") }
+            if !timedOut && Date() > deadline { timedOut = true; kill(pid, SIGKILL) }
+            usleep(5_000)
+        }
+        if timedOut { throw TestFailure("\(executable) \(arguments.joined(separator: " ")) did not finish in \(Int(timeLimit)) s (blocked?)") }
         let signalled = (status & 0x7F) != 0
         return ChildRun(status: signalled ? status & 0x7F : (status >> 8) & 0xFF, signalled: signalled,
                         stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
