@@ -63,4 +63,41 @@ import TestSupport
         let again = try tester.run("hz-pipeline", arguments)
         #expect(again.status == 0 && again.stdout.contains("0 ran, 5 cached"), "\(again.stdout)")
     }
+
+    /// A pipeline stopped while hz-train runs resumes the AE on the next run instead of failing on
+    /// its own partial ("an interrupted run exists; pass --resume"): the runner adds --resume for
+    /// the interrupted attempt of the same command, and training continues after the last epoch.
+    @Test(.enabled(if: stagesBuilt, "needs hz-zoo, hz-train, hz-sample, hz-eval, hz-archive built as real stages"), .timeLimit(.minutes(5)))
+    func aStoppedTrainingStageResumesOnTheNextRun() throws {
+        let dir = TemporaryDirectory()
+        let spec = Fixtures.project.appendingPathComponent("pipelines/quickstart.json").path
+        let settings = Self.tiny.map { $0 == "train.epochs=2" ? "train.epochs=150" : $0 }
+        let arguments = ["run", spec, "--output", dir.path("run"), "--jobs", "2"] + settings.flatMap { ["--set", $0] }
+        let first = Process()
+        first.executableURL = ArchivePipelineCLITests.binFolder.appendingPathComponent("hz-pipeline")
+        first.arguments = arguments
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let metrics = dir.path("run/train/ae.h5.metrics.jsonl.partial")
+        let deadline = Date().addingTimeInterval(180)
+        var epochsBeforeStop = 0
+        while Date() < deadline && first.isRunning {
+            epochsBeforeStop = ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").split(separator: "\n").count
+            if epochsBeforeStop >= 3 { break }
+            usleep(20_000)
+        }
+        first.terminate()
+        first.waitUntilExit()
+        try #require(epochsBeforeStop >= 3, "training never got going (or finished) before the stop")
+        #expect(FileManager.default.fileExists(atPath: dir.path("run/train/ae.h5.partial")))
+
+        let again = try ArchivePipelineCLITests().run("hz-pipeline", arguments)
+        #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
+        let log = try String(contentsOfFile: dir.path("run/logs/train.log"), encoding: .utf8)
+        #expect(log.hasPrefix("$ ") && log.split(separator: "\n")[0].hasSuffix(" --resume"), "\(log.prefix(400))")
+        #expect(log.contains("hz-train: resuming the interrupted run"), "\(log.prefix(600))")
+        #expect(!log.contains("epochs 1…150"), "training started over: \(log.prefix(600))")
+        #expect(FileManager.default.fileExists(atPath: dir.path("run/train/ae.h5")))
+    }
 }

@@ -478,6 +478,18 @@ public final class PipelineRunner {
 
     /// Starts every process of unit `u`: stdout into the next stage's stdin through a pipe, or
     /// into the stage's log with stderr.
+    /// The stage's command, plus `--resume` when the stage folder holds an interrupted attempt of
+    /// this same command (prepareStageFolder brought it back: an `<output>.partial`) and the tool
+    /// resumes only when asked (hz-train refuses a partial without --resume). The cache key stays
+    /// that of the plain command: resuming continues the same run bit for bit.
+    static func resumingIfInterrupted(_ stage: PlannedStage) -> [String] {
+        var line = stage.commandLine
+        guard stage.description.options["resume"]?.kind == .flag, !line.contains("--resume"), !line.contains("--force") else { return line }
+        let interrupted = stage.outputs.values.contains { $0 != "-" && FileManager.default.fileExists(atPath: $0 + ".partial") }
+        if interrupted { line.append("--resume") }
+        return line
+    }
+
     private func launch(_ u: Int, label: (Int) -> String, events: FinishedQueue) throws {
         try AtomicFile.write(plan.spec.document.pretty, to: plan.run.folder + "/" + PipelinePlan.specFileName)
         var previousRead: Int32 = -1
@@ -495,8 +507,9 @@ public final class PipelineRunner {
             var upstream = LockFile(pipeline: lock.pipeline, run: lock.run)
             upstream.stages = lock.stages.filter { upstreamNames.contains($0.key) }
             try upstream.write(to: PipelinePlan.upstreamLockPath(run: plan.run, stage: stage.name))
+            let commandLine = Self.resumingIfInterrupted(stage)
             let log = try openForWriting(plan.logPath(stage))
-            let header = "$ \(shellLine(stage.commandLine))\n"
+            let header = "$ \(shellLine(commandLine))\n"
             _ = header.withCString { write(log, $0, strlen($0)) }
             var stdout = log
             var nextRead: Int32 = -1
@@ -510,11 +523,11 @@ public final class PipelineRunner {
                 try? FileManager.default.removeItem(atPath: progressPath(s))
                 environment["HYPERZOO_PROGRESS_FILE"] = progressPath(s)
             }
-            say("\(label(s))  running\(previousRead >= 0 ? " (reading the stream of \(plan.stages[units[u][position - 1]].name))" : ""): \(shellLine(stage.commandLine))")
+            say("\(label(s))  running\(previousRead >= 0 ? " (reading the stream of \(plan.stages[units[u][position - 1]].name))" : ""): \(shellLine(commandLine))")
             let started = Date()
             let process: StageProcess
             do {
-                process = try StageProcess.spawn(stage.commandLine, stdin: previousRead, stdout: stdout, stderr: log, environment: environment)
+                process = try StageProcess.spawn(commandLine, stdin: previousRead, stdout: stdout, stderr: log, environment: environment)
             } catch {
                 close(log)
                 if stdout != log { close(stdout) }
