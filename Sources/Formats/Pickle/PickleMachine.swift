@@ -12,6 +12,13 @@ protocol PickleHooks {
     func call(module: String, name: String, args: [PickleValue]) throws -> PickleValue
     /// The value for a persistent id (BINPERSID).
     func persistentLoad(_ id: PickleValue) throws -> PickleValue
+    /// The object BUILD makes of `object` and `state` (`__setstate__`); by default the object is
+    /// kept and the state dropped (torch pickles need none).
+    func build(_ object: PickleValue, state: PickleValue) throws -> PickleValue
+}
+
+extension PickleHooks {
+    func build(_ object: PickleValue, state: PickleValue) throws -> PickleValue { object }
 }
 
 /// A hook's refusal; the machine adds file, entry and offset.
@@ -29,12 +36,16 @@ struct PickleMachine {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Python 2 `str` (SHORT_BINSTRING, BINSTRING) as bytes, like `pickle.load(encoding="bytes")`:
+    /// what Python 2 pickles of binary data (CIFAR-10's batches) need. Otherwise they are text.
+    let python2StringsAsBytes: Bool
 
-    init(bytes: [UInt8], start: Int = 0, file: String, object: String) {
+    init(bytes: [UInt8], start: Int = 0, file: String, object: String, python2StringsAsBytes: Bool = false) {
         self.bytes = bytes
         self.position = start
         self.file = file
         self.object = object
+        self.python2StringsAsBytes = python2StringsAsBytes
     }
 
     /// Thrown when the pickle runs past the end of `bytes`: `needed` is the absolute offset the
@@ -172,7 +183,11 @@ struct PickleMachine {
             case 0x58, 0x8C, 0x8D, 0x55, 0x54: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8, SHORT_BINSTRING, BINSTRING
                 let width = [0x58: 4, 0x8C: 1, 0x8D: 8, 0x55: 1, 0x54: 4][op]!
                 let n = try length(width, at: offset)
-                stack.append(.string(String(decoding: try take(n), as: UTF8.self)))
+                if python2StringsAsBytes && (op == 0x55 || op == 0x54) {
+                    stack.append(.bytes(Array(try take(n))))
+                } else {
+                    stack.append(.string(String(decoding: try take(n), as: UTF8.self)))
+                }
             case 0x42, 0x43, 0x8E, 0x96: // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
                 let width = [0x42: 4, 0x43: 1, 0x8E: 8, 0x96: 8][op]!
                 let n = try length(width, at: offset)
@@ -238,9 +253,14 @@ struct PickleMachine {
                 } catch let failure as PickleFailure {
                     throw fail("\(module).\(name): \(failure.message)", at: offset)
                 }
-            case 0x62: // BUILD: object state is attributes (e.g. state_dict._metadata); not needed
-                _ = try pop(at: offset)
-                _ = try top(at: offset)
+            case 0x62: // BUILD: the hooks decide (torch: state is attributes such as _metadata, dropped)
+                let state = try pop(at: offset)
+                let object = try pop(at: offset)
+                do {
+                    stack.append(try hooks.build(object, state: state))
+                } catch let failure as PickleFailure {
+                    throw fail("BUILD of a \(object.kind): \(failure.message)", at: offset)
+                }
             case 0x51: // BINPERSID
                 let id = try pop(at: offset)
                 do {

@@ -25,6 +25,8 @@ indirect enum PickleValue {
     case tensor(TorchTensorRef)
     /// Something recognised and harmless but not interpreted (numpy scalars, dtypes): a label.
     case opaque(String)
+    /// A numpy array rebuilt by `numpy.core.multiarray._reconstruct` and BUILD (CIFAR batches).
+    case array(PickledArray)
 
     /// A short type name for error messages and skip reports.
     var kind: String {
@@ -42,6 +44,7 @@ indirect enum PickleValue {
         case .storage: "storage"
         case .tensor: "tensor"
         case .opaque(let label): label
+        case .array: "numpy.ndarray"
         }
     }
 }
@@ -81,4 +84,12 @@ final class PickleDict {
     subscript(_ key: String) -> PickleValue? { stringIndex[key].map { values[$0] } }
 
     var entries: Zip2Sequence<[PickleValue], [PickleValue]> { zip(keys, values) }
+}
+
+/// A numpy array from a pickle: shape, dtype code (e.g. `u1`), order and raw data.
+struct PickledArray {
+    var shape: [Int]
+    var dtype: String
+    var fortranOrder: Bool
+    var data: [UInt8]
 }
