@@ -115,7 +115,7 @@ private func runStage(_ name: String, _ arguments: [String], environment extra: 
         #expect(report.settings["dataset"] == "svhn")
         #expect(report.transfers.map { "\($0.source)→\($0.target)" } == ["svhn→mnist"])
         #expect(report.seeds["mnist_split"] == 42)
-        // Without HYPERZOO_DATA or a path, the transfer names both ways to point at the data.
+        // Without HYPERZOO_DATA or a path, hz-eval says how to point it at the data, and writes no report.
         let unset = try runStage("hz-eval", ["--zoo", dir.path("zoo.h5"), "--epochs", "0", "--models", "1", "--ensemble-sizes", "",
                                              "--transfer", "mnist", "-o", dir.path("r2")],
                                  environment: ["HYPERZOO_DATA": "", "HOME": dir.url.path])
