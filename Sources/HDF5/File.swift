@@ -43,6 +43,7 @@ public final class File: Group, @unchecked Sendable {
                     guard fileExists(path) else {
                         throw HDF5Error(.notFound, file: path, object: "", message: "no such file")
                     }
+                    try requireRegularFile(path)
                     let flags = mode == .readOnly ? hz_H5F_ACC_RDONLY() : hz_H5F_ACC_RDWR()
                     let status = H5Fis_hdf5(path)
                     if status == 0 {
@@ -59,6 +60,7 @@ public final class File: Group, @unchecked Sendable {
                     if mode == .createExclusive, fileExists(path) {
                         throw HDF5Error(.alreadyExists, file: path, object: "", message: "file exists (mode w- never overwrites)")
                     }
+                    if fileExists(path) { try requireRegularFile(path) }
                     let flags = mode == .create ? hz_H5F_ACC_TRUNC() : hz_H5F_ACC_EXCL()
                     let fcpl = H5Pcreate(hz_H5P_FILE_CREATE())
                     return try withTemporary(fcpl, .propertyList) { fcpl in
@@ -113,4 +115,24 @@ public final class File: Group, @unchecked Sendable {
 func fileExists(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0
+}
+
+/// Refuses a path that is not a regular file before libhdf5 opens it: H5Fis_hdf5 and H5Fopen
+/// open() the path, which blocks forever on a FIFO with no writer, and a device or socket is
+/// never an HDF5 file. stat() itself never blocks.
+func requireRegularFile(_ path: String) throws {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return }
+    let kind: String
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return
+    case S_IFDIR: kind = "a folder"
+    case S_IFIFO: kind = "a FIFO (named pipe)"
+    case S_IFCHR: kind = "a character device"
+    case S_IFBLK: kind = "a block device"
+    case S_IFSOCK: kind = "a socket"
+    default: kind = "not a regular file"
+    }
+    throw HDF5Error(.invalidFile, file: path, object: "",
+                    message: "is \(kind), expected a regular HDF5 file (write it to disk first)")
 }

@@ -98,7 +98,8 @@ public enum HDF5Library {
 
     /// Whether `path` starts with an HDF5 signature (false for missing or unreadable files).
     public static func isHDF5(path: String) -> Bool {
-        withLock {
+        guard (try? requireRegularFile(path)) != nil else { return false }
+        return withLock {
             let result = H5Fis_hdf5(path)
             _ = H5Eclear2(hz_H5E_DEFAULT())
             return result > 0

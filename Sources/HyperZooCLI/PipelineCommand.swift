@@ -134,12 +134,32 @@ extension PipelineCommand {
                 } else {
                     for (name, path) in plan.resultPaths { say("  \(name): \(path)") }
                 }
+                // The report's own first lines (hz-eval's plain-language summary): the outcome in
+                // words at the end of the run, where a person looks.
+                for line in Self.reportSummary(plan.resultPaths.map(\.path)) { say("  \(line)") }
             }
             if json { print(JSONNode.array(summaries).pretty, terminator: "") }
             if failedAny { throw ExitCode.failure }
         }
 
         private func options(dry: Bool) -> String { dry ? "dry run of" : "running" }
+
+        /// The `summary` sentences of the first report.json among the results (a report.html's
+        /// neighbour, or a report folder's), prefixed "outcome:"; empty when there is none.
+        static func reportSummary(_ paths: [String]) -> [String] {
+            for path in paths {
+                let folder = path.hasSuffix(".html") || path.hasSuffix(".json") ? (path as NSString).deletingLastPathComponent : path
+                let json = folder + "/report.json"
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: json),
+                      (attributes[.type] as? FileAttributeType) == .typeRegular,
+                      let size = attributes[.size] as? Int, size < 64 << 20,
+                      let data = FileManager.default.contents(atPath: json),
+                      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                      let summary = object["summary"] as? [String], !summary.isEmpty else { continue }
+                return ["outcome (\(json)):"] + summary.map { "  " + $0 }
+            }
+            return []
+        }
 
         /// Outputs no other stage reads: what the user came for (report, archive, ...).
         private func finalOutputs(_ plan: PipelinePlan) -> [(String, String, String)] {

@@ -56,6 +56,24 @@ import TestSupport
         #expect(failure?.description.contains("\n") == false)
     }
 
+    /// A FIFO, a folder or a device is refused before libhdf5 opens it: opening a FIFO with no
+    /// writer would block forever (the hostile corpus's fifo-zoo-export case hung CI).
+    @Test(.timeLimit(.minutes(1))) func nonRegularFilesAreRefusedWithoutBlocking() throws {
+        let dir = TemporaryDirectory()
+        let fifo = dir.path("zoo.h5")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for mode in [FileMode.readOnly, .readWrite, .create] {
+            let failure = #expect(throws: HDF5Error.self) { try File(path: fifo, mode: mode) }
+            #expect(failure?.kind == .invalidFile)
+            #expect(failure?.description.contains("FIFO") == true, "\(String(describing: failure))")
+        }
+        #expect(!HDF5Library.isHDF5(path: fifo))
+        let folder = #expect(throws: HDF5Error.self) { try File(path: dir.path("")) }
+        #expect(folder?.description.contains("a folder") == true)
+        let device = #expect(throws: HDF5Error.self) { try File(path: "/dev/null") }
+        #expect(device?.description.contains("character device") == true)
+    }
+
     @Test func closingLeavesNoOpenHandles() throws {
         // Per-file counts: other tests run in parallel and hold their own files open.
         let dir = TemporaryDirectory()

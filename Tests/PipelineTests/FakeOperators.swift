@@ -24,6 +24,7 @@ final class FakeOperators {
             count=3; out=""; pause=0
             while [ $# -gt 0 ]; do case "$1" in
               --count) count=$2; shift 2;; --output) out=$2; shift 2;; --sleep) pause=$2; shift 2;;
+              --mode) [ "$2" = slow ] && echo "hz-gen: warning: slow mode; try: --mode fast" >&2; shift 2;;
               --fail) echo "gen: failing on purpose" >&2; exit 3;; *) shift 2;; esac; done
             sleep "$pause"
             if [ "$out" = "-" ]; then seq 1 "$count"; else seq 1 "$count" > "$out"; fi

@@ -20,16 +20,18 @@ struct CIFARPickleHooks: PickleHooks {
         return Self.reconstruct.contains(full) || full == "numpy.ndarray" || full == "numpy.dtype" || full == "_codecs.encode"
     }
 
-    func call(module: String, name: String, args: [PickleValue]) throws -> PickleValue {
+    func call(module: String, name: String, args refs: [PickleRef], arena: inout PickleArena) throws -> PickleRef {
+        let args = refs.map { arena[$0] }
         let full = "\(module).\(name)"
         if Self.reconstruct.contains(full) {
             guard case .global("numpy", "ndarray")? = args.first else { throw PickleFailure("expected numpy.ndarray as the type to rebuild") }
-            return .array(PickledArray(shape: [], dtype: "", fortranOrder: false, data: []))
+            // An empty array; BUILD fills it in place.
+            return try arena.add(.array(PickledArray(shape: [], dtype: "", fortranOrder: false, data: [])))
         }
         switch full {
         case "numpy.dtype":
             guard let code = args.first.flatMap(Self.text) else { throw PickleFailure("expected a dtype code") }
-            return .opaque("numpy dtype \(code)")
+            return try arena.add(.opaque("numpy dtype \(code)"))
         case "_codecs.encode":
             // Python 3 protocol-2 pickles write bytes as _codecs.encode(text, "latin1").
             guard args.count == 2, case .string(let text) = args[0], Self.text(args[1]).map({ $0 == "latin1" || $0 == "latin-1" }) == true else {
@@ -41,27 +43,32 @@ struct CIFARPickleHooks: PickleHooks {
                 guard scalar.value < 256 else { throw PickleFailure("character beyond latin1") }
                 out.append(UInt8(scalar.value))
             }
-            return .bytes(out)
+            return try arena.add(.bytes(out))
         default:
             throw PickleFailure("calling \(full) is not allowed")
         }
     }
 
-    func persistentLoad(_ id: PickleValue) throws -> PickleValue {
+    func persistentLoad(_ id: PickleRef, arena: inout PickleArena) throws -> PickleRef {
         throw PickleFailure("a CIFAR batch has no persistent ids")
     }
 
-    /// ndarray.__setstate__((version, shape, dtype, is_fortran, data)); dtypes keep their object.
-    func build(_ object: PickleValue, state: PickleValue) throws -> PickleValue {
-        switch object {
+    /// ndarray.__setstate__((version, shape, dtype, is_fortran, data)), in place; a dtype's state
+    /// (byte order, flags) is dropped, its code is all a uint8 batch needs.
+    func build(_ object: PickleRef, state stateRef: PickleRef, arena: inout PickleArena) throws {
+        switch arena[object] {
         case .opaque(let label) where label.hasPrefix("numpy dtype"):
-            return object
+            return
         case .array:
-            guard case .tuple(let s) = state, s.count == 5, case .tuple(let dims) = s[1], case .opaque(let dtype) = s[2] else {
+            guard case .tuple(let fields) = arena[stateRef], fields.count == 5 else {
+                throw PickleFailure("expected the state (version, shape, dtype, is_fortran, data)")
+            }
+            let s = fields.map { arena[$0] }
+            guard case .tuple(let dimRefs) = s[1], case .opaque(let dtype) = s[2] else {
                 throw PickleFailure("expected the state (version, shape, dtype, is_fortran, data)")
             }
             var shape: [Int] = [], count = 1
-            for d in dims {
+            for d in dimRefs.map({ arena[$0] }) {
                 guard case .int(let n) = d, n >= 0 else { throw PickleFailure("array dimension \(d.kind) is not a non-negative int") }
                 let (p, overflow) = count.multipliedReportingOverflow(by: n)
                 guard !overflow else { throw PickleFailure("array shape overflows") }
@@ -73,7 +80,7 @@ struct CIFARPickleHooks: PickleHooks {
             guard data.count == count else { throw PickleFailure("array of shape \(shape) needs \(count) bytes, holds \(data.count)") }
             let fortran: Bool
             switch s[3] { case .bool(let b): fortran = b; case .int(let i): fortran = i != 0; default: throw PickleFailure("is_fortran is a \(s[3].kind)") }
-            return .array(PickledArray(shape: shape, dtype: code, fortranOrder: fortran, data: data))
+            try arena.replace(object, with: .array(PickledArray(shape: shape, dtype: code, fortranOrder: fortran, data: data)))
         default:
             throw PickleFailure("only numpy arrays and dtypes take a state here")
         }
@@ -109,15 +116,18 @@ public enum CIFARPickle {
     /// Parses the bytes of a batch file.
     public static func parseBatch(_ bytes: [UInt8], label: String) throws -> (pixels: [UInt8], labels: [Int32]) {
         var machine = PickleMachine(bytes: bytes, file: label, object: "pickle", python2StringsAsBytes: true)
-        let root: PickleValue
+        let root: PickleRef
         do {
             root = try machine.run(hooks: CIFARPickleHooks())
         } catch is PickleMachine.OutOfBytes {
             throw FormatError(file: label, "the pickle ends before its STOP opcode (truncated file?)")
         }
-        guard case .dict(let dict) = root else { throw FormatError(file: label, "the pickle holds a \(root.kind), expected the batch dict") }
+        let arena = machine.arena
+        guard case .dict(let dictID) = arena[root] else { throw FormatError(file: label, "the pickle holds a \(arena[root].kind), expected the batch dict") }
+        let dict = arena.dict(dictID)
         func entry(_ key: String) -> PickleValue? {
-            dict.entries.first { CIFARPickleHooks.text($0.0) == key }?.1
+            // Python 2 keys are bytes, so the dict's string index does not find them.
+            zip(dict.keys, dict.values).first { CIFARPickleHooks.text(arena[$0.0]) == key }.map { arena[$0.1] }
         }
         guard case .array(let data)? = entry("data") else {
             throw FormatError(file: label, object: "data", "missing or not a numpy array; expected a CIFAR batch dict with b'data' and b'labels'")
@@ -125,15 +135,16 @@ public enum CIFARPickle {
         guard data.shape.count == 2, data.shape[1] == 3072, !data.fortranOrder else {
             throw FormatError(file: label, object: "data", "shape \(data.shape)\(data.fortranOrder ? " (Fortran order)" : ""), expected [N, 3072] in C order")
         }
-        guard case .list(let list)? = entry("labels") else {
+        guard case .list(let listID)? = entry("labels") else {
             throw FormatError(file: label, object: "labels", "missing or not a list (a CIFAR-100 batch has fine_labels; only CIFAR-10 is read)")
         }
-        guard list.items.count == data.shape[0] else {
-            throw FormatError(file: label, object: "labels", "\(list.items.count) labels for \(data.shape[0]) images")
+        let items = arena.items(ofList: listID)
+        guard items.count == data.shape[0] else {
+            throw FormatError(file: label, object: "labels", "\(items.count) labels for \(data.shape[0]) images")
         }
         var labels: [Int32] = []
-        labels.reserveCapacity(list.items.count)
-        for (i, item) in list.items.enumerated() {
+        labels.reserveCapacity(items.count)
+        for (i, item) in items.map({ arena[$0] }).enumerated() {
             guard case .int(let v) = item, v >= 0, v <= 9 else { throw FormatError(file: label, object: "labels[\(i)]", "\(item.kind) value, expected an int 0...9") }
             labels.append(Int32(v))
         }

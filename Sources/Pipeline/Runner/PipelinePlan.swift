@@ -115,9 +115,24 @@ public struct PipelinePlan: Sendable {
             }
             var inputs: [String: PlannedInput] = [:]
             var dependencies = Set<Int>()
+            // A repeating argument (hz-eval's populations) takes a list of references; each
+            // element is planned as its own input under the key "name[000]", "name[001]", ...
+            var references: [(key: String, raw: JSONNode, path: String)] = []
             for (key, raw) in stage.inputs.sorted(by: { $0.key < $1.key }) {
                 let path = JSONPath.member("\(stage.jsonPath).inputs", key)
-                guard known("inputs", key) != nil else { continue }
+                guard let argument = known("inputs", key) else { continue }
+                guard let list = raw.arrayValue else { references.append((key, raw, path)); continue }
+                guard argument.isRepeating else {
+                    fail(path, "\(executableName) takes one \(key), so a list is not allowed here"); continue
+                }
+                guard !list.isEmpty, list.count <= Self.maximumListInputs else {
+                    fail(path, "a list of inputs needs 1 to \(Self.maximumListInputs) references, found \(list.count)"); continue
+                }
+                for (i, element) in list.enumerated() {
+                    references.append((Self.listInputKey(key, i), element, path + "[\(i)]"))
+                }
+            }
+            for (key, raw, path) in references {
                 if let file = raw["file"]?.stringValue {
                     let resolved = substituteText(file, vars: vars)
                     let absolute = resolved.hasPrefix("/") ? resolved : specFolder.appendingPathComponent(resolved).standardizedFileURL.path
@@ -292,6 +307,20 @@ public struct PipelinePlan: Sendable {
         }
     }
 
+    /// Most references one list input may hold (a bound on what a spec can make the runner plan).
+    static let maximumListInputs = 256
+
+    /// The key of element `index` of a list input: sorts in list order, and names its argument.
+    static func listInputKey(_ argument: String, _ index: Int) -> String {
+        argument + "[" + String(repeating: "0", count: max(0, 3 - String(index).count)) + String(index) + "]"
+    }
+
+    /// The argument an input key feeds: "population.h5[002]" → "population.h5".
+    static func argumentName(ofInputKey key: String) -> String {
+        guard key.hasSuffix("]"), let open = key.lastIndex(of: "[") else { return key }
+        return String(key[..<open])
+    }
+
     /// `hz-op sub --param value ... --input path --output path positional...`, in sorted key order.
     static func commandLine(_ stage: PlannedStage) -> [String] {
         var options: [String] = []
@@ -310,7 +339,7 @@ public struct PipelinePlan: Sendable {
             }
             add(key, (value.arrayValue ?? [value]).map(\.commandLineText))
         }
-        for (key, input) in stage.inputs.sorted(by: { $0.key < $1.key }) { add(key, [input.path]) }
+        for (key, input) in stage.inputs.sorted(by: { $0.key < $1.key }) { add(argumentName(ofInputKey: key), [input.path]) }
         for (key, output) in stage.outputs.sorted(by: { $0.key < $1.key }) { add(key, [output]) }
         var line = [stage.description.executable] + stage.description.subcommands + options
         for argument in stage.description.positionals { line += positional[argument.name] ?? [] }

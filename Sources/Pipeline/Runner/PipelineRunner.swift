@@ -407,6 +407,9 @@ public final class PipelineRunner {
         case .ran(let seconds):
             let outputs = stage.outputs.sorted { $0.key < $1.key }.filter { $0.value != "-" }.map { $0.value }
             say("\(label(s))  done in \(String(format: "%.1f", seconds)) s → \(outputs.isEmpty ? "(stream)" : outputs.joined(separator: ", "))  log: \(plan.logPath(stage))")
+            // A stage that finished with warnings (a collapsed AE, copied samples) says so here,
+            // not only in its log: a run that "succeeded" can still have failed scientifically.
+            for warning in StageWarnings.read(logPath: plan.logPath(stage)) { say("      \(warning)") }
         case .failed(let status, let log):
             if let cause {
                 say("\(label(s))  also stopped (exit \(status)) because '\(plan.stages[cause].name)' failed first (the stream between them broke); its log: \(log)")
