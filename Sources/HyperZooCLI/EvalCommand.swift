@@ -28,7 +28,10 @@ public struct EvalCommand: ParsableCommand {
 
         Also: ensembles of k models (--ensemble-sizes) of every population at epoch 0 and at the
         last epoch; transfer to another dataset (--transfer digits: sklearn's UCI digits resized to
-        28x28; --transfer fashion-mnist: the reverse, for zoos trained on the digits), the same
+        28x28; --transfer fashion-mnist: the reverse, for zoos trained on the digits; --transfer
+        mnist, svhn, cifar10 or stl10: the papers' datasets, read from --transfer-path or
+        $HYPERZOO_DATA/<name> and prepared as their Model Zoos recipe does, with their own
+        normalisation: --transfer mnist for an SVHN zoo is the paper's pair), the same
         populations fine-tuned there against scratch training and fine-tuned zoo models; novelty
         (distance of each sample to its nearest training model relative to the typical distance
         between training models, and test-prediction disagreement with that model).
@@ -103,10 +106,10 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Evaluate on only the first n test images (0 = all).", valueName: "n"))
     public var testSubset: Int = 0
 
-    @Option(help: ArgumentHelp("Transfer target: digits (sklearn's UCI digits, 28x28), fashion-mnist (alias fmnist), or none.", valueName: "dataset"))
+    @Option(help: ArgumentHelp("Transfer target: digits (sklearn's UCI digits, 28x28), fashion-mnist (alias fmnist), mnist, svhn, cifar10, stl10, or none.", valueName: "dataset"))
     public var transfer: String = "none"
 
-    @Option(help: ArgumentHelp("Transfer data: the digits CSV or the Fashion-MNIST IDX folder. Default: the Debian location.", valueName: "path"))
+    @Option(help: ArgumentHelp("Transfer data: the digits CSV, the Fashion-MNIST IDX folder, or the folder of mnist/svhn/cifar10/stl10's release files. Default: the Debian location, or $HYPERZOO_DATA/<name>.", valueName: "path"))
     public var transferPath: String?
 
     @Option(help: ArgumentHelp("Fine-tune the transfer on only the first n training images (0 = all).", valueName: "n"))
@@ -164,17 +167,18 @@ public struct EvalCommand: ParsableCommand {
         _ = try parsedEpochs()
         _ = try parsedEnsembleSizes()
         if !["init", "zoo-test"].contains(scratch) { throw ValidationError("--scratch must be init or zoo-test") }
-        if transferTarget == nil { throw ValidationError("--transfer must be digits, fashion-mnist or none") }
+        if transferTarget == nil { throw ValidationError("--transfer must be digits, fashion-mnist, mnist, svhn, cifar10, stl10 or none") }
         if transferTrainSubset < 0 || transferTestSubset < 0 { throw ValidationError("--transfer-train-subset and --transfer-test-subset must be ≥ 0") }
         for b in parsedBaselines where !["bt", "bf"].contains(b) { throw ValidationError("--baselines: '\(b)' is not bt or bf") }
     }
 
-    /// "digits", "fashion-mnist", "" (none), or nil when not recognised.
+    /// "digits", "fashion-mnist", a ``PaperDataset`` name, "" (none), or nil when not recognised.
     var transferTarget: String? {
         switch transfer.lowercased() {
         case "none": return ""
         case "digits": return "digits"
         case "fashion-mnist", "fmnist": return "fashion-mnist"
+        case let name where PaperDataset(rawValue: name) != nil: return name
         default: return nil
         }
     }
@@ -346,7 +350,9 @@ public struct EvalCommand: ParsableCommand {
             transfers.append(TransferResult(source: recipe.datasetName, target: target, populations: transferred))
             comparisons += PairwiseComparison.compareSampledWithBaselines(
                 transferred, experiment: TransferResult.experimentName(source: recipe.datasetName, target: target), seed: seed, resamples: bootstrap)
-            if target == "digits" { seeds["digits_split"] = 42 } else { seeds["fashion_mnist_split"] = 42 }
+            if target == "digits" { seeds["digits_split"] = 42 }
+            else if PaperDataset(rawValue: target) != nil { seeds["\(target)_split"] = 42 }   // torch's random_split seed
+            else { seeds["fashion_mnist_split"] = 42 }
         }
 
         var noveltyResults: [NoveltyResult] = []
@@ -417,7 +423,10 @@ public struct EvalCommand: ParsableCommand {
     /// The transfer target's splits, brought to the zoo's input size (validation dropped).
     private func loadTransferData(_ target: String, architecture: ArchitectureSpec, normalization: Normalization?) throws -> DatasetSplits {
         var data: DatasetSplits
-        if target == "digits" {
+        if PaperDataset(rawValue: target) != nil {
+            // The papers' pairs use the target's own recipe (its normalisation and split).
+            data = try ZooSpec.DatasetChoice(name: target, directory: transferPath).load(for: architecture, readers: .formats)
+        } else if target == "digits" {
             data = try DigitsDataset.load(path: transferPath ?? DigitsDataset.defaultPath, size: architecture.inputHeight,
                                           normalization: normalization ?? .zoo)
         } else {

@@ -5,6 +5,7 @@
 // the command line override what the zoo says; what neither gives is an error naming the option.
 import ArgumentParser
 import Foundation
+import Formats
 import Nets
 import Tensor
 import HyperRep
@@ -12,10 +13,10 @@ import ZooStore
 
 /// Recipe options of hz-eval, for zoos without an hz-zoo recipe or to override parts of it.
 public struct RecipeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Dataset the zoo was trained on: fashion-mnist, digits, idx or synthetic. Default: the zoo's recipe.", valueName: "name"))
+    @Option(help: ArgumentHelp("Dataset the zoo was trained on: fashion-mnist, digits, idx, synthetic, mnist, svhn, cifar10 or stl10. Default: the zoo's recipe.", valueName: "name"))
     public var dataset: String?
 
-    @Option(help: ArgumentHelp("Folder of MNIST-format IDX files (fashion-mnist, idx) or the digits CSV. Default: the Debian location.", valueName: "path"))
+    @Option(help: ArgumentHelp("Folder of MNIST-format IDX files (fashion-mnist, idx), the digits CSV, or the folder of mnist/svhn/cifar10/stl10's release files. Default: the Debian location, or $HYPERZOO_DATA/<name>.", valueName: "path"))
     public var datasetPath: String?
 
     @Option(help: ArgumentHelp("Pixel normalisation after scaling to [0, 1]: zoo ((x-0.5)/0.5), mnist, fmnist, or MEAN,STD.", valueName: "rule"))
@@ -45,8 +46,8 @@ public struct RecipeOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if let dataset, !["fashion-mnist", "digits", "idx", "synthetic"].contains(dataset) {
-            throw ValidationError("--dataset '\(dataset)' is not fashion-mnist, digits, idx or synthetic")
+        if let dataset, !ZooSpec.datasetNames.contains(dataset) {
+            throw ValidationError("--dataset '\(dataset)' is not one of \(ZooSpec.datasetNames.joined(separator: ", "))")
         }
         if let normalization, Self.parseNormalization(normalization) == nil {
             throw ValidationError("--normalization '\(normalization)' is not zoo, mnist, fmnist or MEAN,STD (STD > 0)")
@@ -131,7 +132,7 @@ struct ZooRecipe: CustomStringConvertible {
             s.dataset.directory = p
         }
         guard datasetKnown else {
-            throw ValidationError("\(zoo.path): the zoo's config does not say which dataset it was trained on; pass --dataset (fashion-mnist, digits, idx with --dataset-path, or synthetic)")
+            throw ValidationError("\(zoo.path): the zoo's config does not say which dataset it was trained on; pass --dataset (\(ZooSpec.datasetNames.joined(separator: ", ")); idx needs --dataset-path)")
         }
         if let v = o.normalization { s.dataset.normalization = RecipeOptions.parseNormalization(v) }
         if let v = o.activation { s.architecture.activation = Activation(name: v); s.grid?.activation = nil }
@@ -229,10 +230,9 @@ struct ZooRecipe: CustomStringConvertible {
         let config = zoo.config
         if config["converted_by"] == nil, config["architecture"] != nil || config["model::type"] != nil {
             do {
-                let spec = try ZooSpec.parse(Data(config.jsonText.utf8), label: zoo.path + ":config")
                 // A Model Zoos config names its data only by the dump path.
-                return config["model::type"] == nil ? (spec, "hz-zoo spec", true)
-                    : modelZoos(spec, config, source: "Model Zoos config.json")
+                if config["model::type"] != nil { return try modelZoos(config, label: zoo.path + ":config", source: "Model Zoos config.json") }
+                return (try ZooSpec.parse(Data(config.jsonText.utf8), label: zoo.path + ":config"), "hz-zoo spec", true)
             } catch {
                 throw ValidationError("\(zoo.path): its config is not a usable recipe (\(error)); pass the recipe options (see hz-eval --help)")
             }
@@ -243,19 +243,22 @@ struct ZooRecipe: CustomStringConvertible {
             (zoo.models.first?.hyperparameters, "params.json of \(zoo.models.first?.id ?? "the first model") (stored by hz-convert)"),
         ]
         for case let (json?, source) in candidates where json["model::type"] != nil {
-            if let spec = try? ZooSpec.parse(Data(json.jsonText.utf8), label: source) {
-                return modelZoos(spec, json, source: source)
-            }
+            if let found = try? modelZoos(json, label: source, source: source) { return found }
         }
         return (nil, "", false)
     }
 
-    /// A Model Zoos recipe: ZooSpec's translation assumes Fashion-MNIST; trust that only when the
-    /// dataset dump's path says so.
-    static func modelZoos(_ spec: ZooSpec, _ json: JSONValue, source: String) -> (ZooSpec?, String, Bool) {
-        let dump = (json["dataset::dump"]?.stringValue ?? "").lowercased()
-        let fashion = ["f_mnist", "fmnist", "fashion"].contains { dump.contains($0) }
-        return (spec, source, fashion)
+    /// A Model Zoos recipe. Its dataset is the one `dataset::dump` names; when the dump is
+    /// missing or names no dataset hyperzoo reads, the rest of the recipe is still used and the
+    /// dataset is unknown (hz-eval then asks for --dataset; it never guesses).
+    static func modelZoos(_ json: JSONValue, label: String, source: String) throws -> (ZooSpec?, String, Bool) {
+        let dump = json["dataset::dump"]?.stringValue ?? ""
+        if (try? ZooSpec.modelZoosDataset(dump: dump, label: label)) != nil {
+            return (try ZooSpec.parse(Data(json.jsonText.utf8), label: label), source, true)
+        }
+        guard case .object(var fields) = json else { return (nil, "", false) }
+        fields["dataset::dump"] = .string("unknown/fashion-mnist/dataset.pt")   // a placeholder, replaced by --dataset
+        return (try ZooSpec.parse(Data(JSONValue.object(fields).jsonText.utf8), label: label), source, false)
     }
 
     /// CNN-s or CNN-m (1 or 3 channels) whose parameter shapes are those of `table` (state_dict
@@ -267,7 +270,7 @@ struct ZooRecipe: CustomStringConvertible {
 
     var datasetName: String { dataset.name }
 
-    func loadData() throws -> DatasetSplits { try dataset.load().adapted(to: architecture) }
+    func loadData() throws -> DatasetSplits { try dataset.load(for: architecture, readers: .formats).adapted(to: architecture) }
 
     var description: String {
         if isMixed {
@@ -282,4 +285,13 @@ struct ZooRecipe: CustomStringConvertible {
         let o = r.training.optimizer
         return "\(r.architecture.name) \(r.architecture.activation.rawValue) dropout \(r.architecture.dropout), \(o.kind.rawValue) lr \(o.learningRate) wd \(o.weightDecay) batch \(r.training.batchSize), init \(r.initializer.rawValue)"
     }
+}
+
+extension DatasetReaders {
+    /// The readers the commands use: CIFAR-10's python batches through Formats' restricted
+    /// unpickler (Nets cannot import Formats; see docs/formats.md, "Datasets").
+    public static let formats = DatasetReaders(cifarPythonBatch: { path in
+        let batch = try CIFARPickle.readBatch(path: path)
+        return CIFAR10.Batch(pixels: batch.pixels, labels: batch.labels)
+    })
 }

@@ -31,6 +31,8 @@ public struct ZooCommand: ParsableCommand {
           hz-zoo fixtures/zoo/fmnist-cnn-s.json -o fmnist.h5 --models 20 --epochs 5
 
         Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist), normalised (x - 0.5) / 0.5 and split 50000/10000 with seed 42.
+
+        The papers' datasets (dataset.name mnist, svhn, cifar10, stl10; recipes in fixtures/zoo) are read from their release files in --dataset-path, dataset.directory, or $HYPERZOO_DATA/<name>, and prepared as the Model Zoos generators do (README, "Datasets"); hyperzoo never downloads. A Model Zoos config runs on the dataset its dataset::dump names, or is refused.
         """,
         version: HyperZooVersion.string)
 
@@ -58,6 +60,9 @@ public struct ZooCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Worker threads (models trained concurrently). Default: all processors.", valueName: "n"))
     public var threads: Int?
 
+    @Option(name: .customLong("dataset-path"), help: ArgumentHelp("The dataset's folder (overrides the config's dataset.directory). Default: the config's, else $HYPERZOO_DATA/<name> for mnist, svhn, cifar10, stl10.", valueName: "path"))
+    public var datasetPath: String?
+
     @Flag(help: "Replace an existing output or an interrupted run instead of refusing or resuming.")
     public var force = false
 
@@ -82,11 +87,13 @@ public struct ZooCommand: ParsableCommand {
         let spec: ZooSpec
         let builder: ZooBuilder
         do {
-            spec = try ZooSpec.load(path: config).overriding(
+            var loaded = try ZooSpec.load(path: config)
+            if let datasetPath { loaded.dataset.directory = datasetPath }
+            spec = loaded.overriding(
                 models: models, epochs: epochs, trainSize: trainSize, seed: seed,
                 checkpointEpochs: try checkpointEpochs.map { try ConvertCommand.parseEpochs($0, option: "--checkpoint-epochs") })
             try spec.validate(label: config)
-            builder = ZooBuilder(spec: spec, output: output, threads: threads ?? defaultThreadCount(), force: force)
+            builder = ZooBuilder(spec: spec, output: output, threads: threads ?? defaultThreadCount(), force: force, readers: .formats)
         } catch {
             FileHandle.standardError.write(Data("hz-zoo: \(error)\n".utf8))
             throw ExitCode.failure

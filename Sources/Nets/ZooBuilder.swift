@@ -56,9 +56,12 @@ public struct ZooBuilder: Sendable {
     public var threads: Int
     /// Replace an existing output or interrupted run instead of refusing / resuming.
     public var force: Bool
+    /// Parsers of dataset formats Nets cannot read itself (CIFAR-10's python batches).
+    public var readers: DatasetReaders
 
-    public init(spec: ZooSpec, output: String, threads: Int = defaultThreadCount(), force: Bool = false) {
-        self.spec = spec; self.output = output; self.threads = threads; self.force = force
+    public init(spec: ZooSpec, output: String, threads: Int = defaultThreadCount(), force: Bool = false,
+                readers: DatasetReaders = DatasetReaders()) {
+        self.spec = spec; self.output = output; self.threads = threads; self.force = force; self.readers = readers
     }
 
     /// Path of the resume state beside the partial zoo.
@@ -110,7 +113,7 @@ public struct ZooBuilder: Sendable {
         guard let first = all.first else { throw DatasetError("\(output): the config yields no models") }
         let arch = first.member.architecture
         let layouts = spec.layouts
-        let data = try spec.dataset.load().adapted(to: arch)
+        let data = try spec.dataset.load(for: arch, readers: readers).adapted(to: arch)
         let config = try JSONValue(encoding: spec)
 
         var writer: ZooWriter

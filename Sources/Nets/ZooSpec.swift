@@ -49,7 +49,9 @@ public struct ZooSpec: Codable, Sendable, Equatable {
     public struct DatasetChoice: Codable, Sendable, Equatable {
         /// `fashion-mnist` (the Debian package), `idx` (MNIST-format files in `directory`), `digits`
         /// (sklearn's UCI digits, 8×8 resized to the network's input; `directory` may name the
-        /// CSV), or `synthetic` (generated; for tests and smoke runs).
+        /// CSV), `synthetic` (generated; for tests and smoke runs), or one of the papers' datasets
+        /// `mnist`, `svhn`, `cifar10`, `stl10` (``PaperDataset``: their release files in
+        /// `directory`, else in `$HYPERZOO_DATA/<name>`).
         public var name: String
         public var directory: String?
         public var normalization: Normalization?
@@ -215,8 +217,11 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         guard modelSplit.fractions.count == 3, modelSplit.fractions.allSatisfy({ $0 >= 0 }) else {
             throw fail("model_split.fractions must be three non-negative numbers (train, val, test)")
         }
-        if !["fashion-mnist", "idx", "digits", "synthetic"].contains(dataset.name) {
-            throw fail("dataset.name '\(dataset.name)' is not one of fashion-mnist, idx, digits, synthetic")
+        if !Self.datasetNames.contains(dataset.name) {
+            throw fail("dataset.name '\(dataset.name)' is not one of \(Self.datasetNames.joined(separator: ", "))")
+        }
+        if PaperDataset(rawValue: dataset.name) != nil, let n = dataset.trainSize, n < 1 {
+            throw fail("dataset.train_size must be ≥ 1, got \(n)")
         }
         if dataset.name == "idx" && dataset.directory == nil { throw fail("dataset.directory is required for an idx dataset") }
         // Several layouts (dropout > 0 inserts Dropout modules and renames layers) share one file
@@ -337,7 +342,46 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         checkpointEpochs.map { $0.contains(epoch) } ?? true
     }
 
-    /// Translates a Model Zoos generator config (`config.json` of a zoo folder).
+    /// The dataset names a spec may give.
+    public static let datasetNames = ["fashion-mnist", "idx", "digits", "synthetic"] + PaperDataset.allCases.map(\.rawValue)
+
+    /// The dataset a Model Zoos config's `dataset::dump` path names, judged by its folder names
+    /// (the generators write e.g. `zoos/SVHN/tune_zoo_svhn_uniform/dataset.pt`,
+    /// `zoos/CIFAR10/small/...`, `zoos/STL-10/small/...`, `zoos/F_MNIST/...`).
+    /// - Throws: a DatasetError when the path names no dataset, one hyperzoo has no reader for,
+    ///   or several: a config must run on its dataset or not at all.
+    public static func modelZoosDataset(dump: String, label: String) throws -> String {
+        func dataset(of component: String) -> String? {
+            let c = component.lowercased()
+            if c.contains("cifar100") || c.contains("cifar-100") || c.contains("cifar_100") { return "CIFAR-100" }
+            if c.contains("cifar") { return "cifar10" }
+            if c.contains("stl") { return "stl10" }
+            if c.contains("svhn") { return "svhn" }
+            if ["f_mnist", "fmnist", "f-mnist", "fashion"].contains(where: { c.contains($0) }) { return "fashion-mnist" }
+            if c.contains("mnist") { return "mnist" }
+            if c.contains("usps") { return "USPS" }
+            if c.contains("imagenet") { return "Tiny ImageNet" }
+            if c.contains("eurosat") { return "EuroSAT" }
+            return nil
+        }
+        let components = dump.split(separator: "/").dropLast().map(String.init)   // the file name is dataset.pt
+        var found: [String] = []
+        for c in components { if let d = dataset(of: c), !found.contains(d) { found.append(d) } }
+        let how = "write an hz-zoo spec that names the dataset (fixtures/zoo/*.json)"
+        guard !found.isEmpty else {
+            throw DatasetError("\(label): dataset::dump '\(dump)' does not name a dataset hyperzoo knows (\(PaperDataset.allCases.map(\.rawValue).joined(separator: ", ")), fashion-mnist); \(how)")
+        }
+        guard found.count == 1 else {
+            throw DatasetError("\(label): dataset::dump '\(dump)' names several datasets (\(found.joined(separator: ", "))); \(how)")
+        }
+        guard datasetNames.contains(found[0]) else {
+            throw DatasetError("\(label): dataset::dump '\(dump)' names \(found[0]), which hyperzoo has no reader for (it reads \(PaperDataset.allCases.map(\.rawValue).joined(separator: ", ")) and fashion-mnist); refusing rather than training on another dataset")
+        }
+        return found[0]
+    }
+
+    /// Translates a Model Zoos generator config (`config.json` of a zoo folder). The dataset is
+    /// the one `dataset::dump` names (``modelZoosDataset(dump:label:)``); a config without it is refused.
     static func fromModelZoos(_ j: JSONValue, label: String) throws -> ZooSpec {
         func values(_ key: String) -> [JSONValue]? {
             guard let v = j[key] else { return nil }
@@ -373,6 +417,11 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         let epochs = values("training::epochs_train")?.first.flatMap(number).map { Int($0) } ?? 50
         let batch = values("training::batchsize")?.first.flatMap(number).map { Int($0) } ?? 10
         let momentum = values("optim::momentum")?.first.flatMap(number).map(Float.init)
+        guard let dump = j["dataset::dump"]?.stringValue, !dump.isEmpty else {
+            throw DatasetError("\(label): the Model Zoos config has no dataset::dump, so it does not say which dataset it trains on; add \"dataset::dump\" (e.g. \"zoos/SVHN/tune_zoo_svhn_uniform/dataset.pt\") or write an hz-zoo spec (fixtures/zoo/*.json)")
+        }
+        let datasetName = try modelZoosDataset(dump: dump, label: label)
+        let paper = PaperDataset(rawValue: datasetName)
         func gridOrNil<T>(_ a: [T]) -> [T]? { a.count > 1 ? a : nil }
         let grid = HyperparameterGrid(activation: gridOrNil(acts), dropout: gridOrNil(drops), initializer: gridOrNil(inits),
                                       optimizer: gridOrNil(opts), learningRate: gridOrNil(lrs), weightDecay: gridOrNil(wds))
@@ -380,7 +429,8 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         return ZooSpec(
             name: "modelzoos-\(type.lowercased())",
             architecture: ArchitectureChoice(family: family, channels: channels, activation: acts[0], dropout: drops.first ?? 0, hidden: nil),
-            dataset: DatasetChoice(name: "fashion-mnist", directory: nil, normalization: .zoo, trainSize: 50_000, splitSeed: 42),
+            dataset: DatasetChoice(name: datasetName, directory: nil, normalization: paper?.normalization ?? .zoo,
+                                   trainSize: paper == nil ? 50_000 : nil, splitSeed: 42),
             initializer: inits[0],
             optimizer: OptimizerChoice(kind: opts[0], learningRate: lrs.first ?? 3e-4, weightDecay: wds.first ?? 0, momentum: momentum),
             batchSize: batch, epochs: epochs, seeds: seeds, grid: anyGrid ? grid : nil)
@@ -388,10 +438,17 @@ public struct ZooSpec: Codable, Sendable, Equatable {
 }
 
 extension ZooSpec.DatasetChoice {
-    /// Loads (and limits) the splits this choice describes, in the data's native shape.
-    public func load() throws -> DatasetSplits {
+    /// Loads (and limits) the splits this choice describes. The papers' datasets are prepared for
+    /// `architecture`'s input (default: their small zoo's input) as the Model Zoos generators do;
+    /// the others come in their native shape (see `DatasetSplits.adapted(to:)`). `readers` supplies
+    /// the parsers Nets cannot reach (CIFAR-10's python batches).
+    public func load(for architecture: ArchitectureSpec? = nil, readers: DatasetReaders = DatasetReaders()) throws -> DatasetSplits {
         var splits: DatasetSplits
         switch name {
+        case let paper where PaperDataset(rawValue: paper) != nil:
+            splits = try PaperDataset(rawValue: paper)!.load(
+                directory: directory, input: architecture.map { ($0.inputChannels, $0.inputHeight, $0.inputWidth) },
+                normalization: normalization, trainSize: trainSize, splitSeed: UInt64(splitSeed ?? 42), readers: readers)
         case "synthetic":
             let n = syntheticCounts ?? [500, 100, 100]
             let all = ImageDataset.synthetic(count: n.reduce(0, +), seed: UInt64(splitSeed ?? 0))

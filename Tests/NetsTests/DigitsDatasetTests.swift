@@ -57,7 +57,7 @@ import TestSupport
         #expect(splits.train.name == "digits-train" && splits.train.height == 28)
         #expect(splits.test.labels == (try DigitsDataset.load()).test.labels)
         #expect(throws: DatasetError.self) {
-            try ZooSpec.parse(Data(#"{"architecture": {"family": "cnn_s"}, "dataset": {"name": "svhn"}, "optimizer": {"kind": "adam", "learning_rate": 0.001}, "epochs": 1, "seeds": [1]}"#.utf8))
+            try ZooSpec.parse(Data(#"{"architecture": {"family": "cnn_s"}, "dataset": {"name": "cifar100"}, "optimizer": {"kind": "adam", "learning_rate": 0.001}, "epochs": 1, "seeds": [1]}"#.utf8))
         }
     }
 

@@ -13,6 +13,15 @@ protocol PickleHooks {
     func call(module: String, name: String, args: [PickleRef], arena: inout PickleArena) throws -> PickleRef
     /// The value for a persistent id (BINPERSID).
     func persistentLoad(_ id: PickleRef, arena: inout PickleArena) throws -> PickleRef
+    /// BUILD (`__setstate__`) of the value at `object` with the value at `state`. Python mutates
+    /// the object in place, so a hook that keeps the state replaces the object's arena value
+    /// (`PickleArena.replace`), and every memo alias sees it. By default the state is dropped
+    /// (torch pickles' states are attributes such as state_dict._metadata, not needed).
+    func build(_ object: PickleRef, state: PickleRef, arena: inout PickleArena) throws
+}
+
+extension PickleHooks {
+    func build(_ object: PickleRef, state: PickleRef, arena: inout PickleArena) throws {}
 }
 
 /// A hook's refusal; the machine adds file, entry and offset.
@@ -32,12 +41,16 @@ struct PickleMachine {
     private var memo: [Int: PickleRef] = [:]
     /// Every value built so far (the result's values after `run`).
     private(set) var arena: PickleArena
+    /// Python 2 `str` (SHORT_BINSTRING, BINSTRING) as bytes, like `pickle.load(encoding="bytes")`:
+    /// what Python 2 pickles of binary data (CIFAR-10's batches) need. Otherwise they are text.
+    let python2StringsAsBytes: Bool
 
-    init(bytes: [UInt8], start: Int = 0, file: String, object: String) {
+    init(bytes: [UInt8], start: Int = 0, file: String, object: String, python2StringsAsBytes: Bool = false) {
         self.bytes = bytes
         self.position = start
         self.file = file
         self.object = object
+        self.python2StringsAsBytes = python2StringsAsBytes
         self.arena = PickleArena(budget: PickleArena.budget(forPickleBytes: bytes.count - start))
     }
 
@@ -190,7 +203,11 @@ struct PickleMachine {
             case 0x58, 0x8C, 0x8D, 0x55, 0x54: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8, SHORT_BINSTRING, BINSTRING
                 let width = [0x58: 4, 0x8C: 1, 0x8D: 8, 0x55: 1, 0x54: 4][op]!
                 let n = try length(width, at: offset)
-                try push(.string(String(decoding: try take(n), as: UTF8.self)))
+                if python2StringsAsBytes && (op == 0x55 || op == 0x54) {
+                    try push(.bytes(Array(try take(n))))
+                } else {
+                    try push(.string(String(decoding: try take(n), as: UTF8.self)))
+                }
             case 0x42, 0x43, 0x8E, 0x96: // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
                 let width = [0x42: 4, 0x43: 1, 0x8E: 8, 0x96: 8][op]!
                 let n = try length(width, at: offset)
@@ -260,9 +277,14 @@ struct PickleMachine {
                 } catch let failure as PickleFailure {
                     throw fail("\(module).\(name): \(failure.message)", at: offset)
                 }
-            case 0x62: // BUILD: object state is attributes (e.g. state_dict._metadata); not needed
-                _ = try pop(at: offset)
-                _ = try top(at: offset)
+            case 0x62: // BUILD: the hooks decide, in place (torch: state is attributes such as _metadata, dropped)
+                let state = try pop(at: offset)
+                let object = try top(at: offset)
+                do {
+                    try hooks.build(object, state: state, arena: &arena)
+                } catch let failure as PickleFailure {
+                    throw fail("BUILD of a \(value(object).kind): \(failure.message)", at: offset)
+                }
             case 0x51: // BINPERSID
                 let id = try pop(at: offset)
                 do {

@@ -34,6 +34,8 @@ enum PickleValue {
     case tensor(TorchTensorRef)
     /// Something recognised and harmless but not interpreted (numpy scalars, dtypes): a label.
     case opaque(String)
+    /// A numpy array rebuilt by `numpy.core.multiarray._reconstruct` and BUILD (CIFAR batches).
+    case array(PickledArray)
 
     /// A short type name for error messages and skip reports.
     var kind: String {
@@ -51,6 +53,7 @@ enum PickleValue {
         case .storage: "storage"
         case .tensor: "tensor"
         case .opaque(let label): label
+        case .array: "numpy.ndarray"
         }
     }
 }
@@ -128,6 +131,7 @@ struct PickleArena {
         case .bytes(let b), .bigInt(let b): 1 + b.count / 8
         case .tuple(let items): 1 + items.count
         case .tensor(let t): 1 + t.shape.count
+        case .array(let a): 1 + a.shape.count + a.data.count / 8
         default: 1
         }
     }
@@ -139,6 +143,12 @@ struct PickleArena {
         try spend(Self.cost(value))
         values.append(value)
         return PickleRef(index: values.count - 1)
+    }
+
+    /// Puts `value` where `ref` is, for every alias (BUILD's in-place `__setstate__`).
+    mutating func replace(_ ref: PickleRef, with value: PickleValue) throws {
+        try spend(Self.cost(value))
+        values[ref.index] = value
     }
 
     mutating func newList(_ items: [PickleRef] = []) throws -> PickleRef {
@@ -177,4 +187,12 @@ struct PickleArena {
         guard case .dict(let id) = values[ref.index] else { return nil }
         return dicts[id].value(forString: key)
     }
+}
+
+/// A numpy array from a pickle: shape, dtype code (e.g. `u1`), order and raw data.
+struct PickledArray {
+    var shape: [Int]
+    var dtype: String
+    var fortranOrder: Bool
+    var data: [UInt8]
 }
