@@ -37,7 +37,8 @@ public struct ExtractedFile: Equatable, Sendable {
 public enum SafeExtractor {
     /// Extracts `archive` into the new folder `destination` (which must not exist yet).
     /// - Parameters:
-    ///   - declaredSize: a size the caller expects for an entry (e.g. from a manifest read first);
+    ///   - declaredSize: a size the caller expects for an entry (e.g. from a manifest read first;
+    ///     negative: the entry must not exist, it is missing from the manifest);
     ///     data beyond it is refused as it streams.
     ///   - check: runs on the complete, still hidden extraction (for example, comparing checksums
     ///     with a manifest); throwing from it discards the extraction.
@@ -96,7 +97,12 @@ public enum SafeExtractor {
                     throw ArchiveError(path: archive, entry: entry.path, message: "cannot create folder (a file or link is in the way)")
                 }
             case .file:
-                let limit = [entry.declaredSize, declaredSize(relative)].compactMap { $0 }.min()
+                let expected = declaredSize(relative)
+                // A negative expected size is the caller's "this entry is not in my manifest".
+                if let expected, expected < 0 {
+                    throw ArchiveError(path: archive, entry: entry.path, message: "entry is not listed in the archive's manifest; refusing (the archive was altered or is not a hyperzoo archive)")
+                }
+                let limit = [entry.declaredSize, expected].compactMap { $0 }.min()
                 let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644)
                 guard fd >= 0 else {
                     throw ArchiveError(path: archive, entry: entry.path, message: errno == EEXIST

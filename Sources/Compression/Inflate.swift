@@ -40,14 +40,24 @@ public struct InflateError: Error, CustomStringConvertible, Sendable {
 /// bytes. `label` (e.g. a file name) starts every error message.
 public func inflate(_ input: [UInt8], wrapping: DeflateWrapping, maxOutput: Int = 1 << 31,
                     label: String = "data") throws -> [UInt8] {
-    try inflate(input, wrapping: wrapping, limit: maxOutput, exact: false, label: label)
+    try inflate(input, wrapping: wrapping, limit: maxOutput, mode: .atMost, label: label)
 }
 
 /// Decompresses `input` that must give exactly `expectedSize` bytes, as a zip or .npz entry
-/// whose directory declares its size; the output is allocated once at that size.
+/// whose directory declares its size. The declared size is only a limit: the output grows with
+/// what really comes out, so a directory that lies costs nothing.
 public func inflate(_ input: [UInt8], wrapping: DeflateWrapping, expectedSize: Int, label: String = "data") throws -> [UInt8] {
-    try inflate(input, wrapping: wrapping, limit: expectedSize, exact: true, label: label)
+    try inflate(input, wrapping: wrapping, limit: expectedSize, mode: .exactly, label: label)
 }
+
+/// The first `count` bytes of the decompressed `input` (fewer if it is shorter): enough to read a
+/// header (an IDX file's dimensions) and decide the limit before inflating the rest.
+public func inflatePrefix(_ input: [UInt8], wrapping: DeflateWrapping, count: Int, label: String = "data") throws -> [UInt8] {
+    try inflate(input, wrapping: wrapping, limit: count, mode: .prefix, label: label)
+}
+
+/// What `limit` means to the zlib loop.
+private enum InflateMode { case atMost, exactly, prefix }
 
 /// CRC-32 (the ZIP and gzip polynomial) of `bytes`.
 public func crc32(_ bytes: [UInt8]) -> UInt32 {
@@ -60,15 +70,17 @@ public func crc32(_ bytes: [UInt8]) -> UInt32 {
 /// The one zlib loop: feeds the input and offers output room in slices of at most 1 GiB (zlib
 /// counts in 32 bits), inflating straight into the result. The result grows by doubling up to
 /// `limit` + 1 bytes; the spare byte lets zlib reveal data beyond the limit instead of stopping
-/// at it. With `exact`, the result is allocated at `limit` + 1 at once and must come out at `limit`.
-private func inflate(_ input: [UInt8], wrapping: DeflateWrapping, limit: Int, exact: Bool, label: String) throws -> [UInt8] {
+/// at it. `.exactly` must come out at `limit`; `.prefix` stops once it has `limit` bytes.
+private func inflate(_ input: [UInt8], wrapping: DeflateWrapping, limit: Int, mode: InflateMode, label: String) throws -> [UInt8] {
+    let exact = mode == .exactly
+    precondition(limit >= 0 && limit < Int.max / 2, "inflate limit \(limit)")
     func failure(_ reason: String) -> InflateError { InflateError(label: label, reason) }
     var strm = z_stream()
     guard hz_inflateInit2(&strm, wrapping.windowBits) == Z_OK else { throw failure("zlib could not start inflating") }
     defer { inflateEnd(&strm) }
     let slice = 1 << 30
     let tooLarge = exact ? "deflated data is larger than the declared \(limit) bytes" : "decompressed size exceeds the limit of \(limit) bytes"
-    var output = [UInt8](repeating: 0, count: exact ? limit + 1 : min(limit + 1, max(input.count * 4, 1024)))
+    var output = [UInt8](repeating: 0, count: min(limit + 1, max(input.count * 4, 1024)))
     var produced = 0, consumed = 0
     return try input.withUnsafeBufferPointer { inp in
         while true {
@@ -90,6 +102,10 @@ private func inflate(_ input: [UInt8], wrapping: DeflateWrapping, limit: Int, ex
             }
             let step = room - Int(strm.avail_out)
             produced += step
+            if mode == .prefix && produced >= limit {
+                output.removeLast(output.count - limit)
+                return output
+            }
             switch status {
             case Z_STREAM_END:
                 // gzip files may hold several members back to back; decode them all.
@@ -117,19 +133,22 @@ public func gunzipFile(atPath path: String, maxOutput: Int = 1 << 31) throws -> 
     try inflate(readFileBytes(atPath: path), wrapping: .gzip, maxOutput: maxOutput, label: path)
 }
 
-/// The bytes of a file, or an error naming it.
+/// The bytes of a file, or an error naming it (a FIFO or device is refused, never waited on).
 public func readFileBytes(atPath path: String) throws -> [UInt8] {
-    guard let f = fopen(path, "rb") else { throw InflateError("\(path): cannot open (\(String(cString: strerror(errno))))") }
-    defer { fclose(f) }
+    let opened: (descriptor: Int32, size: Int)
+    do { opened = try openRegularFile(atPath: path) } catch let error as InputFileError { throw InflateError(error.description) }
+    defer { close(opened.descriptor) }
     var bytes: [UInt8] = []
+    bytes.reserveCapacity(opened.size)
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-        let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-        if n > 0 { bytes.append(contentsOf: buffer[0..<n]) }
-        if n < buffer.count {
-            if ferror(f) != 0 { throw InflateError("\(path): read error") }
-            break
+        let n = buffer.withUnsafeMutableBytes { read(opened.descriptor, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw InflateError("\(path): read error (\(String(cString: strerror(errno))))")
         }
+        if n == 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
     }
     return bytes
 }

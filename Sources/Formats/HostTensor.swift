@@ -60,6 +60,9 @@ public struct HostTensor: Sendable, Equatable {
         self.bytes = values.withUnsafeBytes { [UInt8]($0) }
     }
 
+    /// Most dimensions a tensor read from a file may have (PyTorch's own limit).
+    static let maximumRank = 64
+
     /// Element count of `shape` and whether computing it overflowed.
     static func checkedCount(_ shape: [Int]) -> (Int, Bool) {
         var count = 1

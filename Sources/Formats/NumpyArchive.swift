@@ -3,9 +3,13 @@
 
 /// Reading NumPy `.npz` archives.
 public enum NumpyArchive {
+    /// Largest member accepted by default (256 MiB: a model zoo's tensors are far smaller); a
+    /// member's declared size is checked against it before inflating, and inflating stops there.
+    public static let defaultMaximumMemberBytes = 256 << 20
+
     /// Reads every array in `path`, in archive order, named without the `.npy` suffix.
     /// - Parameter maximumMemberBytes: refuse members that inflate beyond this (zip-bomb bound).
-    public static func read(path: String, maximumMemberBytes: Int = 1 << 32) throws -> [(name: String, tensor: HostTensor)] {
+    public static func read(path: String, maximumMemberBytes: Int = defaultMaximumMemberBytes) throws -> [(name: String, tensor: HostTensor)] {
         let zip = try ZipArchive(path: path)
         var out: [(name: String, tensor: HostTensor)] = []
         for entry in zip.entries where !entry.name.hasSuffix("/") {

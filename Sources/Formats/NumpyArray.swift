@@ -138,7 +138,10 @@ public enum NumpyArray {
     }
 }
 
-/// The few Python literals a .npy header uses: a dict of str keys to str, bool or int tuples.
+/// The few Python literals a .npy header uses: one dict of str keys to str, bool, int or a tuple
+/// of ints. Exactly that grammar, read in one pass without recursion: a header nesting
+/// parentheses or braces (even 100,000 deep) is simply not this grammar and fails at its first
+/// nested opening.
 struct PythonLiteral {
     enum Value { case string(String), bool(Bool), int(Int), tuple([Int]), dict([String: Value]) }
     struct Failure: Error {}
@@ -155,33 +158,49 @@ struct PythonLiteral {
         i += 1
     }
 
+    /// Skips one optional comma; true if the next character then is `close`.
+    private mutating func closes(_ close: Character) -> Bool {
+        skipSpace()
+        if i < chars.count, chars[i] == "," { i += 1; skipSpace() }
+        if i < chars.count, chars[i] == close { i += 1; return true }
+        return false
+    }
+
+    /// The header: `{ key: value, ... }`.
     mutating func parse() throws -> Value {
+        try expect("{")
+        var out: [String: Value] = [:]
+        skipSpace()
+        if i < chars.count, chars[i] == "}" { i += 1; return .dict(out) }
+        while true {
+            skipSpace()
+            guard case .string(let key) = try scalar() else { throw Failure() }
+            try expect(":")
+            skipSpace()
+            out[key] = i < chars.count && chars[i] == "(" ? try intTuple() : try scalar()
+            if closes("}") { return .dict(out) }
+        }
+    }
+
+    /// `(int, int, ...)`: only integers inside, so a nested `(` fails.
+    private mutating func intTuple() throws -> Value {
+        try expect("(")
+        var out: [Int] = []
+        skipSpace()
+        if i < chars.count, chars[i] == ")" { i += 1; return .tuple(out) }
+        while true {
+            guard case .int(let n) = try scalar() else { throw Failure() }
+            guard out.count < HostTensor.maximumRank else { throw Failure() }
+            out.append(n)
+            if closes(")") { return .tuple(out) }
+        }
+    }
+
+    /// A quoted string, True/False or an integer.
+    private mutating func scalar() throws -> Value {
         skipSpace()
         guard i < chars.count else { throw Failure() }
         switch chars[i] {
-        case "{":
-            i += 1
-            var out: [String: Value] = [:]
-            while true {
-                skipSpace()
-                if i < chars.count, chars[i] == "}" { i += 1; return .dict(out) }
-                guard case .string(let key) = try parse() else { throw Failure() }
-                try expect(":")
-                out[key] = try parse()
-                skipSpace()
-                if i < chars.count, chars[i] == "," { i += 1 }
-            }
-        case "(":
-            i += 1
-            var out: [Int] = []
-            while true {
-                skipSpace()
-                if i < chars.count, chars[i] == ")" { i += 1; return .tuple(out) }
-                guard case .int(let n) = try parse() else { throw Failure() }
-                out.append(n)
-                skipSpace()
-                if i < chars.count, chars[i] == "," { i += 1 }
-            }
         case "'", "\"":
             let quote = chars[i]
             i += 1

@@ -1,5 +1,6 @@
 // Positioned reads (pread) from a file whose size is known up front, so every reader can check
 // an offset and a length against the real file before it allocates or reads anything.
+import Compression
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,21 +15,15 @@ public final class RandomAccessFile: @unchecked Sendable {
     public let size: Int
     private let descriptor: Int32
 
-    /// Opens `path` for reading.
+    /// Opens `path` for reading (never blocking: a FIFO or device is refused before any read).
     /// - Throws: `FormatError` when the file cannot be opened or is not a regular file.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw FormatError(file: path, "cannot open: \(String(cString: strerror(errno)))")
+        do {
+            (descriptor, size) = try openRegularFile(atPath: path)
+        } catch let error as InputFileError {
+            throw FormatError(file: path, error.reason)
         }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            throw FormatError(file: path, "not a regular file")
-        }
-        descriptor = fd
-        size = Int(info.st_size)
     }
 
     deinit { close(descriptor) }

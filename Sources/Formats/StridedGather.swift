@@ -36,6 +36,9 @@ enum StridedGather {
         let (n, overflow) = HostTensor.checkedCount(shape)
         guard !overflow else { throw GatherFailure(message: "shape \(shape) has more elements than memory can address") }
         if n == 0 { return [] }
+        // A size-1 axis is never stepped along, so its stride means nothing (torch writes any
+        // value there, even huge ones); zero it so no later arithmetic sees it.
+        let strides = zip(shape, strides).map { size, st in size == 1 ? 0 : st }
         // The last element touched: offset + Σ (size_i − 1)·stride_i, computed without overflow.
         var last = offset
         for (size, st) in zip(shape, strides) {
@@ -54,7 +57,7 @@ enum StridedGather {
         return [UInt8](unsafeUninitializedCapacity: byteCount) { out, initialized in
             let dst = UnsafeMutableRawPointer(out.baseAddress!)
             let src = storage.baseAddress!
-            if strides == contiguousStrides(shape) || n == 1 {
+            if strides == zip(shape, contiguousStrides(shape)).map({ $0 == 1 ? 0 : $1 }) || n == 1 {
                 dst.copyMemory(from: src + offset * s, byteCount: byteCount)
             } else {
                 // Odometer over the index space; the innermost axis is the tight loop.

@@ -45,11 +45,21 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
         self.hdf5Message = hdf5Message
     }
 
+    /// The operating system's reason when HDF5 failed on a system call (`No space left on
+    /// device`, `Read-only file system`, `Permission denied`): HDF5 buries it in its error stack
+    /// as `errno = 28, error message = '…'`; this is the one phrase a user needs.
+    public var systemReason: String? {
+        guard let text = hdf5Message, let start = text.range(of: "error message = '") else { return nil }
+        guard let end = text[start.upperBound...].firstIndex(of: "'") else { return nil }
+        let reason = String(text[start.upperBound..<end])
+        return reason.isEmpty ? nil : reason
+    }
+
     public var description: String {
         var where_ = file
         if !object.isEmpty { where_ += where_.isEmpty ? object : ":" + object }
         var line = where_.isEmpty ? message : "\(where_): \(message)"
-        if let hdf5Message, !hdf5Message.isEmpty { line += " (HDF5: \(hdf5Message))" }
+        if let systemReason { line += ": \(systemReason)" } else if let hdf5Message, !hdf5Message.isEmpty { line += " (HDF5: \(hdf5Message))" }
         return line
     }
 

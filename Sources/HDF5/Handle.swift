@@ -8,6 +8,8 @@ final class Handle: @unchecked Sendable {
 
     private(set) var id: hid_t
     let kind: Kind
+    /// The write health of the identifier's file (see `WriteHealth`); set by its object.
+    var health: WriteHealth?
 
     init(_ id: hid_t, kind: Kind) {
         self.id = id
@@ -19,7 +21,7 @@ final class Handle: @unchecked Sendable {
     func close() {
         HDF5Library.withLock {
             guard id >= 0 else { return }
-            if H5Iis_valid(id) > 0 {
+            if health?.failed != true, H5Iis_valid(id) > 0 {
                 closeIdentifier(id, kind)
                 _ = H5Eclear2(hz_H5E_DEFAULT())
             }

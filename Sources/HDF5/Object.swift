@@ -6,12 +6,23 @@ final class FileState: @unchecked Sendable {
     let handle: Handle
     let path: String
     let readOnly: Bool
+    /// Set once a write to this file failed (disk full, I/O error).
+    let health = WriteHealth()
 
     init(handle: Handle, path: String, readOnly: Bool) {
         self.handle = handle
         self.path = path
         self.readOnly = readOnly
+        handle.health = health
     }
+}
+
+/// Whether a file's writes have failed. libhdf5 (1.10) can dereference NULL when a dataset or
+/// file is closed after a failed write (H5D_close flushing its chunk cache into a full disk), so
+/// after the first failure the file's identifiers are no longer closed: they are left to the
+/// end of the process, which is about to report the error anyway.
+final class WriteHealth: @unchecked Sendable {
+    var failed = false
 }
 
 /// A named object in an HDF5 file (a group or a dataset).
@@ -28,6 +39,7 @@ public class Object: @unchecked Sendable {
         self.state = state
         self.handle = handle
         self.name = name
+        handle.health = state.health
     }
 
     /// The path of the file on disk.
@@ -52,7 +64,9 @@ public class Object: @unchecked Sendable {
 
     /// Captures HDF5's error stack for a failed call on this object.
     func captured(_ kind: HDF5Error.Kind, _ message: String, path: String? = nil) -> HDF5Error {
-        HDF5Error.capture(kind, file: state.path, object: path.map(childName) ?? name, message: message)
+        let error = HDF5Error.capture(kind, file: state.path, object: path.map(childName) ?? name, message: message)
+        if error.kind == .io, !state.readOnly { HDF5Library.withLock { state.health.failed = true } }
+        return error
     }
 
     /// The open identifier, or a `closed` error.

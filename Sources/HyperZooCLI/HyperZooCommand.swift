@@ -21,7 +21,7 @@ public struct HyperZooCommand: ParsableCommand {
           archive   pack a population for PyTorch users
           pipeline  run a declarative JSON pipeline spec, cached by content hash
 
-        Start with `tools/quickstart` (about 15 minutes on 2 cores: zoo, autoencoder, samples,
+        Start with `tools/quickstart` (7 min 20 s of pipeline on 2 cores, measured: zoo, autoencoder, samples,
         report, archive), or step by step:
 
           hyperzoo pipeline graph fixtures/pipelines/quickstart.json     what runs, in which order

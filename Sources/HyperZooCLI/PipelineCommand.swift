@@ -3,6 +3,9 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The pipeline command.
 public struct PipelineCommand: ParsableCommand {
@@ -56,7 +59,11 @@ extension PipelineCommand {
             discussion: """
             Logs go to <run folder>/logs/<stage>.log (the command line first, the exit status last).
             A failing stage stops the stages that need its outputs; the others finish, and the next
-            run resumes from there.
+            run resumes from there. Results are cached by content across runs and sweep points
+            (<output>/.hyperzoo-cache): a stage whose command, inputs and tool did not change never
+            runs again. hz-pipeline only moves or removes what it created: an existing folder it
+            did not make is refused (see --adopt, --force). Stopping hz-pipeline stops its stages.
+            On a terminal it shows each running stage's own progress and ETA.
 
               hz-pipeline run fixtures/pipelines/quickstart.json --jobs 2
               hz-pipeline run spec.json --force train --set train.lr=0.0005
@@ -73,6 +80,9 @@ extension PipelineCommand {
         @Flag(help: "Print what would run and why, and run nothing.")
         public var dryRun = false
 
+        @Flag(help: "Run into an existing folder that hz-pipeline did not make; whatever is in the way of its files is moved to <run folder>/.hyperzoo-displaced/, never deleted.")
+        public var adopt = false
+
         @Flag(help: "Print a JSON summary (stage → ran/cached/failed) on stdout at the end.")
         public var json = false
 
@@ -86,18 +96,29 @@ extension PipelineCommand {
             let plans = try specOptions.plans()
             var failedAny = false
             var summaries: [JSONNode] = []
+            if !dryRun { StageSignals.forwardToStages() }
+            // Progress goes where the lines go: stdout, or stderr with --json; only to a terminal.
+            let display = StatusLine(descriptor: json ? 2 : 1)
             for plan in plans {
-                let say: (String) -> Void = json ? { printError($0) } : { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+                let say: (String) -> Void = { display.print($0) }
                 say("\(options(dry: dryRun)) \(plan.spec.name) (run '\(plan.run.id)') in \(plan.run.folder)")
-                let runner = try PipelineRunner(plan: plan, options: RunOptions(jobs: jobs, force: Set(force), dryRun: dryRun), say: say)
+                let runner = try PipelineRunner(plan: plan, options: RunOptions(jobs: jobs, force: Set(force), dryRun: dryRun, adopt: adopt,
+                                                                                reportsProgress: display.isTerminal), say: say)
+                if display.isTerminal { runner.onProgress = { display.show($0) } }
                 let summary = try runner.run()
+                display.clear()
                 summaries.append(summaryJSON(plan, summary))
                 if dryRun { continue }
                 if !summary.failed.isEmpty || !summary.succeeded {
                     failedAny = true
-                    for name in summary.failed {
+                    // The stage that failed first is the cause; the others of its chain follow from it.
+                    for name in summary.failedFirst + summary.failed.filter({ summary.failureCauses[$0] != nil }) {
                         if case .failed(let status, let log) = summary.outcomes[name]! {
-                            printError("error: stage '\(name)' failed\(status == 0 ? " (missing output)" : " with exit status \(status)"); see its log: \(log)")
+                            if let cause = summary.failureCauses[name] {
+                                printError("  (stage '\(name)' stopped too, exit status \(status), because '\(cause)' failed; its log: \(log))")
+                            } else {
+                                printError("error: stage '\(name)' failed\(status == 0 ? " (missing output)" : " with exit status \(status)"); see its log: \(log)")
+                            }
                         }
                     }
                     let blocked = summary.outcomes.compactMap { name, outcome -> String? in
@@ -113,12 +134,32 @@ extension PipelineCommand {
                 } else {
                     for (name, path) in plan.resultPaths { say("  \(name): \(path)") }
                 }
+                // The report's own first lines (hz-eval's plain-language summary): the outcome in
+                // words at the end of the run, where a person looks.
+                for line in Self.reportSummary(plan.resultPaths.map(\.path)) { say("  \(line)") }
             }
             if json { print(JSONNode.array(summaries).pretty, terminator: "") }
             if failedAny { throw ExitCode.failure }
         }
 
         private func options(dry: Bool) -> String { dry ? "dry run of" : "running" }
+
+        /// The `summary` sentences of the first report.json among the results (a report.html's
+        /// neighbour, or a report folder's), prefixed "outcome:"; empty when there is none.
+        static func reportSummary(_ paths: [String]) -> [String] {
+            for path in paths {
+                let folder = path.hasSuffix(".html") || path.hasSuffix(".json") ? (path as NSString).deletingLastPathComponent : path
+                let json = folder + "/report.json"
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: json),
+                      (attributes[.type] as? FileAttributeType) == .typeRegular,
+                      let size = attributes[.size] as? Int, size < 64 << 20,
+                      let data = FileManager.default.contents(atPath: json),
+                      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                      let summary = object["summary"] as? [String], !summary.isEmpty else { continue }
+                return ["outcome (\(json)):"] + summary.map { "  " + $0 }
+            }
+            return []
+        }
 
         /// Outputs no other stage reads: what the user came for (report, archive, ...).
         private func finalOutputs(_ plan: PipelinePlan) -> [(String, String, String)] {
@@ -144,6 +185,59 @@ extension PipelineCommand {
                 }
             }
             return .object(["run": .string(plan.run.id), "folder": .string(plan.run.folder), "lock": .string(summary.lockPath), "stages": .object(stages)])
+        }
+    }
+
+    /// The runner's lines, and below them one line per running stage with its elapsed time and its
+    /// own progress (redrawn in place), when the output is a terminal; plain lines otherwise.
+    final class StatusLine: @unchecked Sendable {
+        let descriptor: Int32
+        let isTerminal: Bool
+        private var shown = 0
+        private let lock = NSLock()
+
+        init(descriptor: Int32) {
+            self.descriptor = descriptor
+            isTerminal = isatty(descriptor) == 1
+        }
+
+        private func write(_ text: String) {
+            _ = text.withCString { Glibc.write(descriptor, $0, strlen($0)) }
+        }
+
+        private func erase() {
+            // Up and erase each status line drawn last time.
+            if shown > 0 { write("\r\u{1B}[2K" + String(repeating: "\u{1B}[1A\u{1B}[2K", count: shown - 1)) }
+            shown = 0
+        }
+
+        func print(_ line: String) {
+            lock.lock(); defer { lock.unlock() }
+            if isTerminal { erase() }
+            write(line + "\n")
+        }
+
+        func show(_ stages: [StageProgress]) {
+            lock.lock(); defer { lock.unlock() }
+            guard isTerminal else { return }
+            erase()
+            let columns = Self.columns(descriptor)
+            let lines = stages.map { stage -> String in
+                let text = "\(stage.label)  \(ProgressBar.clock(stage.elapsed))  \(stage.progress.isEmpty ? "running" : stage.progress)"
+                return String(text.prefix(max(20, columns - 1)))
+            }
+            write(lines.joined(separator: "\n"))
+            shown = lines.count
+        }
+
+        func clear() {
+            lock.lock(); defer { lock.unlock() }
+            if isTerminal { erase() }
+        }
+
+        static func columns(_ descriptor: Int32) -> Int {
+            var size = winsize()
+            return ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 100
         }
     }
 

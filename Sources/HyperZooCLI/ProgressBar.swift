@@ -39,15 +39,30 @@ public final class ProgressBar: @unchecked Sendable {
     /// shows the count and rate, no ETA. `note` follows the bar (e.g. the last epoch's accuracy);
     /// `force` draws now even if the last draw was less than 0.2 s ago.
     public func update(_ done: Int, of total: Int?, note: String = "", force: Bool = false) {
-        guard enabled else { return }
+        guard enabled || Self.runnerReport != nil else { return }
         lock.lock()
         defer { lock.unlock() }
         let now = Date()
         guard force || done >= (total ?? .max) || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
         lastDraw = now
-        FileHandle.standardError.write(Data(Self.line(label: label, unit: unit, done: done, total: total,
-                                                      elapsed: now.timeIntervalSince(start), since: startDone, note: note).utf8))
+        let text = Self.line(label: label, unit: unit, done: done, total: total,
+                             elapsed: now.timeIntervalSince(start), since: startDone, note: note)
+        if enabled { FileHandle.standardError.write(Data(text.utf8)) }
+        if let report = Self.runnerReport {
+            // Without the terminal codes; overwritten in place so it never grows.
+            let plain = String(text.dropFirst("\r\u{1B}[2K".count)) + "\n"
+            _ = plain.withCString { pwrite(report, $0, strlen($0), 0) }
+            _ = ftruncate(report, off_t(strlen(plain)))
+        }
     }
+
+    /// hz-pipeline's progress file for this stage (HYPERZOO_PROGRESS_FILE), where the runner reads
+    /// the stage's progress to show it on its terminal (the stage's own stderr goes to a log).
+    private static let runnerReport: Int32? = {
+        guard let path = ProcessInfo.processInfo.environment["HYPERZOO_PROGRESS_FILE"], !path.isEmpty else { return nil }
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        return fd >= 0 ? fd : nil
+    }()
 
     /// Ends the bar's line.
     public func finish() {

@@ -16,33 +16,62 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable {
 
 /// IDX files: a big-endian header (magic 0x0000 08 nd, then nd dimension sizes) and uint8 data.
 public enum IDX {
+    /// Largest IDX data accepted (MNIST-format files hold at most ~50 MB): the header's dimensions
+    /// are checked against it before anything is inflated or copied.
+    public static let maximumBytes = 256 << 20
+
     /// Reads an IDX file of unsigned bytes (gzip if the name ends in .gz); returns shape and bytes.
+    /// A .gz is inflated in two steps: the header first, then exactly the bytes it declares (≤
+    /// `maximumBytes`), so a small file cannot inflate into gigabytes.
     public static func read(path: String) throws -> (shape: [Int], bytes: [UInt8]) {
-        guard access(path, R_OK) == 0 else { throw DatasetError("\(path): file not found or not readable") }
         let raw: [UInt8]
+        let shape: [Int]
         do {
-            raw = path.hasSuffix(".gz")
-                ? try gunzipFile(atPath: path, maxOutput: 1 << 30)
-                : try readFileBytes(atPath: path)
+            let file = try readFileBytes(atPath: path)
+            let gzip = path.hasSuffix(".gz")
+            let head = gzip ? try inflatePrefix(file, wrapping: .gzip, count: 4 + 4 * 255, label: path) : Array(file.prefix(4 + 4 * 255))
+            shape = try header(head, path: path)
+            let (n, _) = checkedProduct(shape)
+            let total = 4 + 4 * shape.count + n
+            raw = gzip ? try inflate(file, wrapping: .gzip, expectedSize: total, label: path) : file
         } catch let e as InflateError {
             throw DatasetError(e.description)
         }
+        let n = checkedProduct(shape).value, start = 4 + 4 * shape.count
+        guard raw.count - start == n else {
+            throw DatasetError("\(path): IDX shape \(shape) needs \(n) bytes, file holds \(raw.count - start)")
+        }
+        return (shape, Array(raw[start...]))
+    }
+
+    /// The dimensions in an IDX header, checked: 1–4 of them, their product ≤ `maximumBytes`.
+    static func header(_ raw: [UInt8], path: String) throws -> [Int] {
         guard raw.count >= 4, raw[0] == 0, raw[1] == 0 else {
             throw DatasetError("\(path): not an IDX file (bad magic number)")
         }
         guard raw[2] == 0x08 else { throw DatasetError("\(path): IDX element type 0x\(String(raw[2], radix: 16)), expected 0x08 (unsigned byte)") }
         let nd = Int(raw[3])
-        guard nd >= 1, nd <= 4, raw.count >= 4 + 4 * nd else { throw DatasetError("\(path): IDX header with \(nd) dimensions is truncated") }
+        guard nd >= 1, nd <= 4, raw.count >= 4 + 4 * nd else { throw DatasetError("\(path): IDX header with \(nd) dimensions is truncated or unsupported (1 to 4)") }
         var shape: [Int] = []
         for d in 0..<nd {
             let o = 4 + 4 * d
             shape.append(Int(raw[o]) << 24 | Int(raw[o + 1]) << 16 | Int(raw[o + 2]) << 8 | Int(raw[o + 3]))
         }
-        let n = shape.reduce(1, *), start = 4 + 4 * nd
-        guard raw.count - start == n else {
-            throw DatasetError("\(path): IDX shape \(shape) needs \(n) bytes, file holds \(raw.count - start)")
+        let (n, overflow) = checkedProduct(shape)
+        guard !overflow, n <= maximumBytes else {
+            throw DatasetError("\(path): IDX shape \(shape) declares more than the \(maximumBytes >> 20) MiB this reader accepts (corrupt header?)")
         }
-        return (shape, Array(raw[start...]))
+        return shape
+    }
+
+    static func checkedProduct(_ shape: [Int]) -> (value: Int, overflow: Bool) {
+        var n = 1
+        for d in shape {
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            if o { return (0, true) }
+            n = p
+        }
+        return (n, false)
     }
 
     /// Reads an image file [N, H, W] and its label file [N] into a dataset, normalising pixels as

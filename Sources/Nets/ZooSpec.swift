@@ -125,6 +125,11 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         } else {
             struct Range: Codable { var start: Int; var count: Int }
             let r = try c.decode(Range.self, forKey: .seeds)
+            // Checked before the list is built: a count from a file must not allocate or overflow.
+            guard r.start >= 0, r.count >= 0, r.count <= ZooSpec.Limits.seeds, r.start <= Int.max - r.count else {
+                throw DecodingError.dataCorruptedError(forKey: .seeds, in: c, debugDescription:
+                    "seeds {start \(r.start), count \(r.count)}: expected start ≥ 0 and 0 < count ≤ \(ZooSpec.Limits.seeds)")
+            }
             seeds = Array(r.start..<(r.start + r.count))
         }
         grid = try c.decodeIfPresent(HyperparameterGrid.self, forKey: .grid)
@@ -175,11 +180,29 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         }.joined(separator: ".")
     }
 
+    /// Plausibility bounds on the sizes a spec may ask for (a typo such as 1e12 must be an error
+    /// line, not an allocation failure); generous for anything this toolkit trains.
+    public enum Limits {
+        public static let epochs = 100_000
+        public static let batchSize = 1 << 16
+        public static let channels = 4096
+        public static let hiddenLayers = 64
+        public static let hiddenWidth = 1 << 16
+        public static let seeds = 1_000_000
+    }
+
     /// Checks ranges and that every grid combination has the same parameter shapes.
     public func validate(label: String = "config") throws {
         func fail(_ m: String) -> DatasetError { DatasetError("\(label): \(m)") }
-        guard epochs >= 0 else { throw fail("epochs must be ≥ 0, got \(epochs)") }
-        guard batchSize >= 1 else { throw fail("batch_size must be ≥ 1, got \(batchSize)") }
+        guard epochs >= 0, epochs <= Limits.epochs else { throw fail("epochs must be in 0...\(Limits.epochs), got \(epochs)") }
+        guard batchSize >= 1, batchSize <= Limits.batchSize else { throw fail("batch_size must be in 1...\(Limits.batchSize), got \(batchSize)") }
+        if let ch = architecture.channels, !(1...Limits.channels).contains(ch) {
+            throw fail("architecture.channels must be in 1...\(Limits.channels), got \(ch)")
+        }
+        if let hidden = architecture.hidden, hidden.count > Limits.hiddenLayers || hidden.contains(where: { !(1...Limits.hiddenWidth).contains($0) }) {
+            throw fail("architecture.hidden must list at most \(Limits.hiddenLayers) widths in 1...\(Limits.hiddenWidth), got \(hidden.prefix(8))")
+        }
+        guard seeds.count <= Limits.seeds else { throw fail("\(seeds.count) seeds, at most \(Limits.seeds)") }
         if let kept = checkpointEpochs {
             guard !kept.isEmpty else { throw fail("checkpoint_epochs is empty: list the epochs to keep, e.g. [0, 21, 22, 23, 24, 25]") }
             if let bad = kept.first(where: { $0 < 0 || $0 > epochs }) {

@@ -78,17 +78,51 @@ public struct ParameterTable: Codable, Sendable, Equatable {
     /// Total number of parameters (the row length).
     public var parameterCount: Int { entries.last.map { $0.offset + $0.count } ?? 0 }
 
-    /// A table from entries already laid out (offsets must be contiguous from 0).
+    /// Most parameters in one row (1 GiB of float32): a plausibility bound for tables read from
+    /// files, checked before any row is allocated.
+    public static let maximumParameters = 1 << 28
+    /// Most tensors in one table, and most dimensions per tensor.
+    public static let maximumEntries = 1 << 20
+    public static let maximumRank = 8
+
+    /// The element count of `shape`, or nil if it is negative, overflows or exceeds `maximumParameters`.
+    static func checkedCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            guard !o, p <= maximumParameters else { return nil }
+            n = p
+        }
+        return n
+    }
+
+    /// A table from entries already laid out (offsets contiguous from 0, layers numbered in
+    /// order of first appearance, a bias in an earlier weight's layer). Every size comes from a
+    /// file, so each is checked (no overflow, at most `maximumParameters` in all) before use.
     public init(entries: [ParameterEntry]) throws {
-        var offset = 0
+        guard entries.count <= ParameterTable.maximumEntries else {
+            throw ParameterTableError("\(entries.count) tensors, more than the \(ParameterTable.maximumEntries) a table may hold")
+        }
+        var offset = 0, layers = 0
         for e in entries {
             guard e.offset == offset else {
                 throw ParameterTableError("parameter \(e.name): offset \(e.offset), expected \(offset) (rows are contiguous)")
             }
+            guard e.shape.count <= ParameterTable.maximumRank else {
+                throw ParameterTableError("parameter \(e.name): \(e.shape.count) dimensions, at most \(ParameterTable.maximumRank)")
+            }
             guard e.shape.allSatisfy({ $0 >= 0 }) else {
                 throw ParameterTableError("parameter \(e.name): negative dimension in shape \(e.shape)")
             }
-            offset += e.count
+            guard let count = ParameterTable.checkedCount(e.shape), count <= ParameterTable.maximumParameters - offset else {
+                throw ParameterTableError("parameter \(e.name): shape \(e.shape) takes the row beyond \(ParameterTable.maximumParameters) parameters")
+            }
+            guard e.layer >= 0, e.layer <= layers else {
+                throw ParameterTableError("parameter \(e.name): layer \(e.layer), expected 0…\(layers) (layers are numbered in order)")
+            }
+            if e.layer == layers { layers += 1 }
+            offset += count
         }
         self.entries = entries
     }
@@ -131,8 +165,11 @@ public struct ParameterTable: Codable, Sendable, Equatable {
                 kindOfLayer.append(.other)
                 outputsOfLayer.append(shape.first ?? 1)
             }
+            guard let count = ParameterTable.checkedCount(shape), count <= ParameterTable.maximumParameters - offset else {
+                throw ParameterTableError("parameter \(name): shape \(shape) takes the row beyond \(ParameterTable.maximumParameters) parameters")
+            }
             entries.append(ParameterEntry(name: name, shape: shape, offset: offset, layer: layer, kind: kind, role: role))
-            offset += shape.reduce(1, *)
+            offset += count
         }
         try self.init(entries: entries)
     }

@@ -50,7 +50,11 @@ public struct ZooStoreError: Error, CustomStringConvertible, Sendable, Equatable
         case .closed, .io: .io
         }
         var message = error.message
-        if let root = error.hdf5Message, !root.isEmpty { message += " (HDF5: \(root))" }
+        if let reason = error.systemReason {
+            message += ": \(reason)" + (reason.contains("No space") ? " (free some space, or write the output elsewhere)" : "")
+        } else if let root = error.hdf5Message, !root.isEmpty {
+            message += " (HDF5: \(root))"
+        }
         self.init(kind, path: error.file, object: error.object, message: message)
     }
 }

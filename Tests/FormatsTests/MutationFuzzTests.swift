@@ -99,8 +99,8 @@ enum Mutator {
         for _ in 0..<(Self.iterations * 5) {
             var machine = PickleMachine(bytes: Mutator.mutate(pickle, &rng), file: "fuzz", object: "data.pkl")
             do {
-                let value = try machine.run(hooks: TorchPickleHooks())
-                _ = try? TorchSelection.select(value, file: "fuzz", limits: .init())
+                let root = try machine.run(hooks: TorchPickleHooks())
+                _ = try? TorchSelection.select(root, in: machine.arena, file: "fuzz", limits: .init())
                 outcomes[0] += 1
             } catch is PickleMachine.OutOfBytes {
                 outcomes[1] += 1
@@ -111,5 +111,44 @@ enum Mutator {
             }
         }
         #expect(outcomes[2] > Self.iterations / 3, "outcomes \(outcomes)")
+    }
+
+    /// .npy headers mutated with brackets spliced in (the nesting that once recursed): the
+    /// parser must refuse or accept, never crash, however deep the brackets go.
+    @Test func npyHeaderParserSurvivesNesting() throws {
+        let header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }".utf8)
+        var rng = FuzzRandom(state: 7 &+ Self.seed)
+        var refused = 0
+        for _ in 0..<(Self.iterations * 3) {
+            var mutant = Mutator.mutate(header, &rng)
+            let at = rng.below(mutant.count + 1)
+            let run = [UInt8](repeating: Array("({[".utf8)[rng.below(3)], count: 1 + rng.below(20_000))
+            mutant.insert(contentsOf: run, at: at)
+            do { _ = try NumpyArray.parseHeader(mutant, file: "fuzz", object: nil) } catch is FormatError { refused += 1 }
+        }
+        #expect(refused > Self.iterations)
+    }
+
+    /// Random views with size-1 axes and extreme strides and offsets: gathered or refused with
+    /// GatherFailure, never an overflow trap; a size-1 axis's stride never matters.
+    @Test func stridedGatherSurvivesExtremeStrides() throws {
+        let storage = [UInt8](repeating: 1, count: 64 * 4)
+        var rng = FuzzRandom(state: 99 &+ Self.seed)
+        let extremes = [0, 1, 2, 7, Int.max, Int.max / 2, 1 << 62, 1 << 40, -1]
+        var gathered = 0
+        for _ in 0..<(Self.iterations * 10) {
+            let rank = 1 + rng.below(4)
+            let shape = (0..<rank).map { _ in [1, 1, 2, 3, 4, 0, Int.max][rng.below(7)] }
+            let strides = (0..<rank).map { _ in extremes[rng.below(extremes.count)] }
+            let offset = [0, 1, 63, 64, Int.max][rng.below(5)]
+            do {
+                let out = try storage.withUnsafeBytes {
+                    try StridedGather.gather(storage: $0, storageCount: 64, itemSize: 4, offset: offset, shape: shape, strides: strides)
+                }
+                gathered += 1
+                if shape.allSatisfy({ $0 == 1 }) { #expect(out.count == 4) }
+            } catch is GatherFailure {}
+        }
+        #expect(gathered > 0)
     }
 }

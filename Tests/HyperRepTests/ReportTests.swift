@@ -117,6 +117,18 @@ func sampleReport() -> EvaluationReport {
         #expect(html.contains("Against the noise control at equal novelty"))
         let back = try EvaluationReport.decode(try report.jsonData())
         #expect(back.summary == lines && back.noiseControls == report.noiseControls)
+
+        // Here S_KDE30 beats scratch at epoch 0, so no "not a better starting point" line; a
+        // population that never beats B_T gets one, pointing at the paper-size experiment.
+        #expect(!lines.contains { $0.contains("not a better starting point") })
+        let weak = population("S_weak", role: "sampled", base: 0.1)
+        let losing = [weak, population("B_T", role: "baseline", base: 0.3)]
+        let lost = EvaluationReport(generator: "t", createdAt: "c", commands: [], seeds: [:], settings: [:], populations: losing, novelty: [],
+                                    comparisons: PairwiseComparison.compareSampledWithBaselines(losing, experiment: "in-distribution", seed: 1, resamples: 50))
+        let weakLines = ReportSummary.lines(for: lost)
+        #expect(weakLines[0].contains("epoch 0: worse by 20.0 points"), "\(weakLines)")
+        #expect(weakLines[1].hasPrefix("S_weak is not a better starting point than training from scratch")
+                && weakLines[1].contains("fixtures/pipelines/paper-fmnist.json"), "\(weakLines)")
     }
 
     @Test func ticksAreRoundAndCoverTheRange() {

@@ -24,6 +24,7 @@ final class FakeOperators {
             count=3; out=""; pause=0
             while [ $# -gt 0 ]; do case "$1" in
               --count) count=$2; shift 2;; --output) out=$2; shift 2;; --sleep) pause=$2; shift 2;;
+              --mode) [ "$2" = slow ] && echo "hz-gen: warning: slow mode; try: --mode fast" >&2; shift 2;;
               --fail) echo "gen: failing on purpose" >&2; exit 3;; *) shift 2;; esac; done
             sleep "$pause"
             if [ "$out" = "-" ]; then seq 1 "$count"; else seq 1 "$count" > "$out"; fi
@@ -45,6 +46,38 @@ final class FakeOperators {
             out=""; parts=""
             while [ $# -gt 0 ]; do case "$1" in --output) out=$2; shift 2;; *) parts="$parts $1"; shift;; esac; done
             cat $parts > "$out"
+            """)
+    }
+
+    /// hz-wait --output FILE: becomes `sleep 30` (one process, so its pid is the stage's).
+    /// hz-sink --input FILE|- --output FILE: reads one line, then fails (exit 4).
+    /// hz-augment / hz-train: the options the cross-stage checks read, with the real defaults.
+    /// hz-report --output FILE: writes a progress line to $HYPERZOO_PROGRESS_FILE, sleeps 1.5 s.
+    func addExtras() throws {
+        try write("wait", arguments: """
+            {"kind":"option","names":[{"kind":"long","name":"output"}],"isOptional":false,"isRepeating":false,"valueName":"file"}
+            """, body: "exec sleep 30")
+        try write("sink", arguments: """
+            {"kind":"option","names":[{"kind":"long","name":"input"}],"isOptional":false,"isRepeating":false,"valueName":"file"},
+            {"kind":"option","names":[{"kind":"long","name":"output"}],"isOptional":false,"isRepeating":false,"valueName":"file"}
+            """, body: "head -n 1 > /dev/null; echo 'sink: bad record' >&2; exit 4")
+        try write("augment", arguments: """
+            {"kind":"positional","isOptional":false,"isRepeating":false,"valueName":"input"},
+            {"kind":"option","names":[{"kind":"long","name":"epochs"}],"isOptional":true,"isRepeating":false,"defaultValue":"1","valueName":"n"},
+            {"kind":"option","names":[{"kind":"long","name":"split"}],"isOptional":true,"isRepeating":false,"valueName":"name"},
+            {"kind":"option","names":[{"kind":"long","name":"output"}],"isOptional":false,"isRepeating":false,"valueName":"file"}
+            """, body: "seq 1 10")
+        try write("train", arguments: """
+            {"kind":"positional","isOptional":false,"isRepeating":false,"valueName":"zoo"},
+            {"kind":"option","names":[{"kind":"long","name":"views"}],"isOptional":true,"isRepeating":false,"valueName":"file"},
+            {"kind":"option","names":[{"kind":"long","name":"epochs"}],"isOptional":true,"isRepeating":false,"defaultValue":"40","valueName":"n"},
+            {"kind":"option","names":[{"kind":"long","name":"output"}],"isOptional":false,"isRepeating":false,"valueName":"file"}
+            """, body: "cat > /dev/null")
+        try write("report", arguments: """
+            {"kind":"option","names":[{"kind":"long","name":"output"}],"isOptional":false,"isRepeating":false,"valueName":"file"}
+            """, body: """
+            printf 'working [####....] 3/10 steps 2/s ETA 0:04\\n' > "$HYPERZOO_PROGRESS_FILE"; sleep 1.5
+            while [ $# -gt 0 ]; do case "$1" in --output) echo ok > "$2"; shift 2;; *) shift;; esac; done
             """)
     }
 

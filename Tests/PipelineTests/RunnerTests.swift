@@ -64,6 +64,53 @@ func chainSpec(_ dir: TemporaryDirectory) -> String {
         #expect(ops.calls.count == 3, "a dry run runs nothing")
     }
 
+    /// A stage that succeeds with warnings on stderr (a collapsed AE, copied samples) has them
+    /// shown under its "done" line, not only in its log.
+    @Test func warningsOfAStageAreShownWhenItFinishes() throws {
+        let ops = try FakeOperators()
+        let dir = TemporaryDirectory()
+        let spec = try loadSpec("""
+            {"pipeline": "warn", "output": "\(dir.url.path)/run",
+             "stages": [{"name": "gen", "operator": "gen", "params": {"mode": "slow"}, "outputs": {"output": "nums.txt"}},
+                        {"name": "quiet", "operator": "gen", "params": {"mode": "fast"}, "outputs": {"output": "nums.txt"}}]}
+            """, in: dir)
+        let (summary, lines) = try runOnce(spec, ops)
+        #expect(summary.ran == ["gen", "quiet"])
+        let warnings = lines.filter { $0.contains("hz-gen: warning: slow mode; try: --mode fast") }
+        #expect(warnings.count == 1, "\(lines)")
+        let done = lines.firstIndex { $0.contains("gen") && $0.contains("done in") && !$0.contains("quiet") }
+        let shown = lines.firstIndex { $0.contains("hz-gen: warning:") }
+        #expect(done != nil && shown == done.map { $0 + 1 }, "the warning follows its stage's done line: \(lines)")
+    }
+
+    /// A repeating argument takes a list of stage outputs, in list order (hz-eval's populations);
+    /// a list for an argument that takes one value is refused with its JSON path.
+    @Test func aListInputFeedsARepeatingArgumentInOrder() throws {
+        let ops = try FakeOperators()
+        let dir = TemporaryDirectory()
+        let spec = try loadSpec("""
+            {"pipeline": "lists", "output": "\(dir.url.path)/run",
+             "stages": [{"name": "a", "operator": "gen", "params": {"count": 2}, "outputs": {"output": "a.txt"}},
+                        {"name": "b", "operator": "gen", "params": {"count": 3}, "outputs": {"output": "b.txt"}},
+                        {"name": "all", "operator": "join", "inputs": {"part": ["b.output", "a.output", "b.output"]}, "outputs": {"output": "all.txt"}}]}
+            """, in: dir)
+        let (summary, _) = try runOnce(spec, ops)
+        #expect(summary.ran == ["a", "all", "b"])
+        #expect(try String(contentsOfFile: dir.path("run/all/all.txt"), encoding: .utf8) == "1\n2\n3\n1\n2\n1\n2\n3\n")
+        let (again, _) = try runOnce(spec, ops)
+        #expect(again.cached == ["a", "all", "b"])
+
+        let bad = try loadSpec("""
+            {"pipeline": "bad", "output": "\(dir.url.path)/bad",
+             "stages": [{"name": "a", "operator": "gen", "outputs": {"output": "a.txt"}},
+                        {"name": "d", "operator": "double", "inputs": {"input": ["a.output", "a.output"]}, "outputs": {"output": "d.txt"}}]}
+            """, in: dir)
+        #expect(throws: (any Error).self) { _ = try PipelinePlan(spec: bad, run: bad.runs()[0], catalog: ops.catalog) }
+        do { _ = try PipelinePlan(spec: bad, run: bad.runs()[0], catalog: ops.catalog) } catch {
+            #expect("\(error)".contains("stages[1].inputs.input") && "\(error)".contains("a list is not allowed"), "\(error)")
+        }
+    }
+
     @Test func overrideRerunsOnlyWhatDependsOnIt() throws {
         let ops = try FakeOperators()
         let dir = TemporaryDirectory()

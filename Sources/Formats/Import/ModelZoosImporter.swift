@@ -8,6 +8,9 @@
 // from the writer's last flush and skips finished models.
 import Foundation
 import ZooStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options of a conversion.
 public struct ImportOptions: Sendable {
@@ -57,6 +60,13 @@ public struct ImportSummary: Codable, Sendable, CustomStringConvertible {
     public var checkpointsWritten: Int
     /// Checkpoints holding NaN or infinite values (kept, flagged).
     public var nonFiniteCheckpoints: [CheckpointID]
+    /// Keys of the checkpoints that are not model weights and were left out (optimizer state,
+    /// epoch counters, non-tensor entries), each with the number of checkpoints that had it.
+    public var skippedKeys: [SkippedKey]
+    public struct SkippedKey: Codable, Sendable, Equatable {
+        public var key: String
+        public var checkpoints: Int
+    }
     public var problems: [Problem]
     public var resumed: Bool
     public var seconds: Double
@@ -69,6 +79,10 @@ public struct ImportSummary: Codable, Sendable, CustomStringConvertible {
         if !nonFiniteCheckpoints.isEmpty {
             lines.append("\(nonFiniteCheckpoints.count) checkpoints hold NaN/Inf (kept, flagged): " +
                          nonFiniteCheckpoints.prefix(5).map { "\($0.model)@\($0.epoch)" }.joined(separator: ", "))
+        }
+        if !skippedKeys.isEmpty {
+            let shown = skippedKeys.prefix(12).map { "\($0.key) (\($0.checkpoints))" }.joined(separator: ", ")
+            lines.append("skipped checkpoint keys (not model weights; checkpoints holding them): \(shown)\(skippedKeys.count > 12 ? ", ... \(skippedKeys.count - 12) more (see --json)" : "")")
         }
         for p in problems.prefix(20) { lines.append("problem: \(p.model)\(p.epoch.map { " epoch \($0)" } ?? ""): \(p.message)") }
         if problems.count > 20 { lines.append("... and \(problems.count - 20) more problems (see --json)") }
@@ -97,6 +111,20 @@ public final class ModelZoosImporter: @unchecked Sendable {
     /// - Throws: `FormatError` when nothing usable was found, or (with `strict`) at the first
     ///   problem; `ZooStoreError` when the output exists (pass `overwrite`) or cannot be written.
     public func run(progress: Progress? = nil) throws -> ImportSummary {
+        do {
+            return try convert(progress: progress)
+        } catch let error as ZooStoreError where error.kind == .io {
+            // A failed write (disk full, read-only folder) leaves no half-written zoo behind,
+            // unless it is an interrupted run's partial that a later resume can still continue.
+            if !resumedPartial { unlink(AtomicOutput.partialPath(for: output)) }
+            throw error
+        }
+    }
+
+    /// Whether this run continues an interrupted output's partial file.
+    private var resumedPartial = false
+
+    private func convert(progress: Progress?) throws -> ImportSummary {
         let start = Date()
         let scan = try SourceScanner.scan(sources)
         var models = scan.models
@@ -132,6 +160,7 @@ public final class ModelZoosImporter: @unchecked Sendable {
         var layouts: [ZooLayout] = []
         if !options.overwrite, ZooWriter.canResume(path: output) {
             let w = try ZooWriter.resume(path: output)
+            resumedPartial = true
             writer = w
             layouts = w.layouts
             resumed = true
@@ -141,6 +170,7 @@ public final class ModelZoosImporter: @unchecked Sendable {
         let total = models.reduce(0) { $0 + $1.checkpoints.count }
         var done = 0, converted = 0, alreadyDone = 0, rejected = 0, written = 0
         var nonFinite: [ImportSummary.CheckpointID] = []
+        var skippedCount: [String: Int] = [:], skippedOrder: [String] = []
         let window = max(8, options.threads * 4)
         var next = 0
         var lastFlush = Date()
@@ -166,7 +196,11 @@ public final class ModelZoosImporter: @unchecked Sendable {
                     switch checkpoint.outcome {
                     case .failure(let message):
                         try report(model.id, checkpoint.epoch, message)
-                    case .success(let tensors):
+                    case .success(let tensors, let skipped):
+                        for key in skipped {
+                            if skippedCount[key] == nil { skippedOrder.append(key) }
+                            skippedCount[key, default: 0] += 1
+                        }
                         switch Self.place(tensors, in: &modelLayouts, name: { Self.layoutName(base: baseName, for: model, taken: $0) }) {
                         case .failure(let message):
                             try report(model.id, checkpoint.epoch, message.description)
@@ -230,14 +264,15 @@ public final class ModelZoosImporter: @unchecked Sendable {
                              architectures: w.layouts.map(\.name),
                              parameterCount: w.table.parameterCount, modelsFound: scan.models.count,
                              modelsConverted: converted, modelsAlreadyDone: alreadyDone, modelsRejected: rejected,
-                             checkpointsWritten: written, nonFiniteCheckpoints: nonFinite, problems: problems,
+                             checkpointsWritten: written, nonFiniteCheckpoints: nonFinite,
+                             skippedKeys: skippedOrder.map { .init(key: $0, checkpoints: skippedCount[$0]!) }, problems: problems,
                              resumed: resumed, seconds: Date().timeIntervalSince(start))
     }
 
     // MARK: reading in parallel
 
     enum Outcome {
-        case success([(name: String, tensor: HostTensor)])
+        case success([(name: String, tensor: HostTensor)], skipped: [String])
         case failure(String)
     }
 
@@ -266,7 +301,10 @@ public final class ModelZoosImporter: @unchecked Sendable {
         let read: @Sendable (Int) -> Void = { i in
             slots.buffer[i] = work[i].checkpoints.map { checkpoint in
                 do {
-                    return CheckpointResult(epoch: checkpoint.epoch, outcome: .success(try StateDictFile.read(path: checkpoint.path)))
+                    let read = try StateDictFile.readWithSkipped(path: checkpoint.path)
+                    // Name the input, not the output, when a file has nothing to convert.
+                    if read.tensors.isEmpty { throw FormatError(file: checkpoint.path, "holds no tensors (an empty state_dict or archive)") }
+                    return CheckpointResult(epoch: checkpoint.epoch, outcome: .success(read.tensors, skipped: read.skipped))
                 } catch {
                     return CheckpointResult(epoch: checkpoint.epoch, outcome: .failure("\(error)"))
                 }

@@ -56,10 +56,7 @@ public enum SourceScanner {
                     throw FormatError(file: path, "unknown kind of file (expected .pt, .pth, .ckpt, .bin, .safetensors or .npz, or a folder)")
                 }
                 kinds.insert(.files)
-                let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                models.append(SourceModel(id: stem, hyperparameters: [:], seed: nil,
-                                          checkpoints: [(epochNumber(stem, prefix: "epoch_") ?? 0, path)],
-                                          metrics: [:], folder: path, problems: []))
+                models.append(looseFile(path))
                 continue
             }
             let children = try subfolders(path)
@@ -82,8 +79,12 @@ public enum SourceScanner {
                     models.append(SourceModel(id: URL(fileURLWithPath: child).lastPathComponent, hyperparameters: [:], seed: nil,
                                               checkpoints: files, metrics: [:], folder: child, problems: []))
                 }
+            } else if case let files = checkpointFiles(path), !files.isEmpty {
+                // A folder of plain checkpoint files (model_a.pt, model_b.pt): one model each.
+                kinds.insert(.files)
+                for file in files { models.append(looseFile(file)) }
             } else {
-                throw FormatError(file: path, "no Model Zoos trial folders (params.json, checkpoint_<N>/), no <model>/epoch_<N>.safetensors and no checkpoint files found")
+                throw FormatError(file: path, "no Model Zoos trial folders (params.json, checkpoint_<N>/), no <model>/epoch_<N>.safetensors and no checkpoint files (\(fileExtensions.joined(separator: " "))) found")
             }
         }
         guard kinds.count <= 1 else {
@@ -163,6 +164,22 @@ public enum SourceScanner {
             test_loss = number(.test_loss); test_acc = number(.test_acc)
         }
         enum Key: String, CodingKey { case train_loss, train_acc, val_loss, val_acc, test_loss, test_acc }
+    }
+
+    /// A loose checkpoint file as one model: id = the file's stem, epoch from `epoch_<N>` or 0.
+    static func looseFile(_ path: String) -> SourceModel {
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return SourceModel(id: stem, hyperparameters: [:], seed: nil,
+                           checkpoints: [(epochNumber(stem, prefix: "epoch_") ?? 0, path)],
+                           metrics: [:], folder: path, problems: [])
+    }
+
+    /// The checkpoint files (by extension) directly in `folder`, sorted by name.
+    static func checkpointFiles(_ folder: String) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.sorted().filter { name in
+            !name.hasPrefix(".") && fileExtensions.contains(where: { name.lowercased().hasSuffix($0) })
+        }.map { folder + "/" + $0 }.filter { !isDirectory($0) }
     }
 
     /// `checkpoint_<N>` subfolders by epoch (sorted; zero padding optional).

@@ -18,10 +18,18 @@ public enum StateDictFile {
     /// The named tensors of the model in `path`, in file order.
     /// - Throws: `FormatError` from the chosen reader.
     public static func read(path: String) throws -> [(name: String, tensor: HostTensor)] {
+        try readWithSkipped(path: path).tensors
+    }
+
+    /// The named tensors, and the keys of the file that are not model weights (a torch
+    /// checkpoint's `optimizer`, `epoch`, non-tensor entries), so callers can say what was left out.
+    public static func readWithSkipped(path: String) throws -> (tensors: [(name: String, tensor: HostTensor)], skipped: [String]) {
         switch kind(of: path) {
-        case .safetensors: return try Safetensors.read(path: path)
-        case .npz: return try NumpyArchive.read(path: path)
-        case .torch: return try TorchCheckpoint.read(path: path).tensors
+        case .safetensors: return (try Safetensors.read(path: path), [])
+        case .npz: return (try NumpyArchive.read(path: path), [])
+        case .torch:
+            let checkpoint = try TorchCheckpoint.read(path: path)
+            return (checkpoint.tensors, checkpoint.skipped)
         }
     }
 }

@@ -1,5 +1,6 @@
 // A restricted unpickler: the binary opcodes of pickle protocols 1–5 that data (not code) needs,
-// over an in-memory byte array. It imports nothing and calls nothing: GLOBAL only names a callable,
+// over an in-memory byte array. One loop, no recursion: values live in a `PickleArena` whose budget
+// the pickle's size sets, so neither depth nor memo tricks can exhaust the stack or memory. It imports nothing and calls nothing: GLOBAL only names a callable,
 // the hooks check the name against an allow-list at once (anything else is an error naming it),
 // and REDUCE/NEWOBJ/BINPERSID hand names and arguments to the hooks, which build plain values.
 // Opcode reference: CPython Lib/pickletools.py (names and argument encodings).
@@ -9,9 +10,9 @@ protocol PickleHooks {
     /// True if `module.name` may appear in a GLOBAL / STACK_GLOBAL.
     func allows(module: String, name: String) -> Bool
     /// The value built by calling allow-listed `module.name` with `args` (REDUCE, NEWOBJ).
-    func call(module: String, name: String, args: [PickleValue]) throws -> PickleValue
+    func call(module: String, name: String, args: [PickleRef], arena: inout PickleArena) throws -> PickleRef
     /// The value for a persistent id (BINPERSID).
-    func persistentLoad(_ id: PickleValue) throws -> PickleValue
+    func persistentLoad(_ id: PickleRef, arena: inout PickleArena) throws -> PickleRef
 }
 
 /// A hook's refusal; the machine adds file, entry and offset.
@@ -26,15 +27,18 @@ struct PickleMachine {
     let file: String
     let object: String
     private(set) var position: Int
-    private var stack: [PickleValue] = []
+    private var stack: [PickleRef] = []
     private var marks: [Int] = []
-    private var memo: [Int: PickleValue] = [:]
+    private var memo: [Int: PickleRef] = [:]
+    /// Every value built so far (the result's values after `run`).
+    private(set) var arena: PickleArena
 
     init(bytes: [UInt8], start: Int = 0, file: String, object: String) {
         self.bytes = bytes
         self.position = start
         self.file = file
         self.object = object
+        self.arena = PickleArena(budget: PickleArena.budget(forPickleBytes: bytes.count - start))
     }
 
     /// Thrown when the pickle runs past the end of `bytes`: `needed` is the absolute offset the
@@ -80,21 +84,21 @@ struct PickleMachine {
 
     // MARK: stack helpers
 
-    private mutating func pop(at offset: Int) throws -> PickleValue {
+    private mutating func pop(at offset: Int) throws -> PickleRef {
         guard let value = stack.popLast(), stack.count >= (marks.last ?? 0) else {
             throw fail("stack underflow", at: offset)
         }
         return value
     }
 
-    private mutating func popMark(at offset: Int) throws -> [PickleValue] {
+    private mutating func popMark(at offset: Int) throws -> [PickleRef] {
         guard let mark = marks.popLast() else { throw fail("no MARK on the stack", at: offset) }
         let items = Array(stack[mark...])
         stack.removeSubrange(mark...)
         return items
     }
 
-    private func top(at offset: Int) throws -> PickleValue {
+    private func top(at offset: Int) throws -> PickleRef {
         guard let value = stack.last, stack.count > (marks.last ?? 0) else { throw fail("stack underflow", at: offset) }
         return value
     }
@@ -120,9 +124,22 @@ struct PickleMachine {
 
     // MARK: the loop
 
-    /// Runs until STOP and returns the top of the stack; `position` is then just past STOP.
-    /// - Throws: `FormatError` (bad or disallowed input) or `OutOfBytes`.
-    mutating func run(hooks: some PickleHooks) throws -> PickleValue {
+    /// Runs until STOP and returns the top of the stack (a value in `arena`); `position` is then
+    /// just past STOP.
+    /// - Throws: `FormatError` (bad or disallowed input, or over the arena's budget) or `OutOfBytes`.
+    mutating func run(hooks: some PickleHooks) throws -> PickleRef {
+        do {
+            return try loop(hooks: hooks)
+        } catch let over as PickleArena.OverBudget {
+            throw fail("the pickle builds more than \(over.limit) values and items (\(PickleArena.budget(forPickleBytes: 0) >> 20) M plus \(PickleArena.cellsPerByte) per pickle byte): references multiplied by repeated calls, a hostile or corrupt file", at: position)
+        }
+    }
+
+    private mutating func push(_ value: PickleValue) throws { stack.append(try arena.add(value)) }
+
+    private func value(_ ref: PickleRef) -> PickleValue { arena[ref] }
+
+    private mutating func loop(hooks: some PickleHooks) throws -> PickleRef {
         while true {
             let offset = position
             guard position < bytes.count else { throw OutOfBytes(needed: position + 1) }
@@ -140,7 +157,7 @@ struct PickleMachine {
             case 0x28: marks.append(stack.count)                                     // MARK
             case 0x30: _ = try pop(at: offset)                                       // POP
             case 0x31: _ = try popMark(at: offset)                                   // POP_MARK
-            case 0x32: stack.append(try top(at: offset))                             // DUP
+            case 0x32: try arena.charge(1); stack.append(try top(at: offset))        // DUP
             case 0x71: memo[Int(try uint(1))] = try top(at: offset)                  // BINPUT
             case 0x72: memo[Int(try uint(4))] = try top(at: offset)                  // LONG_BINPUT
             case 0x94: memo[memo.count] = try top(at: offset)                        // MEMOIZE
@@ -155,86 +172,91 @@ struct PickleMachine {
                 } else {
                     index = Int(try uint(op == 0x68 ? 1 : 4))
                 }
-                guard let value = memo[index] else { throw fail("memo entry \(index) is not defined", at: offset) }
-                stack.append(value)
-            case 0x4E: stack.append(.none)                                           // NONE
-            case 0x88: stack.append(.bool(true))                                     // NEWTRUE
-            case 0x89: stack.append(.bool(false))                                    // NEWFALSE
-            case 0x4A: stack.append(.int(Int(Int32(bitPattern: UInt32(try uint(4)))))) // BININT
-            case 0x4B: stack.append(.int(Int(try uint(1))))                          // BININT1
-            case 0x4D: stack.append(.int(Int(try uint(2))))                          // BININT2
-            case 0x8A: stack.append(PickleMachine.signedInteger(try take(Int(try uint(1)))))         // LONG1
-            case 0x8B: stack.append(PickleMachine.signedInteger(try take(try length(4, at: offset)))) // LONG4
+                guard let ref = memo[index] else { throw fail("memo entry \(index) is not defined", at: offset) }
+                try arena.charge(1) // the stack grows too
+                stack.append(ref)
+            case 0x4E: try push(.none)                                           // NONE
+            case 0x88: try push(.bool(true))                                     // NEWTRUE
+            case 0x89: try push(.bool(false))                                    // NEWFALSE
+            case 0x4A: try push(.int(Int(Int32(bitPattern: UInt32(try uint(4)))))) // BININT
+            case 0x4B: try push(.int(Int(try uint(1))))                          // BININT1
+            case 0x4D: try push(.int(Int(try uint(2))))                          // BININT2
+            case 0x8A: try push(PickleMachine.signedInteger(try take(Int(try uint(1)))))         // LONG1
+            case 0x8B: try push(PickleMachine.signedInteger(try take(try length(4, at: offset)))) // LONG4
             case 0x47: // BINFLOAT: big-endian IEEE double
                 var v: UInt64 = 0
                 for b in try take(8) { v = v << 8 | UInt64(b) }
-                stack.append(.float(Double(bitPattern: v)))
+                try push(.float(Double(bitPattern: v)))
             case 0x58, 0x8C, 0x8D, 0x55, 0x54: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8, SHORT_BINSTRING, BINSTRING
                 let width = [0x58: 4, 0x8C: 1, 0x8D: 8, 0x55: 1, 0x54: 4][op]!
                 let n = try length(width, at: offset)
-                stack.append(.string(String(decoding: try take(n), as: UTF8.self)))
+                try push(.string(String(decoding: try take(n), as: UTF8.self)))
             case 0x42, 0x43, 0x8E, 0x96: // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
                 let width = [0x42: 4, 0x43: 1, 0x8E: 8, 0x96: 8][op]!
                 let n = try length(width, at: offset)
-                stack.append(.bytes(Array(try take(n))))
-            case 0x29: stack.append(.tuple([]))                                      // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(try popMark(at: offset)))                 // TUPLE
+                try push(.bytes(Array(try take(n))))
+            case 0x29: try push(.tuple([]))                                      // EMPTY_TUPLE
+            case 0x74: // TUPLE
+                let items = try popMark(at: offset)
+                try push(.tuple(items))
             case 0x85, 0x86, 0x87: // TUPLE1..3
                 let n = Int(op - 0x84)
                 guard stack.count - n >= (marks.last ?? 0) else { throw fail("stack underflow", at: offset) }
                 let items = Array(stack.suffix(n))
                 stack.removeLast(n)
-                stack.append(.tuple(items))
-            case 0x5D: stack.append(.list(PickleList()))                             // EMPTY_LIST
-            case 0x6C: stack.append(.list(PickleList(try popMark(at: offset))))      // LIST
-            case 0x8F: stack.append(.list(PickleList()))                             // EMPTY_SET
-            case 0x91: stack.append(.list(PickleList(try popMark(at: offset))))      // FROZENSET
+                try push(.tuple(items))
+            case 0x5D: stack.append(try arena.newList())                             // EMPTY_LIST
+            case 0x6C, 0x91: // LIST, FROZENSET
+                let items = try popMark(at: offset)
+                stack.append(try arena.newList(items))
+            case 0x8F: stack.append(try arena.newList())                             // EMPTY_SET
             case 0x61: // APPEND
-                let value = try pop(at: offset)
-                guard case .list(let list) = try top(at: offset) else { throw fail("APPEND to a \(try top(at: offset).kind)", at: offset) }
-                list.items.append(value)
+                let item = try pop(at: offset)
+                guard case .list(let list) = value(try top(at: offset)) else { throw fail("APPEND to a \(value(try top(at: offset)).kind)", at: offset) }
+                try arena.append(CollectionOfOne(item), toList: list)
             case 0x65, 0x90: // APPENDS, ADDITEMS
                 let items = try popMark(at: offset)
-                guard case .list(let list) = try top(at: offset) else { throw fail("APPENDS to a \(try top(at: offset).kind)", at: offset) }
-                list.items.append(contentsOf: items)
-            case 0x7D: stack.append(.dict(PickleDict()))                             // EMPTY_DICT
+                guard case .list(let list) = value(try top(at: offset)) else { throw fail("APPENDS to a \(value(try top(at: offset)).kind)", at: offset) }
+                try arena.append(items, toList: list)
+            case 0x7D: stack.append(try arena.newDict())                             // EMPTY_DICT
             case 0x64: // DICT
                 let items = try popMark(at: offset)
                 guard items.count % 2 == 0 else { throw fail("DICT with an odd number of items", at: offset) }
-                let dict = PickleDict()
-                for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
-                stack.append(.dict(dict))
+                let dict = try arena.newDict()
+                guard case .dict(let id) = value(dict) else { preconditionFailure("newDict made a \(value(dict).kind)") }
+                for i in stride(from: 0, to: items.count, by: 2) { try arena.set(items[i], items[i + 1], inDict: id) }
+                stack.append(dict)
             case 0x73: // SETITEM
-                let value = try pop(at: offset), key = try pop(at: offset)
-                guard case .dict(let dict) = try top(at: offset) else { throw fail("SETITEM on a \(try top(at: offset).kind)", at: offset) }
-                dict.set(key, value)
+                let item = try pop(at: offset), key = try pop(at: offset)
+                guard case .dict(let dict) = value(try top(at: offset)) else { throw fail("SETITEM on a \(value(try top(at: offset)).kind)", at: offset) }
+                try arena.set(key, item, inDict: dict)
             case 0x75: // SETITEMS
                 let items = try popMark(at: offset)
                 guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of items", at: offset) }
-                guard case .dict(let dict) = try top(at: offset) else { throw fail("SETITEMS on a \(try top(at: offset).kind)", at: offset) }
-                for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
+                guard case .dict(let dict) = value(try top(at: offset)) else { throw fail("SETITEMS on a \(value(try top(at: offset)).kind)", at: offset) }
+                for i in stride(from: 0, to: items.count, by: 2) { try arena.set(items[i], items[i + 1], inDict: dict) }
             case 0x63: // GLOBAL module\nname\n
                 let module = PickleMachine.normalised(try line(at: offset))
                 let name = try line(at: offset)
-                stack.append(try global(module, name, hooks: hooks, at: offset))
+                try push(try global(module, name, hooks: hooks, at: offset))
             case 0x93: // STACK_GLOBAL
-                let name = try pop(at: offset), module = try pop(at: offset)
+                let name = value(try pop(at: offset)), module = value(try pop(at: offset))
                 guard case .string(let n) = name, case .string(let m) = module else {
                     throw fail("STACK_GLOBAL needs two strings, got \(module.kind) and \(name.kind)", at: offset)
                 }
-                stack.append(try global(PickleMachine.normalised(m), n, hooks: hooks, at: offset))
+                try push(try global(PickleMachine.normalised(m), n, hooks: hooks, at: offset))
             case 0x52, 0x81, 0x92: // REDUCE, NEWOBJ, NEWOBJ_EX
                 if op == 0x92 {
-                    let kwargs = try pop(at: offset)
-                    if case .dict(let d) = kwargs, d.count > 0 { throw fail("NEWOBJ_EX with keyword arguments is not supported", at: offset) }
+                    let kwargs = value(try pop(at: offset))
+                    if case .dict(let d) = kwargs, arena.dict(d).count > 0 { throw fail("NEWOBJ_EX with keyword arguments is not supported", at: offset) }
                 }
-                let args = try pop(at: offset), callable = try pop(at: offset)
+                let args = value(try pop(at: offset)), callable = value(try pop(at: offset))
                 guard case .global(let module, let name) = callable else {
                     throw fail("cannot call a \(callable.kind)", at: offset)
                 }
                 guard case .tuple(let arguments) = args else { throw fail("\(module).\(name) called with a \(args.kind), expected a tuple", at: offset) }
                 do {
-                    stack.append(try hooks.call(module: module, name: name, args: arguments))
+                    stack.append(try hooks.call(module: module, name: name, args: arguments, arena: &arena))
                 } catch let failure as PickleFailure {
                     throw fail("\(module).\(name): \(failure.message)", at: offset)
                 }
@@ -244,7 +266,7 @@ struct PickleMachine {
             case 0x51: // BINPERSID
                 let id = try pop(at: offset)
                 do {
-                    stack.append(try hooks.persistentLoad(id))
+                    stack.append(try hooks.persistentLoad(id, arena: &arena))
                 } catch let failure as PickleFailure {
                     throw fail("persistent id: \(failure.message)", at: offset)
                 }

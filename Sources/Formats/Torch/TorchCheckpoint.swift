@@ -19,7 +19,13 @@ public struct TorchCheckpoint: Sendable {
         /// Largest pickle accepted (`data.pkl`, or the pickles at the head of a legacy file).
         public var maximumPickleBytes = 256 << 20
         /// Most containers (dicts, lists, tuples) visited when looking for tensors.
-        public var maximumVisitedValues = 10_000_000
+        public var maximumVisitedValues = 2_000_000
+        /// Most tensors taken from one checkpoint (large language models have a few thousand).
+        public var maximumTensors = 100_000
+        /// Most bytes of tensors made from one checkpoint, beyond the bytes of its storages:
+        /// views that overlap or repeat elements (tied weights, stride 0) may expand a file, but
+        /// only this far.
+        public var maximumExpansionBytes = 256 << 20
         public init() {}
     }
 
@@ -65,15 +71,15 @@ public struct TorchCheckpoint: Sendable {
         guard let first = zip.entries.first, let slash = first.name.firstIndex(of: "/") else {
             throw FormatError(file: path, "ZIP archive without a top folder: not written by torch.save")
         }
-        let root = String(first.name[..<slash])
-        if zip.entry(named: "\(root)/constants.pkl") != nil {
+        let folder = String(first.name[..<slash])
+        if zip.entry(named: "\(folder)/constants.pkl") != nil {
             throw FormatError(file: path, "TorchScript archive (has constants.pkl): save the module's state_dict() with torch.save instead")
         }
-        guard let pickleEntry = zip.entry(named: "\(root)/data.pkl") else {
-            throw FormatError(file: path, object: "\(root)/data.pkl", "missing: not a torch.save archive")
+        guard let pickleEntry = zip.entry(named: "\(folder)/data.pkl") else {
+            throw FormatError(file: path, object: "\(folder)/data.pkl", "missing: not a torch.save archive")
         }
         var bigEndian = false
-        if let entry = zip.entry(named: "\(root)/byteorder") {
+        if let entry = zip.entry(named: "\(folder)/byteorder") {
             let text = String(decoding: try zip.contents(of: entry, limit: 64), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             switch text {
@@ -84,30 +90,52 @@ public struct TorchCheckpoint: Sendable {
         }
         let pickle = try zip.contents(of: pickleEntry, limit: limits.maximumPickleBytes)
         var machine = PickleMachine(bytes: pickle, file: path, object: pickleEntry.name)
-        let value: PickleValue
+        let root: PickleRef
         do {
-            value = try machine.run(hooks: TorchPickleHooks())
+            root = try machine.run(hooks: TorchPickleHooks())
         } catch is PickleMachine.OutOfBytes {
             throw FormatError(file: path, object: pickleEntry.name, "pickle ends before its STOP opcode (truncated or corrupt)")
         }
-        let selection = try TorchSelection.select(value, file: path, limits: limits)
+        let selection = try TorchSelection.select(root, in: machine.arena, file: path, limits: limits)
 
         var storages: [String: [UInt8]] = [:]
         var tensors: [(name: String, tensor: HostTensor)] = []
         tensors.reserveCapacity(selection.tensors.count)
+        var budget = ExpansionBudget(limits: limits, file: path)
         for (name, ref) in selection.tensors {
             let key = ref.storage.key
             if storages[key] == nil {
-                let recordName = "\(root)/data/\(key)"
+                let recordName = "\(folder)/data/\(key)"
                 guard let entry = zip.entry(named: recordName) else {
                     throw FormatError(file: path, object: recordName, "storage record missing (tensor \(name))")
                 }
-                storages[key] = try zip.contents(of: entry)
+                // torch.save stores records uncompressed (bounded by the file); a deflated one
+                // is bounded like a pickle, so a small file cannot inflate into gigabytes.
+                storages[key] = try zip.contents(of: entry, limit: entry.method == 0 ? Int.max : limits.maximumPickleBytes)
+                budget.read(storages[key]!.count)
             }
-            tensors.append((name, try materialise(ref, storage: storages[key]!, bigEndian: bigEndian,
-                                                  file: path, name: name, record: "\(root)/data/\(key)")))
+            let tensor = try materialise(ref, storage: storages[key]!, bigEndian: bigEndian,
+                                         file: path, name: name, record: "\(folder)/data/\(key)")
+            try budget.made(tensor.bytes.count, name: name)
+            tensors.append((name, tensor))
         }
         return TorchCheckpoint(tensors: tensors, skipped: selection.skipped, container: .zip)
+    }
+
+    /// Bounds the tensor bytes one checkpoint makes: those of the storages read, plus
+    /// `Limits.maximumExpansionBytes` for views that repeat elements.
+    struct ExpansionBudget {
+        let limits: Limits
+        let file: String
+        private var storageBytes = 0, madeBytes = 0
+        init(limits: Limits, file: String) { self.limits = limits; self.file = file }
+        mutating func read(_ bytes: Int) { storageBytes += bytes }
+        mutating func made(_ bytes: Int, name: String) throws {
+            madeBytes += bytes
+            guard madeBytes <= storageBytes + limits.maximumExpansionBytes else {
+                throw FormatError(file: file, object: name, "tensors would take \(madeBytes) bytes from \(storageBytes) bytes of storages (more than \(limits.maximumExpansionBytes >> 20) MiB of repeated elements)")
+            }
+        }
     }
 
     /// Copies the view `ref` out of `storage` (the whole record's bytes) into a contiguous tensor.

@@ -11,7 +11,9 @@ extension TorchCheckpoint {
     static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
     struct LegacyHead {
-        var object: PickleValue
+        var object: PickleRef
+        /// The values of the data pickle.
+        var arena: PickleArena
         var keys: [String]
         /// Where the raw storages begin.
         var storagesStart: Int
@@ -38,7 +40,7 @@ extension TorchCheckpoint {
         }
 
         // Every storage referenced by the object, by key, to learn its element size.
-        let selection = try TorchSelection.select(head.object, file: path, limits: limits)
+        let selection = try TorchSelection.select(head.object, in: head.arena, file: path, limits: limits)
         var typeOfKey: [String: DType] = [:]
         for (_, ref) in selection.tensors { typeOfKey[ref.storage.key] = ref.storage.dtype }
 
@@ -61,6 +63,7 @@ extension TorchCheckpoint {
 
         var storages: [String: [UInt8]] = [:]
         var tensors: [(name: String, tensor: HostTensor)] = []
+        var budget = ExpansionBudget(limits: limits, file: path)
         for (name, ref) in selection.tensors {
             let key = ref.storage.key
             guard let range = rangeOfKey[key] else {
@@ -68,9 +71,12 @@ extension TorchCheckpoint {
             }
             if storages[key] == nil {
                 storages[key] = try file.read(count: range.count * ref.storage.dtype.size, at: range.start, object: "storage \(key)")
+                budget.read(storages[key]!.count)
             }
-            tensors.append((name, try materialise(ref, storage: storages[key]!, bigEndian: false,
-                                                  file: path, name: name, record: "storage \(key)")))
+            let tensor = try materialise(ref, storage: storages[key]!, bigEndian: false,
+                                         file: path, name: name, record: "storage \(key)")
+            try budget.made(tensor.bytes.count, name: name)
+            tensors.append((name, tensor))
         }
         return TorchCheckpoint(tensors: tensors, skipped: selection.skipped, container: .legacy)
     }
@@ -79,13 +85,13 @@ extension TorchCheckpoint {
     /// - Throws: `PickleMachine.OutOfBytes` if the window is too short, else `FormatError`.
     static func parseLegacyHead(_ bytes: [UInt8], path: String) throws -> LegacyHead {
         var position = 0
-        func next(_ what: String, legacy: Bool = false) throws -> PickleValue {
+        func next(_ what: String, legacy: Bool = false) throws -> (value: PickleValue, root: PickleRef, arena: PickleArena) {
             var machine = PickleMachine(bytes: bytes, start: position, file: path, object: what)
-            let value = try machine.run(hooks: TorchPickleHooks(legacy: legacy))
+            let root = try machine.run(hooks: TorchPickleHooks(legacy: legacy))
             position = machine.position
-            return value
+            return (machine.arena[root], root, machine.arena)
         }
-        let magic = try next("magic number")
+        let magic = try next("magic number").value
         let magicBytes: [UInt8]
         switch magic {
         case .bigInt(let b): magicBytes = b
@@ -94,19 +100,20 @@ extension TorchCheckpoint {
         guard magicBytes == legacyMagic else {
             throw FormatError(file: path, "a pickle stream without torch's magic number: not a torch.save file")
         }
-        guard case .int(1001) = try next("protocol version") else {
+        guard case .int(1001) = try next("protocol version").value else {
             throw FormatError(file: path, object: "protocol version", "expected 1001 (legacy torch.save)")
         }
         _ = try next("sys_info")
         let object = try next("data", legacy: true)
-        guard case .list(let list) = try next("storage keys") else {
+        let keyList = try next("storage keys")
+        guard case .list(let list) = keyList.value else {
             throw FormatError(file: path, object: "storage keys", "expected a list of storage keys")
         }
         var keys: [String] = []
-        for item in list.items {
-            guard case .string(let key) = item else { throw FormatError(file: path, object: "storage keys", "key is a \(item.kind)") }
+        for item in keyList.arena.items(ofList: list) {
+            guard let key = keyList.arena.string(item) else { throw FormatError(file: path, object: "storage keys", "key is a \(keyList.arena[item].kind)") }
             keys.append(key)
         }
-        return LegacyHead(object: object, keys: keys, storagesStart: position)
+        return LegacyHead(object: object.root, arena: object.arena, keys: keys, storagesStart: position)
     }
 }

@@ -57,24 +57,26 @@ struct TorchPickleHooks: PickleHooks {
         return (module == "torch" || module == "torch.cuda") && name.hasSuffix("Storage")
     }
 
-    func call(module: String, name: String, args: [PickleValue]) throws -> PickleValue {
+    func call(module: String, name: String, args refs: [PickleRef], arena: inout PickleArena) throws -> PickleRef {
+        let args = refs.map { arena[$0] }
         switch "\(module).\(name)" {
         case "collections.OrderedDict":
-            let dict = PickleDict()
+            let dict = try arena.newDict()
+            guard case .dict(let id) = arena[dict] else { preconditionFailure("newDict made a \(arena[dict].kind)") }
             if let first = args.first {
                 guard case .list(let pairs) = first else { throw PickleFailure("expected a list of pairs") }
-                for pair in pairs.items {
-                    guard case .tuple(let kv) = pair, kv.count == 2 else { throw PickleFailure("expected (key, value) pairs") }
-                    dict.set(kv[0], kv[1])
+                for pair in arena.items(ofList: pairs) {
+                    guard case .tuple(let kv) = arena[pair], kv.count == 2 else { throw PickleFailure("expected (key, value) pairs") }
+                    try arena.set(kv[0], kv[1], inDict: id)
                 }
             }
-            return .dict(dict)
+            return dict
         case "builtins.set", "builtins.frozenset":
-            if case .list(let items)? = args.first { return .list(PickleList(items.items)) }
-            return .list(PickleList())
+            if case .list(let items)? = args.first { return try arena.newList(arena.items(ofList: items)) }
+            return try arena.newList()
         case "builtins.bytearray":
-            if case .bytes(let b)? = args.first { return .bytes(b) }
-            if args.isEmpty { return .bytes([]) }
+            if case .bytes? = args.first { return refs[0] }
+            if args.isEmpty { return try arena.add(.bytes([])) }
             throw PickleFailure("unsupported arguments")
         case "_codecs.encode":
             // Protocol 2 pickles bytes as _codecs.encode(text, "latin1").
@@ -85,37 +87,42 @@ struct TorchPickleHooks: PickleHooks {
                 guard scalar.value < 256 else { throw PickleFailure("character beyond latin1") }
                 out.append(UInt8(scalar.value))
             }
-            return .bytes(out)
+            return try arena.add(.bytes(out))
         case "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2":
-            return .tensor(try tensor(args))
+            return try arena.add(.tensor(try tensor(args, arena)))
         case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state":
             guard let data = args.first, case .tensor = data else { throw PickleFailure("expected a tensor as first argument") }
-            return data
+            return refs[0]
         case "torch._tensor._rebuild_from_type_v2":
             guard args.count >= 3, case .global(let m, let n) = args[0], case .tuple(let inner) = args[2] else {
                 throw PickleFailure("expected (function, type, args, state)")
             }
-            guard TorchPickleHooks.callables.contains("\(m).\(n)") else { throw PickleFailure("function \(m).\(n) is not allowed") }
-            return try call(module: m, name: n, args: inner)
+            // One level only: the inner function may not be this one again (no recursion on input).
+            guard TorchPickleHooks.callables.contains("\(m).\(n)"), "\(m).\(n)" != "torch._tensor._rebuild_from_type_v2" else {
+                throw PickleFailure("function \(m).\(n) is not allowed")
+            }
+            return try call(module: m, name: n, args: inner, arena: &arena)
         case "torch.Size":
             guard args.count == 1, case .tuple = args[0] else { throw PickleFailure("expected a tuple") }
-            return args[0]
+            return refs[0]
         case "torch.device":
-            guard case .string(let s)? = args.first else { throw PickleFailure("expected a device name") }
-            return .string(s)
+            guard case .string? = args.first else { throw PickleFailure("expected a device name") }
+            return refs[0]
         case "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar":
-            return .opaque("numpy scalar")
+            return try arena.add(.opaque("numpy scalar"))
         case "numpy.dtype":
-            return .opaque("numpy dtype")
+            return try arena.add(.opaque("numpy dtype"))
         default:
             throw PickleFailure("calling \(module).\(name) is not allowed")
         }
     }
 
-    func persistentLoad(_ id: PickleValue) throws -> PickleValue {
-        guard case .tuple(let fields) = id, fields.count >= 5, case .string("storage") = fields[0] else {
+    func persistentLoad(_ idRef: PickleRef, arena: inout PickleArena) throws -> PickleRef {
+        let id = arena[idRef]
+        guard case .tuple(let fieldRefs) = id, fieldRefs.count >= 5, case .string("storage") = arena[fieldRefs[0]] else {
             throw PickleFailure("expected ('storage', type, key, location, numel), got a \(id.kind)")
         }
+        let fields = fieldRefs.map { arena[$0] }
         guard case .global(let module, let name) = fields[1] else { throw PickleFailure("storage type is a \(fields[1].kind)") }
         guard let dtype = torchStorageTypes[name] else {
             throw PickleFailure("storage type \(module).\(name) is not supported (supported: \(torchStorageTypes.keys.sorted().joined(separator: ", ")))")
@@ -128,33 +135,35 @@ struct TorchPickleHooks: PickleHooks {
         }
         guard case .int(let numel) = fields[4], numel >= 0 else { throw PickleFailure("storage element count is not a non-negative int") }
         var ref = TorchStorageRef(dtype: dtype, key: key, numel: numel)
-        if legacy, fields.count >= 6, case .tuple(let view) = fields[5] {
+        if legacy, fields.count >= 6, case .tuple(let viewRefs) = fields[5] {
             // (view_key, offset, view_size): a view into the root storage `key`.
+            let view = viewRefs.map { arena[$0] }
             guard view.count == 3, case .int(let offset) = view[1], case .int(let size) = view[2], offset >= 0, size >= 0 else {
                 throw PickleFailure("malformed legacy view metadata")
             }
             ref.elementOffset = offset
             ref.numel = size
         }
-        return .storage(ref)
+        return try arena.add(.storage(ref))
     }
 
-    private func tensor(_ args: [PickleValue]) throws -> TorchTensorRef {
+    private func tensor(_ args: [PickleValue], _ arena: PickleArena) throws -> TorchTensorRef {
         guard args.count >= 4, case .storage(let storage) = args[0] else {
             throw PickleFailure("expected (storage, offset, size, stride, ...)")
         }
         guard case .int(let offset) = args[1], offset >= 0 else { throw PickleFailure("storage offset is not a non-negative int") }
-        let shape = try integers(args[2], "size")
-        let stride = try integers(args[3], "stride")
+        let shape = try integers(args[2], "size", arena)
+        let stride = try integers(args[3], "stride", arena)
         guard shape.count == stride.count else { throw PickleFailure("size \(shape) and stride \(stride) differ in rank") }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw PickleFailure("negative dimension in size \(shape)") }
         return TorchTensorRef(storage: storage, offset: offset, shape: shape, stride: stride)
     }
 
-    private func integers(_ value: PickleValue, _ what: String) throws -> [Int] {
+    private func integers(_ value: PickleValue, _ what: String, _ arena: PickleArena) throws -> [Int] {
         guard case .tuple(let items) = value else { throw PickleFailure("\(what) is a \(value.kind), expected a tuple") }
+        guard items.count <= HostTensor.maximumRank else { throw PickleFailure("\(what) has \(items.count) dimensions (at most \(HostTensor.maximumRank))") }
         var out: [Int] = []
-        for item in items {
+        for item in items.map({ arena[$0] }) {
             guard case .int(let n) = item else { throw PickleFailure("\(what) holds a \(item.kind)") }
             out.append(n)
         }

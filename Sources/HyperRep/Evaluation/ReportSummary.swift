@@ -63,6 +63,11 @@ public enum ReportSummary {
             let scratch = comparisons.filter { $0.experiment == "in-distribution" && $0.population == s.name && $0.baseline == "B_T" }
             if !scratch.isEmpty {
                 out.append("\(s.name) against training from scratch (B_T): " + scratch.map(verdict).joined(separator: "; ") + ".")
+                if !scratch.contains(where: { $0.meanDifferenceInterval.low > 0 }) {
+                    out.append("\(s.name) is not a better starting point than training from scratch at any evaluated epoch. "
+                        + "Small zoos and short autoencoder training (the quickstart's size) can end this way; the paper-size "
+                        + "experiment is fixtures/pipelines/paper-fmnist.json, and docs/RESULTS.md says what it found.")
+                }
             }
             if let n = report.novelty.first(where: { $0.population == s.name }) {
                 out.append(noveltyLine(n))

@@ -144,7 +144,7 @@ public enum PopulationArchiver {
         let records = Dictionary(uniqueKeysWithValues: (manifest?.files ?? []).map { ($0.path, $0) })
         let files = try SafeExtractor.extract(
             archive: archive, to: destination, limits: limits,
-            declaredSize: { path in path == ArchiveManifest.entryName ? 64 << 20 : records[path]?.size ?? (manifest == nil ? nil : 0) },
+            declaredSize: { path in path == ArchiveManifest.entryName ? 64 << 20 : records[path]?.size ?? (manifest == nil ? nil : -1) },
             check: { files, _ in
                 guard manifest != nil else { return }
                 var remaining = records

@@ -62,6 +62,33 @@ public final class ContentDigester: @unchecked Sendable {
         return digest
     }
 
+    /// Records for `path` (a hard link or copy of `original`) the digest known for `original`,
+    /// when that one is still current, so the link is not hashed again.
+    public func adopt(_ path: String, from original: String) {
+        var info = stat(), originalInfo = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, stat(original, &originalInfo) == 0 else { return }
+        let originalKey = URL(fileURLWithPath: original).standardizedFileURL.path
+        let originalMtime = Int64(originalInfo.st_mtim.tv_sec) * 1_000_000_000 + Int64(originalInfo.st_mtim.tv_nsec)
+        let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        lock.lock(); defer { lock.unlock() }
+        guard let known = entries[originalKey], known.size == Int64(originalInfo.st_size), known.mtime == originalMtime,
+              info.st_size == originalInfo.st_size else { return }
+        entries[URL(fileURLWithPath: path).standardizedFileURL.path] = Entry(size: Int64(info.st_size), mtime: mtime, digest: known.digest)
+        dirty = true
+    }
+
+    /// Follows a rename of folder `source` to `target`: the digests of the files inside stay known
+    /// (rename keeps size and mtime), so a result moved into the cache and back is not re-hashed.
+    public func moved(from source: String, to target: String) {
+        let from = URL(fileURLWithPath: source).standardizedFileURL.path + "/"
+        let to = URL(fileURLWithPath: target).standardizedFileURL.path + "/"
+        lock.lock(); defer { lock.unlock() }
+        for (path, entry) in entries where path.hasPrefix(from) {
+            entries[to + path.dropFirst(from.count)] = entry
+            dirty = true
+        }
+    }
+
     /// Writes the stat cache (atomically) when it changed.
     public func save() {
         lock.lock(); defer { lock.unlock() }

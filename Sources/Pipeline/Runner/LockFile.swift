@@ -33,6 +33,13 @@ public struct LockEntry: Equatable, Sendable {
         return SHA256.hex(of: Array(material.canonical.utf8))
     }
 
+    /// The entry with its outputs' paths (relative to a stage folder) placed inside `folder`.
+    func withOutputs(in folder: String) -> LockEntry {
+        var entry = self
+        entry.outputs = outputs.mapValues { (folder + "/" + $0.path, $0.digest) }
+        return entry
+    }
+
     var json: JSONNode {
         .object([
             "key": .string(key), "operator": .string(operatorName), "tool": .string(tool),

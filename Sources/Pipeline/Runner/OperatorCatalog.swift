@@ -30,7 +30,9 @@ public struct OperatorArgument: Equatable, Sendable {
     public var isOptional: Bool
     public var isRepeating: Bool
     /// For flags with an inversion (`--x/--no-x`).
-    public var inversion: String?
+    public var inversion: String? = nil
+    /// The default as --help shows it (nil when none), for checks across stages.
+    public var defaultValue: String? = nil
 }
 
 /// An operator: its executable, subcommands, and arguments.
@@ -139,7 +141,8 @@ public final class OperatorCatalog: @unchecked Sendable {
             case "option":
                 guard let name = longNames.first else { continue }
                 options[name] = OperatorArgument(name: name, kind: .option, valueType: Self.valueType(argument),
-                                                 isOptional: isOptional, isRepeating: isRepeating)
+                                                 isOptional: isOptional, isRepeating: isRepeating,
+                                                 defaultValue: argument["defaultValue"]?.stringValue)
             default: continue
             }
         }

@@ -115,9 +115,24 @@ public struct PipelinePlan: Sendable {
             }
             var inputs: [String: PlannedInput] = [:]
             var dependencies = Set<Int>()
+            // A repeating argument (hz-eval's populations) takes a list of references; each
+            // element is planned as its own input under the key "name[000]", "name[001]", ...
+            var references: [(key: String, raw: JSONNode, path: String)] = []
             for (key, raw) in stage.inputs.sorted(by: { $0.key < $1.key }) {
                 let path = JSONPath.member("\(stage.jsonPath).inputs", key)
-                guard known("inputs", key) != nil else { continue }
+                guard let argument = known("inputs", key) else { continue }
+                guard let list = raw.arrayValue else { references.append((key, raw, path)); continue }
+                guard argument.isRepeating else {
+                    fail(path, "\(executableName) takes one \(key), so a list is not allowed here"); continue
+                }
+                guard !list.isEmpty, list.count <= Self.maximumListInputs else {
+                    fail(path, "a list of inputs needs 1 to \(Self.maximumListInputs) references, found \(list.count)"); continue
+                }
+                for (i, element) in list.enumerated() {
+                    references.append((Self.listInputKey(key, i), element, path + "[\(i)]"))
+                }
+            }
+            for (key, raw, path) in references {
                 if let file = raw["file"]?.stringValue {
                     let resolved = substituteText(file, vars: vars)
                     let absolute = resolved.hasPrefix("/") ? resolved : specFolder.appendingPathComponent(resolved).standardizedFileURL.path
@@ -150,6 +165,18 @@ public struct PipelinePlan: Sendable {
                 let outputPath = outputName == "-" ? "-" : "\(run.folder)/\(sourceStage.name)/\(folderName.hasSuffix("/") ? String(folderName.dropLast()) : folderName)\(inner)"
                 inputs[key] = .stage(stage: source, output: parts[1], path: outputPath)
                 dependencies.insert(source)
+            }
+            if !stage.pathsOutsideRunFolder {
+                for (key, value) in params.sorted(by: { $0.key < $1.key }) {
+                    for text in (value.arrayValue ?? [value]).compactMap(\.stringValue) {
+                        if let problem = Self.escape(text, runFolder: run.folder) { fail(JSONPath.member("\(stage.jsonPath).params", key), problem) }
+                    }
+                }
+                for (i, text) in stage.args.enumerated() {
+                    let value = substituteText(text, vars: vars)
+                    let path = value.hasPrefix("-") && value.contains("=") ? String(value[value.index(after: value.firstIndex(of: "=")!)...]) : value
+                    if let problem = Self.escape(path, runFolder: run.folder) { fail(JSONPath.index("\(stage.jsonPath).args", i), problem) }
+                }
             }
             for (name, argument) in description.options.sorted(by: { $0.key < $1.key })
             where !argument.isOptional && argument.kind == .option && !used.contains(name) {
@@ -192,10 +219,26 @@ public struct PipelinePlan: Sendable {
             let stuck = Set(planned.indices).subtracting(order)
             fail("stages", "the inputs form a cycle: \(Self.describeCycle(planned, among: stuck))")
         }
+        errors += CrossStageChecks.problems(planned, file: spec.file)
         if !errors.isEmpty { throw SpecErrors(errors) }
         for i in planned.indices { planned[i].commandLine = Self.commandLine(planned[i]) }
         stages = planned
         self.order = order
+    }
+
+    /// Why a param or arg value would let a stage write outside the run folder, or nil. A value
+    /// with a `/` (or `..`) is taken as a path (relative to the working folder, as the stage sees
+    /// it) and must lie inside the run folder; files to read come in through `inputs` instead.
+    static func escape(_ value: String, runFolder: String) -> String? {
+        guard value.contains("/") || value == ".." else { return nil }
+        let cwd = FileManager.default.currentDirectoryPath
+        func absolute(_ path: String) -> String {
+            URL(fileURLWithPath: path.hasPrefix("/") ? path : cwd + "/" + path).standardizedFileURL.path
+        }
+        let folder = absolute(runFolder)
+        let resolved = absolute(value)
+        if resolved == folder || resolved.hasPrefix(folder + "/") { return nil }
+        return "'\(value)' is a path outside the run folder \(runFolder); stage outputs stay inside it. Give files to read as inputs ({\"file\": ...}), or set \"paths_outside_run_folder\": true on the stage to allow it"
     }
 
     /// The spec as run (after --set overrides), written into the run folder: `${spec_file}`.
@@ -264,6 +307,20 @@ public struct PipelinePlan: Sendable {
         }
     }
 
+    /// Most references one list input may hold (a bound on what a spec can make the runner plan).
+    static let maximumListInputs = 256
+
+    /// The key of element `index` of a list input: sorts in list order, and names its argument.
+    static func listInputKey(_ argument: String, _ index: Int) -> String {
+        argument + "[" + String(repeating: "0", count: max(0, 3 - String(index).count)) + String(index) + "]"
+    }
+
+    /// The argument an input key feeds: "population.h5[002]" → "population.h5".
+    static func argumentName(ofInputKey key: String) -> String {
+        guard key.hasSuffix("]"), let open = key.lastIndex(of: "[") else { return key }
+        return String(key[..<open])
+    }
+
     /// `hz-op sub --param value ... --input path --output path positional...`, in sorted key order.
     static func commandLine(_ stage: PlannedStage) -> [String] {
         var options: [String] = []
@@ -282,7 +339,7 @@ public struct PipelinePlan: Sendable {
             }
             add(key, (value.arrayValue ?? [value]).map(\.commandLineText))
         }
-        for (key, input) in stage.inputs.sorted(by: { $0.key < $1.key }) { add(key, [input.path]) }
+        for (key, input) in stage.inputs.sorted(by: { $0.key < $1.key }) { add(argumentName(ofInputKey: key), [input.path]) }
         for (key, output) in stage.outputs.sorted(by: { $0.key < $1.key }) { add(key, [output]) }
         var line = [stage.description.executable] + stage.description.subcommands + options
         for argument in stage.description.positionals { line += positional[argument.name] ?? [] }

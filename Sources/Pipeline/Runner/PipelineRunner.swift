@@ -1,8 +1,13 @@
 // Runs a checked plan: each stage as its own hz-* process, chains of streamed stages joined by real
 // pipes, independent stages in parallel within --jobs. A stage is skipped when its cache key
-// (operator, tool digest, params, input digests) matches the lock and its outputs are intact.
-// After each successful stage the lock is rewritten, so a failed run resumes where it stopped.
-// A failure stops the stages that depend on it; finished outputs stay.
+// (operator, tool digest, params, input digests) matches the lock and its outputs are intact, or
+// when the result cache (ResultCache) holds a result for that key from an earlier run or another
+// sweep point. After each successful stage the lock is rewritten, so a failed run resumes where
+// it stopped. A failure stops the stages that depend on it; finished outputs stay, and a stage
+// that fails gives back the result it replaced.
+//
+// The runner only ever moves or removes what it created (RunFolderState): a run folder or stage
+// folder it did not make is refused, or with --adopt / --force STAGE moved aside, never deleted.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -12,15 +17,21 @@ import Glibc
 public struct RunOptions: Sendable {
     /// Processes at most at once (a streamed chain counts one per stage, but always may start alone).
     public var jobs: Int
-    /// Stages to run even when cached.
+    /// Stages to run even when cached (their folders are taken over even if the runner did not make them).
     public var force: Set<String>
     /// Only say what would run and why.
     public var dryRun: Bool
+    /// Run into an existing folder the runner did not make, moving what is in its way aside.
+    public var adopt: Bool
+    /// Ask stages for their progress (HYPERZOO_PROGRESS_FILE) and report it every half second.
+    public var reportsProgress: Bool
 
-    public init(jobs: Int = 2, force: Set<String> = [], dryRun: Bool = false) {
+    public init(jobs: Int = 2, force: Set<String> = [], dryRun: Bool = false, adopt: Bool = false, reportsProgress: Bool = false) {
         self.jobs = max(1, jobs)
         self.force = force
         self.dryRun = dryRun
+        self.adopt = adopt
+        self.reportsProgress = reportsProgress
     }
 }
 
@@ -34,13 +45,29 @@ public struct RunSummary: Sendable {
         case notRun(blockedBy: String)
     }
     public var outcomes: [String: Outcome] = [:]
+    /// A failed stage → the stage of its streamed chain that failed first and caused it (its pipe
+    /// closed or its stream ended early).
+    public var failureCauses: [String: String] = [:]
+    /// Stages whose result came from the result cache (an earlier run or another sweep point).
+    public var restored: [String] = []
     public var lockPath: String
     public var seconds: Double = 0
 
     public var failed: [String] { outcomes.filter { if case .failed = $0.value { return true }; return false }.keys.sorted() }
+    /// Failed stages that caused their failure themselves, sorted.
+    public var failedFirst: [String] { failed.filter { failureCauses[$0] == nil } }
     public var ran: [String] { outcomes.filter { if case .ran = $0.value { return true }; return false }.keys.sorted() }
     public var cached: [String] { outcomes.filter { $0.value == .cached }.keys.sorted() }
     public var succeeded: Bool { failed.isEmpty && !outcomes.values.contains { if case .notRun = $0 { return true }; return false } }
+}
+
+/// A running stage, as the progress report shows it.
+public struct StageProgress: Sendable {
+    /// `[2/5] train`.
+    public var label: String
+    public var elapsed: Double
+    /// The stage's own progress line (bar, count, rate, ETA), empty until it reports one.
+    public var progress: String
 }
 
 /// Executes a plan.
@@ -49,17 +76,23 @@ public final class PipelineRunner {
     public let options: RunOptions
     private let say: (String) -> Void
     private let digester: ContentDigester
+    private let cache: ResultCache
     private var lock: LockFile
+    private var folderState: RunFolderState?
+    private var folderLock: RunFolderLock?
     /// Stage index → streamed chain (unit) index.
     private var unitOf: [Int] = []
     private var units: [[Int]] = []
+    /// Receives the running stages' progress every half second while stages run.
+    public var onProgress: (([StageProgress]) -> Void)?
 
     /// - Parameter say: receives each progress line (the CLI prints them).
     public init(plan: PipelinePlan, options: RunOptions, say: @escaping (String) -> Void) throws {
         self.plan = plan
         self.options = options
         self.say = say
-        digester = ContentDigester(statePath: plan.run.folder + "/.hyperzoo-state.json")
+        digester = ContentDigester(statePath: plan.run.base + "/.hyperzoo-state.json")
+        cache = ResultCache(base: plan.run.base, digester: digester)
         lock = try LockFile.read(path: plan.lockPath, pipeline: plan.spec.name, run: plan.run.id)
         // Units: maximal chains linked by streams, in the order of their first stage.
         unitOf = Array(repeating: -1, count: plan.stages.count)
@@ -78,6 +111,98 @@ public final class PipelineRunner {
 
     private enum UnitState { case pending, running, done, failed, blocked }
 
+    private func stageFolder(_ s: Int) -> String { plan.run.folder + "/" + plan.stages[s].name }
+
+    /// Before anything runs: the folder is the runner's (or adopted), no stage of an earlier run
+    /// is still running in it, and no stage folder it did not make is in the way.
+    private func takeRunFolder() throws {
+        let folder = plan.run.folder
+        var state = try RunFolderState.load(folder: folder, stageNames: plan.stages.map(\.name), adopt: options.adopt)
+        folderLock = try RunFolderLock(folder: folder)
+        for (name, attempt) in state.attempts.sorted(by: { $0.key < $1.key }) {
+            guard let s = plan.stages.firstIndex(where: { $0.name == name }) else { continue }
+            if processIsRunning(attempt.pid, executable: plan.stages[s].description.executable) {
+                throw SpecError(file: folder, path: "", message: "stage '\(name)' of an earlier hz-pipeline run is still running as pid \(attempt.pid) (its runner was stopped); stop it with `kill -- -\(attempt.pid)` or wait for it to end, then run again")
+            }
+        }
+        // Both just made (a folder the runner did not make was refused above, unless adopted).
+        state.created.formUnion([".hyperzoo-run.lock", RunFolderState.fileName])
+        var problems: [SpecError] = []
+        let own = ["logs", PipelinePlan.specFileName, "pipeline.lock.json"] + (plan.run.base == folder ? [".hyperzoo-state.json", ".hyperzoo-cache"] : [])
+        for name in own {
+            do { try state.claim(name, displace: options.adopt, reason: "move it away, or pass --adopt to have it moved aside") } catch let e as SpecError { problems.append(e) }
+        }
+        for stage in plan.stages {
+            let forced = options.force.contains(stage.name)
+            do {
+                try state.claim(stage.name, displace: options.adopt || forced,
+                                reason: "it would hold stage '\(stage.name)': move it away, or pass --force \(stage.name) (or --adopt) to have it moved aside to \(folder)/\(RunFolderState.displacedFolder)/")
+            } catch let e as SpecError { problems.append(e) }
+        }
+        if !problems.isEmpty { throw SpecErrors(problems) }
+        try state.save()
+        folderState = state
+    }
+
+    /// Moves whatever the stage folder holds out of the way: a finished result into the result
+    /// cache, an unfinished attempt aside (to resume later). Only the runner's own folders get here.
+    private func clearStageFolder(_ s: Int) throws {
+        let name = plan.stages[s].name, folder = stageFolder(s)
+        guard FileManager.default.fileExists(atPath: folder) else { return }
+        if let attempt = folderState?.attempts[name] {
+            try? FileManager.default.removeItem(atPath: cache.attemptFolder(name, attempt.key))  // an older attempt of ours
+            try cache.stashAttempt(folder: folder, stage: name, key: attempt.key)
+            folderState?.attempts[name] = nil
+        } else if let entry = lock.stages[name] {
+            try cache.store(folder: folder, entry: entry, stage: name)
+        } else {
+            // Made by an earlier runner version, which left no record of what is in it.
+            try cache.stashAttempt(folder: folder, stage: name, key: "unrecorded-\(Int(Date().timeIntervalSince1970))")
+        }
+        try folderState?.save()
+    }
+
+    /// Gets the stage folder ready for an attempt with `key`: the previous result goes to the
+    /// cache, an interrupted attempt with the same key comes back (the stage resumes its partial
+    /// files), and the declared outputs are not there (every stage refuses to replace one).
+    private func prepareStageFolder(_ s: Int, key: String) throws {
+        let name = plan.stages[s].name, folder = stageFolder(s)
+        let sameAttempt = folderState?.attempts[name]?.key == key
+        if !sameAttempt {
+            if lock.stages[name] == nil && folderState?.attempts[name] == nil && FileManager.default.fileExists(atPath: folder) {
+                // Unrecorded (an earlier runner version stopped here): keep it, the stage may resume it.
+            } else {
+                try clearStageFolder(s)
+            }
+            try cache.resumeAttempt(folder: folder, stage: name, key: key)
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for path in plan.stages[s].outputs.values where path != "-" {
+            // Only an unfinished attempt of this runner is in the folder now: its outputs are not results.
+            try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        }
+        folderState?.attempts[name] = (key, 0)
+        try folderState?.save()
+    }
+
+    /// After a failed attempt: the attempt is put aside for a later resume and the stage folder
+    /// gets back the result the lock records, so a failure never costs a good output.
+    private func giveBackPreviousResult(_ s: Int) {
+        let name = plan.stages[s].name, folder = stageFolder(s)
+        guard let attempt = folderState?.attempts[name] else { return }
+        guard let entry = lock.stages[name], let found = cache.lookup(stage: name, key: entry.key) else { return }
+        do {
+            try? FileManager.default.removeItem(atPath: cache.attemptFolder(name, attempt.key))
+            if FileManager.default.fileExists(atPath: folder) { try cache.stashAttempt(folder: folder, stage: name, key: attempt.key) }
+            folderState?.attempts[name] = nil
+            lock.stages[name] = try cache.restore(found, stage: name, into: folder)
+            try folderState?.save()
+            say("      \(name): its previous result is back in \(folder) (the failed attempt is kept for a resume)")
+        } catch {
+            say("      \(name): could not put its previous result back: \(error)")
+        }
+    }
 
     /// Runs (or, with `dryRun`, describes) the plan.
     public func run() throws -> RunSummary {
@@ -87,13 +212,18 @@ public final class PipelineRunner {
         var changed = Set<Int>()  // dry run: stages that would produce new outputs
         let events = FinishedQueue()
         var running: [Int: (remaining: Int, started: Date, keys: [Int: String], inputDigests: [Int: [String: String]])] = [:]
+        var failureOrder: [Int: Int] = [:]  // stage → position among the failures, in time order
         var runningProcesses = 0
         let width = plan.stages.map(\.name.count).max() ?? 8
         func label(_ i: Int) -> String {
             let position = (plan.order.firstIndex(of: i) ?? 0) + 1
             return "[\(position)/\(plan.stages.count)] \(plan.stages[i].name.padding(toLength: width, withPad: " ", startingAt: 0))"
         }
-        if !options.dryRun { try FileManager.default.createDirectory(atPath: plan.logFolder, withIntermediateDirectories: true) }
+        defer { folderLock = nil }  // the run folder is free again when run() returns
+        if !options.dryRun {
+            try takeRunFolder()
+            try FileManager.default.createDirectory(atPath: plan.logFolder, withIntermediateDirectories: true)
+        }
 
         while true {
             var progressed = true
@@ -112,19 +242,49 @@ public final class PipelineRunner {
                     var keys: [Int: String] = [:]
                     var digests: [Int: [String: String]] = [:]
                     var reasons: [String] = []
+                    var stale: [Int] = []
                     for s in units[u] {
                         let (key, inputDigests, pendingReason) = try cacheKey(s, keys: keys, changed: changed)
                         keys[s] = key
                         digests[s] = inputDigests
                         if let reason = pendingReason ?? staleness(s, key: key, inputDigests: inputDigests) {
                             reasons.append(units[u].count > 1 ? "\(plan.stages[s].name): \(reason)" : reason)
+                            stale.append(s)
+                        }
+                    }
+                    // The result cache: a stale stage whose key has a stored result is restored, not run.
+                    var hits: [Int: (record: ResultCache.Record, location: String)] = [:]
+                    if !reasons.isEmpty, !units[u].contains(where: { options.force.contains(plan.stages[$0].name) }) {
+                        for s in stale { if let hit = cache.lookup(stage: plan.stages[s].name, key: keys[s]!) { hits[s] = hit } }
+                        if hits.count == stale.count {
+                            for s in stale {
+                                let name = plan.stages[s].name
+                                if options.dryRun {
+                                    lock.stages[name] = hits[s]!.record.entry.withOutputs(in: stageFolder(s))
+                                } else {
+                                    try clearStageFolder(s)
+                                    lock.stages[name] = try cache.restore(hits[s]!, stage: name, into: stageFolder(s))
+                                    folderState?.created.insert(name)
+                                }
+                                summary.restored.append(name)
+                            }
+                            if !options.dryRun {
+                                try lock.write(to: plan.lockPath)
+                                try folderState?.save()
+                                digester.save()
+                            }
+                            reasons = []
                         }
                     }
                     if reasons.isEmpty {
                         states[u] = .done
                         for s in units[u] {
                             summary.outcomes[plan.stages[s].name] = .cached
-                            say("\(label(s))  cached")
+                            if hits[s] != nil {
+                                say("\(label(s))  cached (result \(keys[s]!.prefix(12)) from the result cache\(options.dryRun ? ", would be restored" : ", restored"))")
+                            } else {
+                                say("\(label(s))  cached")
+                            }
                         }
                         progressed = true
                         continue
@@ -141,6 +301,7 @@ public final class PipelineRunner {
                         continue
                     }
                     if runningProcesses > 0 && runningProcesses + units[u].count > options.jobs { continue }
+                    for s in units[u] { try prepareStageFolder(s, key: keys[s]!) }
                     try launch(u, label: label, events: events)
                     states[u] = .running
                     running[u] = (units[u].count, Date(), keys, digests)
@@ -149,7 +310,10 @@ public final class PipelineRunner {
                 }
             }
             if running.isEmpty { break }
-            let event = events.next()
+            guard let event = events.next(timeout: onProgress == nil ? nil : 0.5) else {
+                reportProgress(running: running.keys.sorted(), label: label)
+                continue
+            }
             let u = unitOf[event.stage]
             let stage = plan.stages[event.stage]
             runningProcesses -= 1
@@ -158,13 +322,26 @@ public final class PipelineRunner {
                 summary.outcomes[stage.name] = .ran(seconds: event.seconds)
             } else {
                 summary.outcomes[stage.name] = .failed(status: event.status, log: plan.logPath(stage))
+                failureOrder[event.stage] = failureOrder.count
             }
             guard running[u]!.remaining == 0 else { continue }
             let record = running.removeValue(forKey: u)!
-            let unitFailed = units[u].contains { if case .failed = summary.outcomes[plan.stages[$0].name] { return true }; return false }
-            if unitFailed {
+            let failedStages = units[u].filter { failureOrder[$0] != nil }
+            if !failedStages.isEmpty {
                 states[u] = .failed
-                for s in units[u] { report(s, summary.outcomes[plan.stages[s].name]!, label: label) }
+                // In a streamed chain one failure brings down its neighbours (a closed pipe, a
+                // stream that ends early): the stage that failed first is the cause, unless it
+                // was only killed by SIGPIPE.
+                let cause = failedStages.min { a, b in
+                    let (pa, pb) = (Self.isBrokenPipe(summary.outcomes[plan.stages[a].name]!), Self.isBrokenPipe(summary.outcomes[plan.stages[b].name]!))
+                    return pa != pb ? !pa : failureOrder[a]! < failureOrder[b]!
+                }!
+                for s in failedStages where s != cause { summary.failureCauses[plan.stages[s].name] = plan.stages[cause].name }
+                report(cause, summary.outcomes[plan.stages[cause].name]!, label: label)
+                for s in units[u] where s != cause { report(s, summary.outcomes[plan.stages[s].name]!, label: label, causedBy: failedStages.contains(s) ? cause : nil) }
+                for s in units[u] { giveBackPreviousResult(s) }
+                try? folderState?.save()
+                try? lock.write(to: plan.lockPath)
                 continue
             }
             // Success: every declared output must exist; record it in the lock.
@@ -179,18 +356,23 @@ public final class PipelineRunner {
                     summary.outcomes[plan.stages[s].name] = .failed(status: 0, log: plan.logPath(plan.stages[s]))
                     break
                 }
-                lock.stages[plan.stages[s].name] = LockEntry(
+                let entry = LockEntry(
                     key: record.keys[s]!, operatorName: plan.stages[s].spec.operatorName, tool: plan.stages[s].description.toolDigest,
                     params: plan.stages[s].params, inputs: record.inputDigests[s]!, outputs: outputs, args: plan.stages[s].spec.args)
+                lock.stages[plan.stages[s].name] = entry
+                try cache.register(entry, stage: plan.stages[s].name, folder: stageFolder(s))
+                folderState?.attempts[plan.stages[s].name] = nil
                 report(s, summary.outcomes[plan.stages[s].name]!, label: label)
             }
             if let missing {
                 states[u] = .failed
                 say("error: \(missing); see \(plan.logPath(plan.stages[units[u][0]]))")
+                try? folderState?.save()
                 continue
             }
             states[u] = .done
             try lock.write(to: plan.lockPath)
+            try folderState?.save()
             digester.save()
         }
         if !options.dryRun { digester.save() }
@@ -198,13 +380,41 @@ public final class PipelineRunner {
         return summary
     }
 
-    private func report(_ s: Int, _ outcome: RunSummary.Outcome, label: (Int) -> String) {
+    private static func isBrokenPipe(_ outcome: RunSummary.Outcome) -> Bool {
+        if case .failed(let status, _) = outcome { return status == 128 + SIGPIPE }
+        return false
+    }
+
+    private var launchedAt: [Int: Date] = [:]
+
+    private func reportProgress(running: [Int], label: (Int) -> String) {
+        guard let onProgress else { return }
+        let now = Date()
+        let lines = running.flatMap { units[$0] }.compactMap { s -> StageProgress? in
+            guard let started = launchedAt[s] else { return nil }
+            let text = (FileManager.default.contents(atPath: progressPath(s)).map { String(decoding: $0, as: UTF8.self) } ?? "")
+                .split(separator: "\n").last.map(String.init) ?? ""
+            return StageProgress(label: label(s), elapsed: now.timeIntervalSince(started), progress: text)
+        }
+        onProgress(lines)
+    }
+
+    private func progressPath(_ s: Int) -> String { plan.logFolder + "/\(plan.stages[s].name).progress" }
+
+    private func report(_ s: Int, _ outcome: RunSummary.Outcome, label: (Int) -> String, causedBy cause: Int? = nil) {
         let stage = plan.stages[s]
         switch outcome {
         case .ran(let seconds):
             let outputs = stage.outputs.sorted { $0.key < $1.key }.filter { $0.value != "-" }.map { $0.value }
             say("\(label(s))  done in \(String(format: "%.1f", seconds)) s → \(outputs.isEmpty ? "(stream)" : outputs.joined(separator: ", "))  log: \(plan.logPath(stage))")
+            // A stage that finished with warnings (a collapsed AE, copied samples) says so here,
+            // not only in its log: a run that "succeeded" can still have failed scientifically.
+            for warning in StageWarnings.read(logPath: plan.logPath(stage)) { say("      \(warning)") }
         case .failed(let status, let log):
+            if let cause {
+                say("\(label(s))  also stopped (exit \(status)) because '\(plan.stages[cause].name)' failed first (the stream between them broke); its log: \(log)")
+                return
+            }
             say("\(label(s))  FAILED (exit \(status)); its log: \(log)")
             for line in tail(of: log, lines: 8) { say("    | \(line)") }
         default: break
@@ -296,6 +506,10 @@ public final class PipelineRunner {
                 nextRead = r
             }
             environment["HYPERZOO_STAGE"] = stage.name
+            if options.reportsProgress {
+                try? FileManager.default.removeItem(atPath: progressPath(s))
+                environment["HYPERZOO_PROGRESS_FILE"] = progressPath(s)
+            }
             say("\(label(s))  running\(previousRead >= 0 ? " (reading the stream of \(plan.stages[units[u][position - 1]].name))" : ""): \(shellLine(stage.commandLine))")
             let started = Date()
             let process: StageProcess
@@ -308,6 +522,9 @@ public final class PipelineRunner {
                 if nextRead >= 0 { close(nextRead) }
                 throw error
             }
+            launchedAt[s] = started
+            folderState?.attempts[stage.name]?.pid = process.pid
+            try? folderState?.save()
             // The child holds its own copies; the runner keeps none, so EOF and SIGPIPE propagate.
             close(log)
             if stdout != log { close(stdout) }
@@ -337,8 +554,13 @@ private final class FinishedQueue: @unchecked Sendable {
         lock.lock(); items.append(item); lock.unlock()
         semaphore.signal()
     }
-    func next() -> Finished {
-        semaphore.wait()
+    /// The next event; nil when `timeout` seconds passed without one.
+    func next(timeout: Double?) -> Finished? {
+        if let timeout {
+            guard semaphore.wait(timeout: .now() + timeout) == .success else { return nil }
+        } else {
+            semaphore.wait()
+        }
         lock.lock(); defer { lock.unlock() }
         return items.removeFirst()
     }

@@ -53,6 +53,17 @@ public enum EmbeddedSchemas {
   "$defs": {
     "name": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*$" },
     "scalar": { "type": ["string", "number", "boolean"] },
+    "inputReference": {
+      "anyOf": [
+        { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$" },
+        {
+          "type": "object",
+          "required": ["file"],
+          "additionalProperties": false,
+          "properties": { "file": { "type": "string", "minLength": 1 } }
+        }
+      ]
+    },
     "stage": {
       "type": "object",
       "required": ["name", "operator"],
@@ -77,18 +88,13 @@ public enum EmbeddedSchemas {
           }
         },
         "inputs": {
-          "description": "Option name -> \"stage.output\" (another stage's output; \"stage.output/file\" names a file inside an output folder) or {\"file\": path} (a file or folder outside the pipeline, relative to the spec).",
+          "description": "Option name -> \"stage.output\" (another stage's output; \"stage.output/file\" names a file inside an output folder), {\"file\": path} (a file or folder outside the pipeline, relative to the spec), or, for an argument that repeats (hz-eval's populations), a list of these.",
           "type": "object",
           "propertyNames": { "pattern": "^[A-Za-z][A-Za-z0-9._-]*$" },
           "additionalProperties": {
             "anyOf": [
-              { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*\\.[A-Za-z][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$" },
-              {
-                "type": "object",
-                "required": ["file"],
-                "additionalProperties": false,
-                "properties": { "file": { "type": "string", "minLength": 1 } }
-              }
+              { "$ref": "#/$defs/inputReference" },
+              { "type": "array", "minItems": 1, "maxItems": 256, "items": { "$ref": "#/$defs/inputReference" } }
             ]
           }
         },
@@ -102,6 +108,10 @@ public enum EmbeddedSchemas {
           "description": "Extra literal arguments appended to the command line (not validated; part of the cache key).",
           "type": "array",
           "items": { "type": "string" }
+        },
+        "paths_outside_run_folder": {
+          "description": "Let params and args name paths outside the run folder (default false: a param or arg value containing '/' must resolve inside the run folder; files to read belong in inputs as {\"file\": path}).",
+          "type": "boolean"
         }
       }
     }

@@ -19,6 +19,9 @@ public struct StageSpec: Equatable, Sendable {
     public var inputs: [String: JSONNode]
     public var outputs: [String: String]
     public var args: [String]
+    /// `"paths_outside_run_folder": true`: params and args may name paths anywhere (default: every
+    /// path in them must lie inside the run folder).
+    public var pathsOutsideRunFolder: Bool = false
 
     /// `stages[3]`: the JSON path used in messages.
     public var jsonPath: String { "stages[\(index)]" }
@@ -56,15 +59,29 @@ public struct PipelineSpec: Sendable {
         matrix = (document["matrix"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.arrayValue ?? []) }
         output = document["output"]?.stringValue
         results = (document["results"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.stringValue ?? "") }
+        // Count the sweep's points before anything is expanded: a few short lists multiply to more
+        // runs than anyone can mean (and than memory holds).
+        var points = 1
+        for (variable, values) in matrix {
+            let (product, overflow) = points.multipliedReportingOverflow(by: values.count)
+            guard !overflow, product <= Self.maximumRuns else {
+                throw SpecError(file: file, path: "matrix", message: "expands to \(overflow ? "more than \(Int.max)" : "\(product)")\(overflow ? "" : " or more") runs (at '\(variable)'), more than the limit of \(Self.maximumRuns); sweep fewer values, or split the sweep into several specs")
+            }
+            points = product
+        }
         stages = (document["stages"]?.arrayValue ?? []).enumerated().map { index, stage in
             StageSpec(index: index, name: stage["name"]?.stringValue ?? "",
                       operatorName: stage["operator"]?.stringValue ?? "",
                       params: stage["params"]?.objectValue ?? [:],
                       inputs: stage["inputs"]?.objectValue ?? [:],
                       outputs: (stage["outputs"]?.objectValue ?? [:]).mapValues { $0.stringValue ?? "" },
-                      args: (stage["args"]?.arrayValue ?? []).compactMap(\.stringValue))
+                      args: (stage["args"]?.arrayValue ?? []).compactMap(\.stringValue),
+                      pathsOutsideRunFolder: stage["paths_outside_run_folder"]?.boolValue ?? false)
         }
     }
+
+    /// The most runs a matrix may expand to.
+    public static let maximumRuns = 1000
 
     /// The compiled pipeline schema.
     public static func validator() throws -> JSONSchemaValidator {
@@ -84,6 +101,20 @@ public struct PipelineSpec: Sendable {
         guard case .object(var root) = document else { return document }
         if target == "vars" {
             var vars = root["vars"]?.objectValue ?? [:]
+            if case .object(var matrix) = root["matrix"] ?? .null, matrix[key] != nil {
+                // A swept variable set on the command line: that one point of the sweep (in its
+                // usual run folder, so it shares the sweep's cached results).
+                guard value.arrayValue == nil else {
+                    throw SpecError(file: file, path: "", message: "--set '\(override)': the matrix variable '\(key)' takes one value here (edit the spec's matrix to sweep other values)")
+                }
+                matrix[key] = .array([value])
+                root["matrix"] = .object(matrix)
+                return .object(root)
+            }
+            guard vars[key] != nil else {
+                let known = (Array(vars.keys) + ((root["matrix"]?.objectValue).map { Array($0.keys) } ?? [])).sorted()
+                throw SpecError(file: file, path: "", message: "--set '\(override)': the spec has no variable '\(key)' (vars and matrix: \(known.isEmpty ? "none" : known.joined(separator: ", "))); a new variable would be used by nothing")
+            }
             vars[key] = value
             root["vars"] = .object(vars)
             return .object(root)
@@ -115,7 +146,7 @@ public struct PipelineSpec: Sendable {
             for (k, v) in combination { runVars[k] = v }
             let id = combination.map { "\($0.0)=\($0.1.commandLineText)" }.joined(separator: ",")
             let folder = id.isEmpty ? base : base + "/" + id.replacingOccurrences(of: "/", with: "_")
-            return PipelineRun(id: id.isEmpty ? name : id, folder: folder, vars: runVars)
+            return PipelineRun(id: id.isEmpty ? name : id, folder: folder, vars: runVars, base: base)
         }
     }
 }
@@ -125,6 +156,16 @@ public struct PipelineRun: Sendable {
     public var id: String
     public var folder: String
     public var vars: [String: JSONNode]
+    /// The folder shared by every run of the spec (the matrix's parent folder; the run folder
+    /// itself without a matrix): the result cache and the digest cache live there.
+    public var base: String
+
+    public init(id: String, folder: String, vars: [String: JSONNode], base: String? = nil) {
+        self.id = id
+        self.folder = folder
+        self.vars = vars
+        self.base = base ?? folder
+    }
 }
 
 /// Replaces `${name}` in `text`; unknown names are left as they are (the planner reports them).

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+// The one way readers open an input file: without blocking, and only if it is a regular file.
+// open() on a FIFO with no writer blocks forever, and a device or socket is never a dataset or a
+// checkpoint, so the descriptor is opened O_NONBLOCK (which never waits), checked with fstat,
+// and only then switched back to blocking reads. This module is the lowest one every file
+// reader shares (Formats, Nets), hence its home here.
+
+/// An input that cannot be opened, or is not a regular file; `description` is one line.
+public struct InputFileError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+}
+
+/// What a path's file type is called in error messages.
+func fileTypeName(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFDIR: "a folder"
+    case S_IFIFO: "a FIFO (named pipe)"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFSOCK: "a socket"
+    default: "not a regular file"
+    }
+}
+
+/// Opens `path` read-only after proving, without blocking, that it is a regular file.
+/// - Returns: the descriptor (close it) and the file's size in bytes.
+public func openRegularFile(atPath path: String) throws -> (descriptor: Int32, size: Int) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else {
+        throw InputFileError(path: path, reason: "cannot open: \(String(cString: strerror(errno)))")
+    }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+        let why = String(cString: strerror(errno))
+        close(fd)
+        throw InputFileError(path: path, reason: "cannot stat: \(why)")
+    }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+        close(fd)
+        throw InputFileError(path: path, reason: "is \(fileTypeName(info.st_mode)), expected a regular file")
+    }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    return (fd, Int(info.st_size))
+}
