@@ -3,6 +3,7 @@
 // per-layer weight statistics), fit on the training models' checkpoints, pick the ridge penalty
 // and the MLP's epoch on val, and report the scores on the test models beside the constant
 // predictor. The report's JSON shape is documented in schemas/probe-report.md.
+import Foundation
 import Tensor
 import ZooStore
 
@@ -173,6 +174,29 @@ public struct ProbeReport: Codable, Sendable {
         self.properties = properties; self.skipped = skipped; self.results = results
     }
 
+    /// The largest probe report read back (hz-eval --probe); real ones are a few kB to a few MB.
+    public static let maximumFileBytes = 64 << 20
+
+    /// Reads a report written by `hz-train probe`, checking its format and version.
+    /// - Throws: `ProbeError` naming `name` and what was expected.
+    public static func decode(_ data: Data, name: String) throws -> ProbeReport {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        struct Header: Decodable { var format: String?; var version: Int? }
+        guard let header = try? decoder.decode(Header.self, from: data) else {
+            throw ProbeError("\(name): not a JSON object; expected the report of hz-train probe -o")
+        }
+        guard header.format == "hyperzoo.probe" else {
+            throw ProbeError("\(name): format is \(header.format.map { "'\($0)'" } ?? "missing"), expected 'hyperzoo.probe' (the report of hz-train probe -o)")
+        }
+        guard header.version == 1 else {
+            throw ProbeError("\(name): probe report version \(header.version.map(String.init) ?? "missing"), this hyperzoo reads version 1")
+        }
+        do { return try decoder.decode(ProbeReport.self, from: data) } catch {
+            throw ProbeError("\(name): a hyperzoo.probe report with missing or mistyped fields (\(decodingPath(error))); write it again with hz-train probe -o")
+        }
+    }
+
     /// The printed table: one line per property and feature set, the test score of each predictor.
     public var table: String {
         func f(_ v: Double?) -> String { v.map { String(format: "%7.3f", $0) } ?? "      –" }
@@ -190,5 +214,18 @@ public struct ProbeReport: Codable, Sendable {
         }
         for s in skipped { lines.append("skipped \(s.name): \(s.reason ?? "")") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Where a JSON decoding error happened, as "key.key[2]: what", for one-line messages.
+func decodingPath(_ error: Error) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return keys.isEmpty ? context.debugDescription : "\(keys): \(context.debugDescription)"
+    }
+    switch error as? DecodingError {
+    case .keyNotFound(let key, let context)?: return "\(path(context)) missing key '\(key.stringValue)'"
+    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?: return path(context)
+    default: return "\(error)"
     }
 }
