@@ -4,6 +4,7 @@
 // inline SVG charts).
 import ArgumentParser
 import Foundation
+import Formats
 import HyperRep
 import Nets
 import Tensor
@@ -50,6 +51,11 @@ public struct EvalCommand: ParsableCommand {
         Every sampled population is compared with every baseline at every epoch (in-distribution
         and in each transfer): the difference of mean accuracy with a bootstrap 95% interval,
         Welch's t-test and the Mann-Whitney U test, raw and Holm-adjusted (docs/SAMPLING.md).
+
+        Property prediction: --probe probe.json joins the report of `hz-train probe` (what the
+        latents predict about the zoo's models: test accuracy, epoch, hyper-parameters, beside the
+        same ridge and MLP predictors on the raw weights and on weight statistics) into report.json
+        (key "probe") and report.html (section "Property prediction").
 
         Recipe: fine-tuning uses the zoo's own recipe: the hz-zoo spec stored in zoos made by
         hz-zoo, or for zoos converted by hz-convert from a Model Zoos folder, its config.json or
@@ -135,6 +141,9 @@ public struct EvalCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Bootstrap resamples per interval (accuracies, comparisons, ensembles, novelty).", valueName: "n"))
     public var bootstrap: Int = 1000
+
+    @Option(help: ArgumentHelp("Join this report of `hz-train probe -o` (property prediction from latents, weights and weight statistics) into report.json and report.html.", valueName: "probe.json"))
+    public var probe: String?
 
     @Option(help: ArgumentHelp("Only re-render report.html from an existing report.json (no training).", valueName: "report.json"))
     public var renderOnly: String?
@@ -229,6 +238,15 @@ public struct EvalCommand: ParsableCommand {
         var isNoiseControl: Bool { reader.metadata("sampler")?["sampler"]?.stringValue == "noise-control" }
     }
 
+    /// The `hz-train probe` report at `path`: a regular file of bounded size in that format.
+    static func readProbeReport(_ path: String) throws -> ProbeReport {
+        let file = try RandomAccessFile(path: path)
+        guard file.size <= ProbeReport.maximumFileBytes else {
+            throw ValidationError("--probe \(path): \(file.size) bytes, more than a probe report's limit of \(ProbeReport.maximumFileBytes); pass the report of hz-train probe -o")
+        }
+        return try ProbeReport.decode(Data(try file.read(count: file.size, at: 0)), name: "--probe \(path)")
+    }
+
     /// Refuses to run into an existing report without --force, before any work is done.
     func checkOutputFolder() throws {
         var isFolder: ObjCBool = false
@@ -254,6 +272,8 @@ public struct EvalCommand: ParsableCommand {
             return
         }
         try checkOutputFolder()
+        // Read before any fine-tuning, so a wrong file costs nothing.
+        let probeReport = try probe.map(Self.readProbeReport)
         if let target = transferTarget, target == recipe.datasetName {
             throw ValidationError("--transfer \(target): the zoo was trained on \(target) already; transfer to the other dataset")
         }
@@ -387,6 +407,7 @@ public struct EvalCommand: ParsableCommand {
             comparisons: comparisons)
         report.diagnostics = diagnostics
         report.noiseControls = pairings
+        report.probe = probeReport
         report.summary = ReportSummary.lines(for: report)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         // Both files are complete (as .partial) before either replaces an old report.

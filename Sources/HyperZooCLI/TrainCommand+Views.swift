@@ -12,6 +12,12 @@ extension TrainCommand.Fit {
         let (source, _, _) = try TokenStageIO.openInput(path, selection: ZooSelection())
         let name = path == "-" ? "stdin" : path
         let reader = try TrainingViewReader(source: source, name: name, table: table, trainingCheckpoints: trainingCheckpoints)
+        // The AE is the paper's AE_attn: one token per neuron, a linear embedder per layer. Views of
+        // SANE-style uniform tokens could only be turned back into rows, training the very same AE
+        // as neuron tokens, so they are refused instead of silently meaning nothing (issue 18.5).
+        if let choice = reader.layout.tokenizer, choice.kind == .uniform {
+            throw OperatorError("\(name): views of uniform (SANE-style) tokens; hz-train's autoencoder takes one token per neuron and has no uniform-token input: make the views with hz-augment --tokenizer neuron (uniform tokens are an export format: hz-tokenize --tokenizer uniform)")
+        }
         guard reader.run.epochs == epochs else {
             throw OperatorError("\(name): \(reader.run.epochs) augmentation epochs of views, hz-train trains \(epochs): pass the same --epochs to hz-augment and hz-train")
         }

@@ -22,9 +22,10 @@ public struct TrainCommand: ParsableCommand {
           hz-train encode ae.h5 zoo.h5 -o z.npy --split test
           hz-train decode ae.h5 z.npy -o w.npy
           hz-train reconstruct ae.h5 zoo.h5 --split test --json
+          hz-train probe ae.h5 zoo.h5 -o probe.json
         """,
         version: HyperZooVersion.string,
-        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self, Reconstruct.self, Bench.self],
+        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self, Reconstruct.self, Probe.self, Bench.self],
         defaultSubcommand: Fit.self
     )
 

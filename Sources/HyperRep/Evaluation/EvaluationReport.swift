@@ -40,6 +40,9 @@ public struct EvaluationReport: Codable, Sendable {
     public var diagnostics: [PopulationDiagnostics]?
     /// Each sampled population beside its noise control at equal novelty (when one was evaluated).
     public var noiseControls: [NoiseControlPairing]?
+    /// Property prediction from the latents beside the weight and weight-statistics baselines:
+    /// the report of `hz-train probe`, joined by `hz-eval --probe` (schemas/probe-report.md).
+    public var probe: ProbeReport?
 
     public init(generator: String, createdAt: String, commands: [String], seeds: [String: UInt64],
                 settings: [String: String], populations: [PopulationResult] = [], ensembles: [EnsembleResult] = [],

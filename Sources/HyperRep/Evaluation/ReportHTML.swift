@@ -54,6 +54,9 @@ public enum ReportHTML {
             h += "<h2>Novelty</h2>\n<div class=\"charts\">" + ReportCharts.noveltyHistogram(report.novelty) + "</div>\n"
             h += noveltyTable(report.novelty)
         }
+        if let probe = report.probe {
+            h += "<h2>Property prediction</h2>\n" + probeTable(probe)
+        }
         if let diagnostics = report.diagnostics, !diagnostics.isEmpty {
             h += "<h2>Diagnostics</h2>\n" + diagnosticsTable(diagnostics)
         }
@@ -160,6 +163,31 @@ public enum ReportHTML {
                 + "<td>\(d.collapsed ? "yes" : "no")</td><td>\(d.nearCopies)</td></tr>\n"
         }
         return h + "</table>\n"
+    }
+
+    /// Test-split scores of `hz-train probe`: per property and feature set, ridge and MLP beside
+    /// the constant predictor (R² for numbers, accuracy for classes).
+    static func probeTable(_ probe: ProbeReport) -> String {
+        var h = "<p>Fitted on \(probe.checkpoints.train) training-split checkpoints, ridge penalty and MLP epoch chosen on "
+            + "\(probe.checkpoints.val) val, scored on \(probe.checkpoints.test) test checkpoints of \(escapeXML(probe.zoo)) "
+            + "(AE \(escapeXML(probe.ae)), epochs \(probe.epochs.map(String.init).joined(separator: ", "))). "
+            + "weights and weight_statistics are the baselines.</p>\n"
+        h += "<table><tr><th class=\"l\">property</th><th class=\"l\">metric</th><th class=\"l\">features</th><th>ridge</th><th>MLP</th><th>constant</th></tr>\n"
+        func cell(_ v: Double?) -> String { "<td>\(v.map(number) ?? "–")</td>" }
+        for p in probe.properties {
+            let rows = probe.results.filter { $0.property == p.name }
+            let constant = rows.first { $0.predictor == "constant" }?.test
+            for set in probe.features {
+                func score(_ predictor: String) -> Double? { rows.first { $0.features == set.name && $0.predictor == predictor }?.test }
+                h += "<tr><td class=\"l\">\(escapeXML(p.name))</td><td class=\"l\">\(escapeXML(rows.first?.metric ?? ""))</td>"
+                    + "<td class=\"l\">\(escapeXML(set.name))</td>" + cell(score("ridge")) + cell(score("mlp")) + cell(constant) + "</tr>\n"
+            }
+        }
+        h += "</table>\n"
+        if !probe.skipped.isEmpty {
+            h += "<ul>" + probe.skipped.map { "<li>\(escapeXML($0.name)) skipped: \(escapeXML($0.reason ?? ""))</li>" }.joined() + "</ul>\n"
+        }
+        return h
     }
 
     static func keyValueTable(_ title: String, _ rows: [(String, String)]) -> String {
