@@ -36,7 +36,7 @@ extension ArchiveCommand {
             extension (.tar.zst, .tar.gz, .zip, .tar) unless --format says otherwise.
 
               hz-archive create -o runs/q/population.tar.zst runs/q/sample/population.h5 \\
-                  --spec quickstart.json --lock runs/q/pipeline.lock.json --report runs/q/eval/report.json
+                  --spec fixtures/pipelines/quickstart.json --lock runs/q/pipeline.lock.json --report runs/q/eval/report.json
             """)
 
         @Argument(help: ArgumentHelp("Files or folders to archive.", valueName: "input"))
