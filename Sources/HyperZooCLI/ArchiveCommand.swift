@@ -36,7 +36,7 @@ extension ArchiveCommand {
             extension (.tar.zst, .tar.gz, .zip, .tar) unless --format says otherwise.
 
               hz-archive create -o runs/q/population.tar.zst runs/q/sample/population.h5 \\
-                  --spec quickstart.json --lock runs/q/pipeline.lock.json --report runs/q/eval/report.json
+                  --spec fixtures/pipelines/quickstart.json --lock runs/q/pipeline.lock.json --report runs/q/eval/report.json
             """)
 
         @Argument(help: ArgumentHelp("Files or folders to archive.", valueName: "input"))
@@ -113,13 +113,16 @@ extension ArchiveCommand {
             }
             let specJSON = try spec.map { try JSONNode.read(path: $0) }
             let lockJSON = try lock.map { try JSONNode.read(path: $0) }
+            let bar = ProgressBar(label: "archiving (hash, then compress)", unit: "steps")
             let manifest = try PopulationArchiver.create(
                 archive: output, format: chosen, inputs: archiveInputs,
                 manifest: { files in
                     ArchiveManifest(createdBy: "hyperzoo \(HyperZooVersion.string)", name: name, files: files, models: models,
                                     pipelineSpec: specJSON, pipelineLock: lockJSON, evaluation: evaluation)
                 },
-                compressionLevel: level, threads: threads)
+                compressionLevel: level, threads: threads,
+                progress: { done, total in bar.update(done, of: total) })
+            bar.finish()
             if json {
                 print(manifest.json.pretty, terminator: "")
             } else {
@@ -179,7 +182,9 @@ extension ArchiveCommand {
         public init() {}
 
         public func run() throws {
-            let result = try PopulationArchiver.verify(archive: archive)
+            let bar = ProgressBar(label: "verifying", unit: "files")
+            let result = try PopulationArchiver.verify(archive: archive) { done, total in bar.update(done, of: total) }
+            bar.finish()
             if json {
                 print(JSONNode.object([
                     "archive": .string(archive), "valid": .bool(result.isValid),
@@ -227,7 +232,11 @@ extension ArchiveCommand {
 
         public func run() throws {
             let limits = ExtractionLimits(maxTotalBytes: ByteCountText.parse(maxSize)!)
-            let (manifest, files) = try PopulationArchiver.extract(archive: archive, to: output, limits: limits, requireManifest: !noManifest)
+            let bar = ProgressBar(label: "extracting", unit: "files")
+            let (manifest, files) = try PopulationArchiver.extract(archive: archive, to: output, limits: limits, requireManifest: !noManifest) {
+                bar.update($0, of: $1)
+            }
+            bar.finish()
             let verified = manifest == nil ? "" : ", all matching the manifest"
             print("extracted \(files.count) files into \(output)\(verified)")
         }

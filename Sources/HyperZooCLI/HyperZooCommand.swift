@@ -24,14 +24,17 @@ public struct HyperZooCommand: ParsableCommand {
         Start with `tools/quickstart` (7 min 20 s of pipeline on 2 cores, measured: zoo, autoencoder, samples,
         report, archive), or step by step:
 
-          hyperzoo pipeline graph fixtures/pipelines/quickstart.json     what runs, in which order
+          hyperzoo pipeline graph fixtures/pipelines/quickstart.json     # what runs, in which order
           hyperzoo pipeline run fixtures/pipelines/quickstart.json --dry-run
           hyperzoo pipeline run fixtures/pipelines/quickstart.json --set train.epochs=100
           hyperzoo archive verify runs/quickstart/archive/population.tar.zst
 
-        Stages chain by hand too: hz-tokenize zoo.h5 | hz-augment - -o views.rs
-        Every command has --help with examples; shell completion: tools/install-completions bash
-        (or `hyperzoo --generate-completion-script bash|zsh|fish`). Docs: docs/PIPELINE.md.
+        Stages chain by hand too (views.rs: a record-stream file, schemas/record-stream.md):
+
+          hz-tokenize zoo.h5 | hz-augment - -o views.rs
+
+        Every command has --help with examples. Shell completion: `tools/install-completions bash`
+        (or zsh, fish), or `hyperzoo --generate-completion-script bash`. Docs: docs/PIPELINE.md.
         """,
         version: HyperZooVersion.string,
         subcommands: StageRegistry.commands

@@ -107,8 +107,17 @@ extension TrainCommand {
             let P = recipe.architecture.parameterCount
             let test = try recipe.loadData().test
             func rows(_ flat: [Float]) -> [[Float]] { (0..<N).map { Array(flat[($0 * P)..<(($0 + 1) * P)]) } }
-            let evaluated = evaluate(rows: rows(originals) + rows(reconstructed), architecture: recipe.architecture,
-                                     dataset: test, threads: threads).map(\.accuracy)
+            // In chunks of a few models per thread, so that a bar (on a terminal) can show progress.
+            let all = rows(originals) + rows(reconstructed)
+            let chunk = 4 * max(1, threads)
+            let bar = ProgressBar(label: "evaluating originals and reconstructions", unit: "models")
+            var evaluated: [Float] = []
+            for start in stride(from: 0, to: all.count, by: chunk) {
+                evaluated += evaluate(rows: Array(all[start..<min(start + chunk, all.count)]), architecture: recipe.architecture,
+                                      dataset: test, threads: threads).map(\.accuracy)
+                bar.update(evaluated.count, of: all.count)
+            }
+            bar.finish()
             return .init(images: .init(dataset: recipe.datasetName, split: "test", count: test.count),
                          original: Array(evaluated[..<N]), reconstructed: Array(evaluated[N...]))
         }

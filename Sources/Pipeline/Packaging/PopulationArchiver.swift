@@ -44,11 +44,13 @@ public struct ArchiveVerification: Sendable {
 /// Creates, verifies and extracts archives with manifests.
 public enum PopulationArchiver {
     /// Hashes the inputs (in parallel over `threads`), writes manifest.json and the files.
+    /// `progress(done, total)` counts steps: each file hashed, then each file written (from any thread).
     /// - Returns: the manifest written.
     @discardableResult
     public static func create(archive: String, format: ArchiveFormat, inputs: [ArchiveInput],
                               manifest makeManifest: ([ArchiveManifest.FileRecord]) -> ArchiveManifest,
-                              compressionLevel: Int? = nil, threads: Int = 1) throws -> ArchiveManifest {
+                              compressionLevel: Int? = nil, threads: Int = 1,
+                              progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ArchiveManifest {
         let sorted = inputs.sorted { $0.entryPath.utf8.lexicographicallyPrecedes($1.entryPath.utf8) }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.entryPath == b.entryPath {
             throw ArchiveError(path: archive, entry: a.entryPath, message: "two inputs would be archived under the same name (\(a.sourcePath), \(b.sourcePath))")
@@ -57,7 +59,7 @@ public enum PopulationArchiver {
             throw ArchiveError(path: clash.sourcePath, message: "'manifest.json' is reserved for the archive's manifest; rename the file")
         }
         let before = try sorted.map { try modification($0.sourcePath) }
-        let records = try hash(sorted, threads: threads)
+        let records = try hash(sorted, threads: threads) { progress?($0, 2 * sorted.count) }
         let manifest = makeManifest(records)
         let writer = try ArchiveWriter(path: archive, format: format, compressionLevel: compressionLevel, threads: threads)
         try writer.addData(manifest.bytes, as: ArchiveManifest.entryName)
@@ -68,6 +70,7 @@ public enum PopulationArchiver {
             if written.size != record.size || after != before[index] {
                 throw ArchiveError(path: input.sourcePath, message: "changed while being archived; try again once nothing writes to it")
             }
+            progress?(sorted.count + index + 1, 2 * sorted.count)
         }
         try writer.finish()
         return manifest
@@ -81,23 +84,26 @@ public enum PopulationArchiver {
     }
 
     /// SHA-256 and size of each input, `threads` files at a time.
-    static func hash(_ inputs: [ArchiveInput], threads: Int) throws -> [ArchiveManifest.FileRecord] {
+    static func hash(_ inputs: [ArchiveInput], threads: Int,
+                     hashed: (@Sendable (Int) -> Void)? = nil) throws -> [ArchiveManifest.FileRecord] {
         let results = LockedResults<Result<ArchiveManifest.FileRecord, Error>>(count: inputs.count)
         let workers = max(1, min(threads, inputs.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: inputs.count, by: workers) {
-                results.set(i, Result {
+                let done = results.set(i, Result {
                     let (digest, size) = try SHA256.hex(ofFileAt: inputs[i].sourcePath)
                     return ArchiveManifest.FileRecord(path: inputs[i].entryPath, size: size, sha256: digest)
                 })
+                hashed?(done)
             }
         }
         return try results.values.map { try $0!.get() }
     }
 
     /// Reads every entry, checking the manifest against the schema and every file against its
-    /// size and SHA-256; reports missing, unexpected and mismatching entries.
-    public static func verify(archive: String) throws -> ArchiveVerification {
+    /// size and SHA-256; reports missing, unexpected and mismatching entries. `progress(done,
+    /// total)` counts the entries read against the manifest's files.
+    public static func verify(archive: String, progress: ((Int, Int) -> Void)? = nil) throws -> ArchiveVerification {
         guard let manifest = try ArchiveManifest.read(archive: archive) else {
             throw ArchiveError(path: archive, message: "no manifest.json as first entry; not a hyperzoo archive (hz-archive create makes one)")
         }
@@ -106,7 +112,10 @@ public enum PopulationArchiver {
         let reader = try ArchiveReader(path: archive)
         _ = try reader.nextEntry()  // the manifest
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var entries = 0
         while let entry = try reader.nextEntry() {
+            entries += 1
+            progress?(min(entries, manifest.files.count), manifest.files.count)
             guard let record = expected.removeValue(forKey: entry.path) else {
                 problems.append("\(entry.path): in the archive but not in the manifest")
                 continue
@@ -133,18 +142,27 @@ public enum PopulationArchiver {
 
     /// Extracts safely into the new folder `destination`; with a manifest, every file must match
     /// its size (enforced while streaming) and SHA-256, and no file may be missing or extra.
-    /// Nothing is left at `destination` unless all checks pass.
+    /// Nothing is left at `destination` unless all checks pass. `progress(done, total)` counts
+    /// the entries begun against the manifest's files (total nil without a manifest).
     @discardableResult
     public static func extract(archive: String, to destination: String, limits: ExtractionLimits = ExtractionLimits(),
-                               requireManifest: Bool = true) throws -> (manifest: ArchiveManifest?, files: [ExtractedFile]) {
+                               requireManifest: Bool = true,
+                               progress: ((Int, Int?) -> Void)? = nil) throws -> (manifest: ArchiveManifest?, files: [ExtractedFile]) {
         let manifest = try ArchiveManifest.read(archive: archive)
         if manifest == nil && requireManifest {
             throw ArchiveError(path: archive, message: "no manifest.json as first entry; pass --no-manifest to extract a foreign archive with only the safety checks")
         }
         let records = Dictionary(uniqueKeysWithValues: (manifest?.files ?? []).map { ($0.path, $0) })
+        var begun = 0  // SafeExtractor asks for each entry's declared size as it starts the entry
         let files = try SafeExtractor.extract(
             archive: archive, to: destination, limits: limits,
-            declaredSize: { path in path == ArchiveManifest.entryName ? 64 << 20 : records[path]?.size ?? (manifest == nil ? nil : -1) },
+            declaredSize: { path in
+                if path != ArchiveManifest.entryName {
+                    begun += 1
+                    progress?(manifest.map { min(begun, $0.files.count) } ?? begun, manifest?.files.count)
+                }
+                return path == ArchiveManifest.entryName ? 64 << 20 : records[path]?.size ?? (manifest == nil ? nil : -1)
+            },
             check: { files, _ in
                 guard manifest != nil else { return }
                 var remaining = records
@@ -169,6 +187,14 @@ final class LockedResults<Value>: @unchecked Sendable {
     private var slots: [Value?]
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Value) { lock.lock(); slots[index] = value; lock.unlock() }
+    private var filled = 0
+    /// Stores `value` in slot `index`; returns how many slots are filled now.
+    @discardableResult
+    func set(_ index: Int, _ value: Value) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        if slots[index] == nil { filled += 1 }
+        slots[index] = value
+        return filled
+    }
     var values: [Value?] { lock.lock(); defer { lock.unlock() }; return slots }
 }
