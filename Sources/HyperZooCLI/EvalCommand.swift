@@ -52,7 +52,8 @@ public struct EvalCommand: ParsableCommand {
         and in each transfer): the difference of mean accuracy with a bootstrap 95% interval,
         Welch's t-test and the Mann-Whitney U test, raw and Holm-adjusted (docs/SAMPLING.md).
 
-        Property prediction: --probe probe.json joins the report of `hz-train probe` (what the
+        Property prediction: --probe probe.json joins the report of
+        `hz-train probe ae.h5 zoo.h5 -o probe.json` (what the
         latents predict about the zoo's models: test accuracy, epoch, hyper-parameters, beside the
         same ridge and MLP predictors on the raw weights and on weight statistics) into report.json
         (key "probe") and report.html (section "Property prediction").
