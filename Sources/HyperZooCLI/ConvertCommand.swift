@@ -17,6 +17,10 @@ public struct ConvertCommand: ParsableCommand {
           trial folder       one such trial
           export folder      <model>/epoch_<N>.safetensors (written by --to)
           files              .pt .pth .ckpt .bin .safetensors .npz, one model each
+          GHRP dataset.pt    the published hyper-representation datasets (pickled SimCLRDataset
+                             objects: trainset/valset/testset), on its own; its sets give the
+                             splits, its samples the checkpoints (allow-list: SimCLRDataset,
+                             PosixPath and torch's tensors; nothing else is unpickled)
 
         The architecture is inferred from the first checkpoint's state_dict. Models whose state_dict keys differ but whose shapes match (a Model Zoos "Hyp" folder mixing dropout 0 and 0.5, where Dropout modules shift CNN-s's module_list indices) go to a second architecture group of the same file, e.g. cnn and cnn_dropout (format_version 2, see schemas/zoo-layout.md); each model keeps its own names. Models of other shapes, unreadable checkpoints and missing result.json lines are reported, and the rest is converted. Checkpoints holding NaN/Inf are kept and flagged. An interrupted conversion resumes when run again (finished models are skipped); --force starts over.
 
@@ -108,6 +112,13 @@ public struct ConvertCommand: ParsableCommand {
         options.overwrite = force
         options.architecture = architecture
         options.splitSeed = splitSeed
+        if let ghrp = sources.first(where: { GHRPDataset.looksLikeOne(path: $0) }) {
+            guard sources.count == 1 else {
+                throw FormatError(file: ghrp, "a GHRP dataset.pt is converted on its own (it holds a whole zoo); got \(sources.count) sources")
+            }
+            report(try GHRPDatasetImporter.run(source: ghrp, output: output, options: options))
+            return
+        }
         let bar = ProgressBar(label: "converting", unit: "checkpoints")
         let summary: ImportSummary
         do {
@@ -118,11 +129,15 @@ public struct ConvertCommand: ParsableCommand {
             bar.finish()
             throw FormatError(file: output, "already exists; pass --force to replace it")
         }
+        report(summary)
+    }
+
+    private func report(_ summary: ImportSummary) {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            FileHandle.standardOutput.write(try encoder.encode(summary) + Data("\n".utf8))
+            FileHandle.standardOutput.write(((try? encoder.encode(summary)) ?? Data()) + Data("\n".utf8))
         } else {
             print(summary)
         }

@@ -58,3 +58,25 @@ import TestSupport
         #expect(throws: (any Error).self) { try ConvertCommand.parseEpochs("x") }
     }
 }
+
+// GHRP's dataset.pt through the real executable: converted on its own, refused with one line
+// when it holds a class outside the allow-list, never leaving an output behind.
+@Suite struct ConvertGHRPDatasetCLITests {
+    @Test(.enabled(if: ToolRunner.isBuilt("hz-convert"), "needs the hz-convert product built (swift build)"))
+    func convertsTheOfficialFormatAndRefusesOtherClasses() throws {
+        let dir = TemporaryDirectory()
+        let folder = Fixtures.project.appendingPathComponent("ghrp/datasets")
+        let converted = try ToolRunner.run("hz-convert", [folder.appendingPathComponent("vector.pt").path, "-o", dir.path("zoo.h5"), "--json"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(converted.stdout.utf8)) as? [String: Any]
+        #expect(summary?["sourceKind"] as? String == "ghrp-dataset")
+        #expect(summary?["checkpointsWritten"] as? Int == 8)
+        #expect(summary?["modelsConverted"] as? Int == 4)
+
+        let refused = try ToolRunner.run("hz-convert", [folder.appendingPathComponent("refused-erase-augment.pt").path, "-o", dir.path("other.h5")])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("RandomErasingVector is not allowed"))
+        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path("other.h5")))
+    }
+}

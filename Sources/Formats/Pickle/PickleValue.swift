@@ -34,6 +34,9 @@ enum PickleValue {
     case tensor(TorchTensorRef)
     /// Something recognised and harmless but not interpreted (numpy scalars, dtypes): a label.
     case opaque(String)
+    /// An object of an allow-listed class (NEWOBJ of the class, then BUILD with its `__dict__`,
+    /// `state`, nil until then); what it means is up to the hooks that allowed the class.
+    case instance(module: String, name: String, state: PickleRef?)
     /// A numpy array rebuilt by `numpy.core.multiarray._reconstruct` and BUILD (CIFAR batches).
     case array(PickledArray)
 
@@ -54,6 +57,7 @@ enum PickleValue {
         case .tensor: "tensor"
         case .opaque(let label): label
         case .array: "numpy.ndarray"
+        case .instance(let m, let n, _): "\(m).\(n) object"
         }
     }
 }

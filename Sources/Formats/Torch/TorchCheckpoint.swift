@@ -66,7 +66,17 @@ public struct TorchCheckpoint: Sendable {
 
     // MARK: ZIP container
 
-    private static func readZip(_ zip: ZipArchive, limits: Limits) throws -> TorchCheckpoint {
+    /// A torch.save ZIP archive's unpickled object, and what it takes to copy its tensors out.
+    struct ZipObject {
+        let zip: ZipArchive
+        let folder: String
+        let bigEndian: Bool
+        let root: PickleRef
+        let arena: PickleArena
+    }
+
+    /// Opens the archive's `data.pkl` and runs it with `hooks` (torch's, or a superset of them).
+    static func unpickleZip(_ zip: ZipArchive, hooks: some PickleHooks, limits: Limits) throws -> ZipObject {
         let path = zip.file.path
         guard let first = zip.entries.first, let slash = first.name.firstIndex(of: "/") else {
             throw FormatError(file: path, "ZIP archive without a top folder: not written by torch.save")
@@ -92,17 +102,31 @@ public struct TorchCheckpoint: Sendable {
         var machine = PickleMachine(bytes: pickle, file: path, object: pickleEntry.name)
         let root: PickleRef
         do {
-            root = try machine.run(hooks: TorchPickleHooks())
+            root = try machine.run(hooks: hooks)
         } catch is PickleMachine.OutOfBytes {
             throw FormatError(file: path, object: pickleEntry.name, "pickle ends before its STOP opcode (truncated or corrupt)")
         }
-        let selection = try TorchSelection.select(root, in: machine.arena, file: path, limits: limits)
+        return ZipObject(zip: zip, folder: folder, bigEndian: bigEndian, root: root, arena: machine.arena)
+    }
 
+    private static func readZip(_ zip: ZipArchive, limits: Limits) throws -> TorchCheckpoint {
+        let path = zip.file.path
+        let object = try unpickleZip(zip, hooks: TorchPickleHooks(), limits: limits)
+        let selection = try TorchSelection.select(object.root, in: object.arena, file: path, limits: limits)
+        let tensors = try materialise(selection.tensors, of: object, limits: limits)
+        return TorchCheckpoint(tensors: tensors, skipped: selection.skipped, container: .zip)
+    }
+
+    /// Copies `refs` out of the archive's storage records (each record read once), within the
+    /// expansion budget.
+    static func materialise(_ refs: [(name: String, ref: TorchTensorRef)], of object: ZipObject,
+                            limits: Limits) throws -> [(name: String, tensor: HostTensor)] {
+        let (zip, folder, path) = (object.zip, object.folder, object.zip.file.path)
         var storages: [String: [UInt8]] = [:]
         var tensors: [(name: String, tensor: HostTensor)] = []
-        tensors.reserveCapacity(selection.tensors.count)
+        tensors.reserveCapacity(refs.count)
         var budget = ExpansionBudget(limits: limits, file: path)
-        for (name, ref) in selection.tensors {
+        for (name, ref) in refs {
             let key = ref.storage.key
             if storages[key] == nil {
                 let recordName = "\(folder)/data/\(key)"
@@ -114,12 +138,12 @@ public struct TorchCheckpoint: Sendable {
                 storages[key] = try zip.contents(of: entry, limit: entry.method == 0 ? Int.max : limits.maximumPickleBytes)
                 budget.read(storages[key]!.count)
             }
-            let tensor = try materialise(ref, storage: storages[key]!, bigEndian: bigEndian,
+            let tensor = try materialise(ref, storage: storages[key]!, bigEndian: object.bigEndian,
                                          file: path, name: name, record: "\(folder)/data/\(key)")
             try budget.made(tensor.bytes.count, name: name)
             tensors.append((name, tensor))
         }
-        return TorchCheckpoint(tensors: tensors, skipped: selection.skipped, container: .zip)
+        return tensors
     }
 
     /// Bounds the tensor bytes one checkpoint makes: those of the storages read, plus
