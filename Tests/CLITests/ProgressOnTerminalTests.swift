@@ -59,8 +59,9 @@ import TestSupport
         try """
             {"pipeline": "p", "output": "runs/p", "stages": [
               {"name": "sample", "operator": "sample", "inputs": {"ae.h5": {"file": "ae.h5"}, "zoo.h5": {"file": "zoo.h5"}},
-               "params": {"count": 64, "batch-size": 1}, "outputs": {"output": "population.h5"}}]}
+               "params": {"count": 1024, "batch-size": 1}, "outputs": {"output": "population.h5"}}]}
             """.write(toFile: "\(place)/p.json", atomically: true, encoding: .utf8)
+        // 1,024 decodes one at a time keep the stage running past the runner's 0.5 s progress poll
         let terminal = try world.shell("script -qec 'hz-pipeline run p.json' /dev/null", in: place)
         #expect(terminal.status == 0, "\(terminal.output.suffix(800))")
         #expect(terminal.output.contains("sample"), "\(terminal.output)")
