@@ -37,6 +37,10 @@ public struct SampleCommand: ParsableCommand {
                      Needs only the zoo: hz-sample zoo.h5 --sampler noise-control.
                      A sampler makes new good models only if it beats this
                      control at equal novelty (hz-eval shows them side by side).
+                     --match-scale then rescales each parameter tensor to the
+                     matched population's root-mean-square (C_scale(...)):
+                     decoders shrink weights, and smaller tanh weights fine-tune
+                     faster whatever the autoencoder learned.
 
         Diagnostics (every sampler; in --json output and the file's `diagnostics`): the spread
         ratio (mean pairwise distance among samples / typical distance between training models;
@@ -53,6 +57,8 @@ public struct SampleCommand: ParsableCommand {
               --anchors all -o su.h5 --json
           hz-sample zoo.h5 --sampler noise-control --match-novelty kde30.h5 \\
               --count 100 -o noise-kde30.h5
+          hz-sample zoo.h5 --sampler noise-control --match-novelty kde30.h5 \\
+              --match-scale --count 100 -o scale-kde30.h5
         """,
         version: HyperZooVersion.string
     )
@@ -80,6 +86,9 @@ public struct SampleCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("noise-control: reach the novelty of this population (sampled from the same zoo).", valueName: "population.h5"))
     public var matchNovelty: String?
+
+    @Flag(help: "noise-control with --match-novelty: then rescale every parameter tensor to that population's RMS (C_scale(...)): does the sampler beat zoo models at its own weight scale?")
+    public var matchScale = false
 
     @Flag(help: "kde only: reproduce the official code's per-dimension seeding (samples collapse onto anchors).")
     public var paperSeeding = false
@@ -134,7 +143,9 @@ public struct SampleCommand: ParsableCommand {
                 throw ValidationError("--sampler noise-control needs exactly one of --novelty X or --match-novelty POPULATION.h5")
             }
             if let novelty, !(novelty.isFinite && novelty >= 0) { throw ValidationError("--novelty must be a finite number ≥ 0") }
+            if matchScale && matchNovelty == nil { throw ValidationError("--match-scale needs --match-novelty POPULATION.h5 (the population whose weight scale to match)") }
         } else {
+            if matchScale { throw ValidationError("--match-scale applies to --sampler noise-control only") }
             if novelty != nil || matchNovelty != nil { throw ValidationError("--novelty and --match-novelty apply to --sampler noise-control only") }
             if zooArgument == nil { throw ValidationError("missing the zoo: hz-sample AE.h5 ZOO.h5 (only --sampler noise-control takes the zoo alone)") }
         }
@@ -276,6 +287,7 @@ public struct SampleCommand: ParsableCommand {
     private func noiseControlPopulation(_ reader: ZooReader, anchors spec: AnchorSpec) throws -> SampledPopulation {
         var target = novelty ?? 0
         var matchedName: String?
+        var scaleRows: [Float]?
         if let matchNovelty {
             let matched = try ZooReader(path: matchNovelty, formats: [.population])
             guard matched.table == reader.table else {
@@ -286,10 +298,11 @@ public struct SampleCommand: ParsableCommand {
                 throw ValidationError("\(matchNovelty): model \(matched.models[matched.modelIndex[k]].id) has a NaN or infinite weight at parameter \(parameter); the population is damaged, sample it again")
             }
             target = try NoiseControlSampler.novelty(of: rows, reference: try NoveltyReference(zoo: reader), width: reader.parameterCount)
+            if matchScale { scaleRows = rows }
             matchedName = matched.metadata("sampler")?["population"]?.stringValue
                 ?? URL(fileURLWithPath: matchNovelty).deletingPathExtension().lastPathComponent
         }
         return try PopulationSampling.noiseControl(zoo: reader, anchors: spec, count: count, seed: seed, target: target,
-                                                   matchedPopulation: matchedName, matchedFile: matchNovelty)
+                                                   matchedPopulation: matchedName, matchedFile: matchNovelty, scaleOf: scaleRows)
     }
 }

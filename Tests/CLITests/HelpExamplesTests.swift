@@ -87,6 +87,7 @@ import TestSupport
         "hz-sample ae.h5 zoo.h5 --sampler kde --paper-seeding --bandwidth 0.002 -o kde30-paper.h5": .run(),
         "hz-sample ae.h5 zoo.h5 --sampler uniform --uniform-range 1 --anchors all -o su.h5 --json": .run(),
         "hz-sample zoo.h5 --sampler noise-control --match-novelty kde30.h5 --count 100 -o noise-kde30.h5": .run(),
+        "hz-sample zoo.h5 --sampler noise-control --match-novelty kde30.h5 --match-scale --count 100 -o scale-kde30.h5": .run(),
         // hz-eval
         "hz-eval kde30.h5 neigh30.h5 --zoo zoo.h5 --epochs 0,1,5 --models 20 --train-subset 10000 --transfer digits -o report/":
             .run(extra: ["hz-eval": tinyEval + ["--epochs", "0,1", "--transfer-train-subset", "100", "--transfer-test-subset", "100"]]),

@@ -109,6 +109,31 @@ func measuredNovelty(population: String, zoo: String) throws -> Double {
         #expect(control.metadata("sampler")?["population"]?.stringValue == "C_noise(S_KDE50)")
         #expect(control.metadata("sampler")?["matched_population"]?.stringValue == "S_KDE50")
 
+        // --match-scale: the same control rescaled per tensor to the matched population's RMS.
+        let scaled = try runStage("hz-sample", [zoo, "--sampler", "noise-control", "--match-novelty", dir.path("kde.h5"), "--match-scale",
+                                                "--count", "6", "-o", dir.path("scale.h5")])
+        #expect(scaled.status == 0, "\(scaled.stderr)")
+        let scaleReader = try ZooReader(path: dir.path("scale.h5"))
+        #expect(scaleReader.metadata("sampler")?["population"]?.stringValue == "C_scale(S_KDE50)")
+        #expect(scaleReader.metadata("sampler")?["scale_matched"]?.stringValue == "true")
+        let kdeReader = try ZooReader(path: dir.path("kde.h5"))
+        let scaledRows = try scaleReader.readRows(0..<scaleReader.checkpointCount), kdeRows = try kdeReader.readRows(0..<kdeReader.checkpointCount)
+        let width = kdeReader.parameterCount
+        for entry in kdeReader.table.entries {
+            func rms(_ v: [Float]) -> Double {
+                var s = 0.0, n = 0
+                for start in stride(from: 0, to: v.count, by: width) { for i in entry.range { s += Double(v[start + i] * v[start + i]); n += 1 } }
+                return (s / Double(n)).squareRoot()
+            }
+            #expect(abs(rms(scaledRows) - rms(kdeRows)) <= 1e-4 * max(1, rms(kdeRows)), "\(entry.name)")
+        }
+        let scaledAgain = try runStage("hz-sample", [zoo, "--sampler", "noise-control", "--match-novelty", dir.path("kde.h5"), "--match-scale",
+                                               "--count", "6", "-o", dir.path("scale2.h5")])
+        #expect(scaledAgain.status == 0)
+        #expect(try ZooReader(path: dir.path("scale2.h5")).readRows(0..<6) == scaledRows, "the scale-matched control is deterministic")
+        let scaleAlone = try runStage("hz-sample", [zoo, "--sampler", "noise-control", "--novelty", "0.3", "--match-scale", "-o", dir.path("x.h5")])
+        #expect(scaleAlone.status != 0 && scaleAlone.stderr.contains("--match-scale needs --match-novelty"), "\(scaleAlone.stderr)")
+
         let neither = try runStage("hz-sample", [zoo, "--sampler", "noise-control", "-o", dir.path("x.h5")])
         #expect(neither.status != 0 && neither.stderr.contains("exactly one of --novelty X or --match-novelty"))
         let noZoo = try runStage("hz-sample", [zoo, "--sampler", "kde", "-o", dir.path("x.h5")])

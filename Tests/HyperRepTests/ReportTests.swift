@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 @testable import HyperRep
+import ZooStore
 
 /// A small report with every section filled.
 func sampleReport() -> EvaluationReport {
@@ -153,6 +154,58 @@ func sampleReport() -> EvaluationReport {
         let worse = population("S", "sampled", [0: 0.1, 1: 0.5, 5: 0.6])
         let none = PairwiseComparison.compare([(worse, control)], experiment: "noise-control", seed: 1, resamples: 200)
         #expect(ReportSummary.noiseControlVerdict(none).hasPrefix("Not better than the noise control at any epoch"))
+    }
+
+    /// A population with both a noise control and a scale-matched control gets a line for each;
+    /// the scale-matched one says whether the gain may be only smaller weights.
+    @Test func bothControlsOfAPopulationArePairedAndJudged() {
+        func population(_ name: String, _ role: String, _ base: Double, _ details: [String: String] = [:]) -> PopulationResult {
+            let epochs = [0, 25].map { e in
+                EpochResult(epoch: e, accuracies: (0..<12).map { base + 0.1 * Double(e) / 25 + 0.004 * sin(Double($0)) }, losses: [],
+                            bootstrapSeed: 1, resamples: 100)
+            }
+            return PopulationResult(name: name, role: role, details: details, modelCount: 12, epochs: epochs)
+        }
+        let sampled = population("S_KDE30", "sampled", 0.16)
+        let noise = population("C_noise(S_KDE30)", "control", 0.10, ["matched_population": "S_KDE30"])
+        let scale = population("C_scale(S_KDE30)", "control", 0.19, ["matched_population": "S_KDE30", "scale_matched": "true"])
+        let all = [sampled, noise, scale]
+        let novelty = all.map { NoveltyResult(population: $0.name, relativeDistances: [0.6, 0.6], disagreements: [0.9, 0.9],
+                                              typicalDistance: 2, bootstrapSeed: 1, resamples: 30) }
+        var report = EvaluationReport(generator: "t", createdAt: "c", commands: [], seeds: [:], settings: [:], populations: all,
+                                      novelty: novelty, comparisons: [])
+        report.noiseControls = NoiseControlPairing.pair(all, novelty: novelty)
+        #expect(report.noiseControls?.map(\.control) == ["C_noise(S_KDE30)", "C_scale(S_KDE30)"])
+        report.comparisons = PairwiseComparison.compare([(sampled, noise), (sampled, scale)], experiment: NoiseControlPairing.experiment,
+                                                        seed: 1, resamples: 100)
+        let lines = ReportSummary.lines(for: report)
+        let noiseLine = lines.first { $0.contains("against its noise control C_noise(S_KDE30)") }
+        let scaleLine = lines.first { $0.contains("against its scale-matched control C_scale(S_KDE30)") }
+        #expect(noiseLine?.contains("adds something the noise does not") == true, "\(lines)")
+        #expect(scaleLine?.contains("worse by 3.0 points") == true && scaleLine?.contains("may be only their smaller weights") == true, "\(lines)")
+    }
+
+    /// The scale-matched control's rescaling: every tensor's RMS becomes the reference's.
+    @Test func scaleMatchingGivesEveryTensorTheReferenceRMS() throws {
+        let table = try ParameterTable(entries: [
+            ParameterEntry(name: "w", shape: [2, 2], offset: 0, layer: 0, kind: .linear, role: .weight),
+            ParameterEntry(name: "b", shape: [2], offset: 4, layer: 0, kind: .linear, role: .bias),
+        ])
+        let rows: [Float] = [1, -1, 2, 0, 0.5, 0.5, /* model 2 */ 3, 1, -2, 1, 0.1, -0.3]
+        let reference: [Float] = [0.1, 0.2, -0.1, 0.3, 4, 4, /* */ 0.2, 0, 0.1, -0.2, 3, 5, /* */ 0, 0.1, 0.1, 0.1, 4, 2]
+        let factors = try ScaleMatching.factors(of: rows, toMatch: reference, table: table)
+        var scaled = rows
+        ScaleMatching.apply(factors, to: &scaled, table: table)
+        func rms(_ v: [Float], _ r: Range<Int>) -> Double {
+            var s = 0.0, n = 0
+            for start in stride(from: 0, to: v.count, by: 6) { for i in r { s += Double(v[start + i] * v[start + i]); n += 1 } }
+            return (s / Double(n)).squareRoot()
+        }
+        for entry in table.entries {
+            #expect(abs(rms(scaled, entry.range) - rms(reference, entry.range)) < 1e-5, "\(entry.name)")
+        }
+        #expect(throws: SamplingError.self) { try ScaleMatching.factors(of: [1, 2, 3], toMatch: reference, table: table) }
+        #expect(throws: SamplingError.self) { try ScaleMatching.factors(of: rows.map { $0 * .infinity }, toMatch: reference, table: table) }
     }
 
     @Test func ticksAreRoundAndCoverTheRange() {

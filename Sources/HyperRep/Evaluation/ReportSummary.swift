@@ -36,9 +36,13 @@ public struct NoiseControlPairing: Codable, Sendable, Equatable {
         var out: [NoiseControlPairing] = []
         for s in populations where s.role == "sampled" {
             let n = median(s.name)
-            if let c = controls.first(where: { $0.details["matched_population"] == s.name }) {
-                out.append(NoiseControlPairing(population: s.name, control: c.name, populationNovelty: n, controlNovelty: median(c.name),
-                                               matchedBy: "matched_population"))
+            // Every control made for this population (a noise control and a scale-matched one).
+            let matched = controls.filter { $0.details["matched_population"] == s.name }
+            if !matched.isEmpty {
+                out += matched.map { c in
+                    NoiseControlPairing(population: s.name, control: c.name, populationNovelty: n, controlNovelty: median(c.name),
+                                        matchedBy: "matched_population")
+                }
             } else if n.isFinite, let c = controls.filter({ median($0.name).isFinite }).min(by: { abs(median($0.name) - n) < abs(median($1.name) - n) }),
                       abs(median(c.name) - n) <= 0.1 * n {
                 out.append(NoiseControlPairing(population: s.name, control: c.name, populationNovelty: n, controlNovelty: median(c.name),
@@ -72,14 +76,18 @@ public enum ReportSummary {
             if let n = report.novelty.first(where: { $0.population == s.name }) {
                 out.append(noveltyLine(n))
             }
-            if let pairing = report.noiseControls?.first(where: { $0.population == s.name }) {
+            let pairings = (report.noiseControls ?? []).filter { $0.population == s.name }
+            for pairing in pairings {
                 let against = comparisons.filter { $0.experiment == NoiseControlPairing.experiment && $0.population == s.name && $0.baseline == pairing.control }
-                if !against.isEmpty {
-                    out.append("\(s.name) against its noise control \(pairing.control) (training models plus noise at novelty "
-                        + "\(number(pairing.controlNovelty)) vs \(number(pairing.populationNovelty))): " + against.map(verdict).joined(separator: "; ")
-                        + ". " + noiseControlVerdict(against))
-                }
-            } else if report.populations.contains(where: { $0.role == "control" }) {
+                guard !against.isEmpty else { continue }
+                let scaled = report.populations.first { $0.name == pairing.control }?.details["scale_matched"] == "true"
+                let what = scaled ? "scale-matched control \(pairing.control) (training models plus noise, each tensor rescaled to its weight scale; novelty "
+                                  : "noise control \(pairing.control) (training models plus noise at novelty "
+                out.append("\(s.name) against its \(what)"
+                    + "\(number(pairing.controlNovelty)) vs \(number(pairing.populationNovelty))): " + against.map(verdict).joined(separator: "; ")
+                    + ". " + (scaled ? scaleControlVerdict(against) : noiseControlVerdict(against)))
+            }
+            if pairings.isEmpty, report.populations.contains(where: { $0.role == "control" }) {
                 out.append("\(s.name): no noise control at equal novelty was evaluated (make one with hz-sample ZOO.h5 --sampler noise-control --match-novelty \(s.name).h5).")
             }
         }
@@ -103,6 +111,17 @@ public enum ReportSummary {
         let epochs = { (list: [String]) in (list.count == 1 ? "epoch " : "epochs ") + list.joined(separator: ", ") }
         return "Better than the noise control only at \(epochs(better))" + (worse.isEmpty ? "" : " and worse at \(epochs(worse))")
             + ": at equal novelty the sampler does not consistently beat perturbing training models."
+    }
+
+    /// The verdict against the scale-matched control: better at every epoch, or not.
+    static func scaleControlVerdict(_ against: [PairwiseComparison]) -> String {
+        if against.allSatisfy({ $0.meanDifferenceInterval.low > 0 }) {
+            return "Better than zoo models at its own weight scale at every evaluated epoch: the gain is not only smaller weights."
+        }
+        if against.contains(where: { $0.meanDifferenceInterval.high < 0 }) {
+            return "Zoo models shrunk to the samples' weight scale do better at some epochs: what the samples gain may be only their smaller weights."
+        }
+        return "Not clearly better than zoo models at its own weight scale: what the samples gain may be only their smaller weights."
     }
 
     static func verdict(_ c: PairwiseComparison) -> String {

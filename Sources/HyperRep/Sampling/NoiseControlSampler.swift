@@ -155,8 +155,17 @@ public struct NoiseControlSampler: Sendable {
 extension PopulationSampling {
     /// The noise control as a population: `count` perturbed anchors at novelty `target`, named
     /// `C_noise(<matched>)` when it matches a population, else `C_noise(<target>)`.
+    ///
+    /// With `scaleOf` (the matched population's rows `[M * P]`), each parameter tensor of the
+    /// control is then rescaled so that its root-mean-square over the control equals that over
+    /// the matched population, and it is named `C_scale(<matched>)`. Decoders shrink weights
+    /// towards the zoo's mean; smaller tanh weights fine-tune faster whatever the autoencoder
+    /// learned, so a sampler adds something only if it also beats zoo models at its own scale
+    /// (docs/RESULTS.md, "The scale-matched control"). Rescaling changes the novelty; hz-eval
+    /// measures and reports the one the file has.
     public static func noiseControl(zoo: ZooReader, anchors spec: AnchorSpec, count: Int, seed: UInt64, target: Double,
-                                    matchedPopulation: String? = nil, matchedFile: String? = nil) throws -> SampledPopulation {
+                                    matchedPopulation: String? = nil, matchedFile: String? = nil,
+                                    scaleOf matchedRows: [Float]? = nil) throws -> SampledPopulation {
         let anchorRows = try spec.select(in: zoo)
         let anchors = try anchorRows.map { try zoo.readRow($0) }
         let reference = try NoveltyReference(zoo: zoo)
@@ -171,9 +180,58 @@ extension PopulationSampling {
         ]
         if let matchedPopulation { settings["matched_population"] = matchedPopulation }
         if let matchedFile { settings["matched_file"] = matchedFile }
-        let name = "C_noise(" + (matchedPopulation ?? String(format: "%.3g", target)) + ")"
+        var rows = solution.rows
+        var prefix = "C_noise("
+        if let matchedRows {
+            let factors = try ScaleMatching.factors(of: rows, toMatch: matchedRows, table: zoo.table)
+            ScaleMatching.apply(factors, to: &rows, table: zoo.table)
+            settings["scale_matched"] = "true"
+            settings["scale_factors"] = zip(zoo.table.entries, factors).map { "\($0.name)=\(String(format: "%.6g", $1))" }.joined(separator: ",")
+            prefix = "C_scale("
+        }
+        let name = prefix + (matchedPopulation ?? String(format: "%.3g", target)) + ")"
         let empty = LatentMatrix(count: 0, dimension: 0, values: [])
-        return SampledPopulation(name: name, rows: solution.rows, latents: LatentMatrix(count: count, dimension: 0, values: []),
+        return SampledPopulation(name: name, rows: rows, latents: LatentMatrix(count: count, dimension: 0, values: []),
                                  anchorRows: anchorRows, anchorLatents: empty, samplerSettings: settings, seed: seed)
+    }
+}
+
+/// Per-tensor rescaling of a population to the weight scale of another (the scale-matched control).
+public enum ScaleMatching {
+    /// For each entry of `table`: RMS over `reference` `[M * P]` divided by RMS over `rows`
+    /// `[K * P]` (1 where `rows` is all zero there).
+    ///
+    /// - Throws: ``SamplingError`` when the row lengths do not fit the table or a value is not finite.
+    public static func factors(of rows: [Float], toMatch reference: [Float], table: ParameterTable) throws -> [Double] {
+        let p = table.parameterCount
+        guard p > 0, rows.count % p == 0, reference.count % p == 0, !rows.isEmpty, !reference.isEmpty else {
+            throw SamplingError.invalidSetting("scale matching: rows of \(rows.count) and \(reference.count) values do not fit models of \(p) parameters")
+        }
+        guard rows.allSatisfy(\.isFinite), reference.allSatisfy(\.isFinite) else {
+            throw SamplingError.invalidSetting("scale matching: a NaN or infinite weight; the populations must be finite")
+        }
+        func rms(_ values: [Float], _ range: Range<Int>) -> Double {
+            var sum = 0.0
+            var n = 0
+            for start in stride(from: 0, to: values.count, by: p) {
+                for i in range { sum += Double(values[start + i]) * Double(values[start + i]) }
+                n += range.count
+            }
+            return n > 0 ? (sum / Double(n)).squareRoot() : 0
+        }
+        return table.entries.map { entry in
+            let own = rms(rows, entry.range)
+            return own > 0 ? rms(reference, entry.range) / own : 1
+        }
+    }
+
+    /// Multiplies every model's tensor `i` in `rows` `[K * P]` by `factors[i]`.
+    public static func apply(_ factors: [Double], to rows: inout [Float], table: ParameterTable) {
+        let p = table.parameterCount
+        for start in stride(from: 0, to: rows.count, by: p) {
+            for (entry, factor) in zip(table.entries, factors) {
+                for i in entry.range { rows[start + i] = Float(Double(rows[start + i]) * factor) }
+            }
+        }
     }
 }
