@@ -52,8 +52,15 @@ public final class File: Group, @unchecked Sendable {
                     }
                     let id = H5Fopen(path, flags, fapl)
                     if id < 0 {
-                        throw HDF5Error.capture(.invalidFile, file: path, object: "",
-                                                message: "cannot open HDF5 file (truncated, corrupt or locked?)")
+                        var error = HDF5Error.capture(.invalidFile, file: path, object: "",
+                                                      message: "cannot open HDF5 file (truncated or corrupt?)")
+                        if isLockedByAnotherProcess(path, exclusive: mode == .readWrite) {
+                            // libhdf5 says "unable to lock file, errno = 11": a writer (a stage
+                            // still running, or left running by an interrupted run) holds it.
+                            error = HDF5Error(.io, file: path, object: "",
+                                              message: "is open in another process that is writing it (HDF5 file lock); wait for that process or stop it (fuser \(path) names it)")
+                        }
+                        throw error
                     }
                     return id
                 case .create, .createExclusive:
@@ -115,6 +122,16 @@ public final class File: Group, @unchecked Sendable {
 func fileExists(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0
+}
+
+/// Whether another open file description holds a conflicting `flock` on `path` (libhdf5 locks
+/// every file it opens: shared to read, exclusive to write). The probe lock is released at once.
+func isLockedByAnotherProcess(_ path: String, exclusive: Bool) -> Bool {
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    if flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 { return false }
+    return errno == EWOULDBLOCK
 }
 
 /// Refuses a path that is not a regular file before libhdf5 opens it: H5Fis_hdf5 and H5Fopen

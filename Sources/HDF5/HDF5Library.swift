@@ -96,6 +96,12 @@ public enum HDF5Library {
         withLock { H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 }
     }
 
+    /// Whether another process holds libhdf5's file lock on `path` in a way that conflicts with
+    /// reading (`exclusive` false: a writer has it) or writing (`exclusive` true: anyone has it).
+    public static func isLockedByAnotherProcess(path: String, exclusive: Bool) -> Bool {
+        HDF5.isLockedByAnotherProcess(path, exclusive: exclusive)
+    }
+
     /// Whether `path` starts with an HDF5 signature (false for missing or unreadable files).
     public static func isHDF5(path: String) -> Bool {
         guard (try? requireRegularFile(path)) != nil else { return false }

@@ -227,7 +227,7 @@ extension ArchiveCommand {
         public init() {}
 
         public func validate() throws {
-            if ByteCountText.parse(maxSize) == nil { throw ValidationError("--max-size: expected a size such as 500M or 64G, got '\(maxSize)'") }
+            if ByteCountText.parse(maxSize) == nil { throw ValidationError("--max-size: expected a size such as 500M or 64G (at most 8 EiB), got '\(maxSize)'") }
         }
 
         public func run() throws {
@@ -272,11 +272,15 @@ enum ByteCountText {
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 
+    /// A size typed by a person, or nil when it is not a non-negative count that fits in 64 bits
+    /// (`9999999999G` is nil, not an overflow trap).
     static func parse(_ text: String) -> Int64? {
         let multipliers: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
         guard let last = text.uppercased().last else { return nil }
-        if let m = multipliers[last] { return Int64(text.dropLast()).map { $0 * m } }
-        return Int64(text)
+        let multiplier = multipliers[last] ?? 1
+        guard let count = Int64(multipliers[last] == nil ? Substring(text) : text.dropLast()), count >= 0 else { return nil }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : bytes
     }
 }
 

@@ -152,8 +152,10 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let spec: ZooSpec
+        var parsed: JSONValue?
         do {
             let json = try JSONDecoder().decode(JSONValue.self, from: data)
+            parsed = json
             if json["model::type"] != nil {
                 spec = try fromModelZoos(json, label: label)
             } else {
@@ -166,12 +168,39 @@ public struct ZooSpec: Codable, Sendable, Equatable {
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
             throw DatasetError("\(label): bad value at '\(snake(ctx.codingPath))': \(ctx.debugDescription)")
         } catch let DecodingError.dataCorrupted(ctx) {
+            // Valid JSON whose number does not fit its field (Foundation then says "not valid JSON",
+            // with no path): name the number.
+            if ctx.codingPath.isEmpty, let parsed, let (path, value) = outOfRangeNumber(in: parsed) {
+                throw DatasetError("\(label): at '\(path)': \(value) is out of range (rates and sizes in a zoo config must fit float32, about ±3.4e38 and not below 1.2e-38 except 0; counts must be integers)")
+            }
             throw DatasetError("\(label): \(ctx.codingPath.isEmpty ? "" : "at '\(snake(ctx.codingPath))': ")\(ctx.debugDescription)")
         } catch {
             throw DatasetError("\(label): \(error)")
         }
         try spec.validate(label: label)
         return spec
+    }
+
+    /// The first number in `json` (depth first, keys sorted) that no config field can hold: beyond
+    /// float32's range or below its smallest normal value, or an integer beyond Int64.
+    static func outOfRangeNumber(in json: JSONValue, path: String = "") -> (path: String, value: Double)? {
+        switch json {
+        case .number(let x):
+            let magnitude = x.magnitude
+            let misfit = magnitude > Double(Float.greatestFiniteMagnitude) || (x != 0 && magnitude < Double(Float.leastNormalMagnitude))
+                || (x.rounded() == x && magnitude >= 0x1p63)
+            return misfit ? (path, x) : nil
+        case .array(let items):
+            for (i, item) in items.enumerated() { if let hit = outOfRangeNumber(in: item, path: path + "[\(i)]") { return hit } }
+            return nil
+        case .object(let members):
+            for key in members.keys.sorted() {
+                if let hit = outOfRangeNumber(in: members[key]!, path: path.isEmpty ? key : path + "." + key) { return hit }
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     static func snake(_ path: [any CodingKey]) -> String {

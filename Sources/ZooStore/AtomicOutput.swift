@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import HDF5
 
 /// The temporary and final names of one output file.
 public struct AtomicOutput: Sendable {
@@ -28,6 +29,12 @@ public struct AtomicOutput: Sendable {
         self.overwrite = overwrite
         if !overwrite, pathExists(path) {
             throw ZooStoreError(.exists, path: path, message: "output exists; not overwritten (pass --force to replace it)")
+        }
+        if pathExists(partialPath), HDF5Library.isLockedByAnotherProcess(path: partialPath, exclusive: true) {
+            // Two writers of one output: the other one's partial is neither interrupted nor ours
+            // to remove (unlinking it would let both rename half files into place).
+            throw ZooStoreError(.exists, path: partialPath,
+                                message: "is being written by another process (it holds the HDF5 file lock); wait for it to finish or stop it")
         }
         if pathExists(partialPath), !allowExistingPartial {
             if overwrite {

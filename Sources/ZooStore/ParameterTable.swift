@@ -127,6 +127,15 @@ public struct ParameterTable: Codable, Sendable, Equatable {
         self.entries = entries
     }
 
+    /// Decodes a table (a stream's layout record, a JSON file) through the same checks as
+    /// `init(entries:)`: the shapes come from outside, so they are checked before any consumer
+    /// sizes a row, tokenizer or buffer by them.
+    /// - Throws: `ParameterTableError` for a table that breaks a limit or is not contiguous.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(entries: try container.decode([ParameterEntry].self, forKey: .entries))
+    }
+
     /// Infers the table from state_dict names and shapes, in the given order.
     ///
     /// Tensors named `<prefix>.weight` / `<prefix>.bias` form a layer; the kind follows from the

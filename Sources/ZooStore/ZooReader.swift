@@ -56,8 +56,12 @@ public final class ZooReader: @unchecked Sendable {
         }
         let file: File
         do { file = try File(path: path, mode: .readOnly) } catch let error as HDF5Error {
-            throw ZooStoreError(error.kind == .invalidFile ? .notHDF5 : .io, path: path,
-                                message: error.kind == .invalidFile && error.message.hasPrefix("not an HDF5")
+            guard error.kind == .invalidFile else {
+                // A lock held by another process or a system error: HDF5's words, not "corrupt".
+                throw ZooStoreError(.io, path: path, message: error.message + (error.systemReason.map { ": \($0)" } ?? ""))
+            }
+            throw ZooStoreError(.notHDF5, path: path,
+                                message: error.message.hasPrefix("not an HDF5")
                                     ? "not an HDF5 file" : "corrupt or truncated HDF5 file (\(error.hdf5Message ?? error.message))")
         }
         self.file = file

@@ -82,6 +82,13 @@ import TestSupport
         let bomb = Fixtures.project.appendingPathComponent("archives/hostile/bomb.tar.gz").path
         let limited = try run("hz-archive", ["extract", bomb, "-o", dir.path("out"), "--no-manifest", "--max-size", "1M"])
         #expect(limited.status == 1 && limited.stderr.contains("compression bomb"), "\(limited.stderr)")
+        // 15.6: a size typed by a person goes through checked arithmetic (9999999999G trapped).
+        for size in ["9999999999G", "-1M", "8796093022208M"] {
+            // `--max-size=` so that "-1M" reaches the parser as a value, not as a flag.
+            let huge = try run("hz-archive", ["extract", bomb, "-o", dir.path("out"), "--no-manifest", "--max-size=\(size)"])
+            #expect((1...127).contains(huge.status) && huge.stderr.contains("--max-size: expected a size") && huge.stderr.contains(size), "\(size): \(huge)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path("out")))
 
         // A byte changed inside the archive: verify names the file and fails.
         try Data(repeating: 1, count: 4000).write(to: URL(fileURLWithPath: dir.path("w.bin")))

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import TestSupport
+import ZooStore
 @testable import HyperZooCLI
 
 @Suite struct ConvertCommandTests {
@@ -35,6 +36,25 @@ import TestSupport
         #expect(hostile.status == 1)
         #expect(hostile.stderr.contains("GLOBAL posix.system is not allowed"))
         #expect(!FileManager.default.fileExists(atPath: dir.path("h.h5")))
+    }
+
+    /// 15.14: two models whose ids name one export folder ("run/1" is written as run_1) are
+    /// refused before anything is written (the export counted 4 files while 2 existed).
+    @Test(.enabled(if: ToolRunner.isBuilt("hz-convert"), "needs the hz-convert product built (swift build)"))
+    func modelsSharingAnExportFolderAreRefused() throws {
+        let dir = TemporaryDirectory()
+        let table = try ParameterTable(stateDict: [("fc.weight", [2, 3]), ("fc.bias", [2])])
+        let writer = try ZooWriter.create(path: dir.path("zoo.h5"), architecture: "tiny", table: table)
+        for id in ["run/1", "run_1"] {
+            try writer.addModel(ModelRecord(id: id, seed: 0, dataset: "synthetic", split: .train))
+            for epoch in [0, 1] { try writer.appendCheckpoint(model: id, epoch: epoch, row: [Float](repeating: Float(epoch), count: 8)) }
+        }
+        try writer.finish()
+        let refused = try run([dir.path("zoo.h5"), "--to", "safetensors", "-o", dir.path("weights")])
+        let lines = refused.stderr.split(separator: "\n")
+        #expect(refused.status == 1 && lines.count == 1, "\(refused)")
+        #expect(refused.stderr.contains("zoo.h5:models: models 0 and 1 both have id 'run_1'") && refused.stderr.contains("'run_1'"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["zoo.h5"])
     }
 
     /// A Model Zoos folder mixing dropout 0 and 0.5: one file, two architecture groups, and the

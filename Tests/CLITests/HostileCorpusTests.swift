@@ -1,10 +1,11 @@
 // Runs the hostile-input corpus (tools/make-hostile-corpus, generated into a temporary folder)
-// through the real hz-convert binary, one subprocess per case, and checks what issue 15 asks of
-// every reader: one error line, an exit status in 1...127 (no signal, no trap), no output file
-// left (nor its .partial), an existing output untouched, and a peak resident memory under 512 MB
-// (the child's ru_maxrss from wait4). Cases marked "partial" must convert the good inputs and
-// report the bad ones. Also: a full disk and a read-only folder (a tmpfs in a private mount
-// namespace, when `unshare` is allowed).
+// through the real binaries (hz-convert, hz-augment, hz-zoo, hz-pipeline), one subprocess per
+// case, and checks what issue 15 asks of every reader: one error line naming the culprit input,
+// an exit status in 1...127 (no signal, no trap), no output file left (nor its .partial), an
+// existing output untouched, and a peak resident memory under 512 MB (the child's ru_maxrss from
+// wait4) within a 3 GiB address space (`ulimit -v`). Cases marked "partial" must convert the good
+// inputs and report the bad ones. Also: a full disk and a read-only folder (a tmpfs in a private
+// mount namespace, when `unshare` is allowed; FullDiskTests does so for every writing stage).
 import Foundation
 import Testing
 import TestSupport
@@ -22,8 +23,15 @@ struct ChildRun {
     var maxResidentKB: Int
 
     /// Runs `executable` with `arguments` (posix_spawn, waited with wait4 for its rusage); a child
-    /// still running after `timeLimit` seconds is killed and the run throws.
-    static func run(_ executable: String, _ arguments: [String], timeLimit: TimeInterval = 120) throws -> ChildRun {
+    /// still running after `timeLimit` seconds is killed and the run throws. With
+    /// `addressSpaceLimitKB` the child runs under `ulimit -v` (through /bin/sh, which execs it):
+    /// an allocation sized by a number the input declares then fails even where the kernel would
+    /// hand out untouched zero pages without raising the resident size.
+    static func run(_ executable: String, _ arguments: [String], timeLimit: TimeInterval = 120,
+                    addressSpaceLimitKB: Int? = nil) throws -> ChildRun {
+        if let limit = addressSpaceLimitKB {
+            return try run("/bin/sh", ["-c", "ulimit -v \(limit) && exec \"$0\" \"$@\"", executable] + arguments, timeLimit: timeLimit)
+        }
         let dir = TemporaryDirectory()
         let out = dir.path("stdout"), err = dir.path("stderr")
         var actions = posix_spawn_file_actions_t()
@@ -66,6 +74,9 @@ struct TestFailure: Error, CustomStringConvertible {
 
 @Suite(.serialized) struct HostileCorpusTests {
     static let memoryLimitKB = 512 * 1024
+    /// Address space each case may reserve: a 4 GiB buffer sized by a frame's length field (and
+    /// zero-filled lazily, so invisible in ru_maxrss) does not fit.
+    static let addressSpaceLimitKB = 3 * 1024 * 1024
     static let python = ProcessInfo.processInfo.environment["HYPERZOO_PYTHON"] ?? "/usr/bin/python3"
 
     struct Case: Decodable {
@@ -73,6 +84,8 @@ struct TestFailure: Error, CustomStringConvertible {
         var tool: String
         var args: [String]
         var expect: String
+        /// What the error line must name (the culprit input); `{case}` is the case folder.
+        var names: String
     }
 
     /// Generates the corpus into `dir` and returns its cases.
@@ -92,7 +105,7 @@ struct TestFailure: Error, CustomStringConvertible {
         for c in cases {
             let folder = dir.path("corpus/\(c.name)")
             let args = c.args.map { $0.replacingOccurrences(of: "{case}", with: folder) }
-            let run = try ChildRun.run(ToolRunner.executable(c.tool).path, args)
+            let run = try ChildRun.run(ToolRunner.executable(c.tool).path, args, addressSpaceLimitKB: Self.addressSpaceLimitKB)
             let lines = run.stderr.split(separator: "\n").filter { !$0.hasPrefix("\u{1B}") && !$0.contains("converting") }
             #expect(!run.signalled, "\(c.name): killed by signal \(run.status): \(run.stderr.prefix(300))")
             #expect(run.maxResidentKB < Self.memoryLimitKB, "\(c.name): peak memory \(run.maxResidentKB / 1024) MB")
@@ -108,6 +121,9 @@ struct TestFailure: Error, CustomStringConvertible {
             default:
                 #expect((1...127).contains(run.status), "\(c.name): exit \(run.status)")
                 #expect(lines.count == 1, "\(c.name): expected one error line, got \(lines.count): \(run.stderr.prefix(400))")
+                // 15.13: the line names the input, not the output (empty safetensors / npz named out.h5).
+                let culprit = c.names.replacingOccurrences(of: "{case}", with: folder)
+                #expect(lines.first?.contains(culprit) == true, "\(c.name): the error does not name \(culprit): \(run.stderr.prefix(400))")
                 #expect(!run.stderr.contains("NSCocoaErrorDomain") && !run.stderr.contains("Fatal error"), "\(c.name): \(run.stderr.prefix(300))")
                 let left = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasPrefix("out") } ?? []
                 #expect(left.isEmpty, "\(c.name): left \(left)")

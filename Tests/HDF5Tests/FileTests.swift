@@ -74,6 +74,37 @@ import TestSupport
         #expect(device?.description.contains("character device") == true)
     }
 
+    /// 15.11: a file another process holds open for writing (libhdf5's flock) is named as such,
+    /// not called truncated or corrupt (a stage left running by a killed hz-pipeline held it).
+    @Test(.timeLimit(.minutes(1))) func aFileLockedByAnotherProcessIsNamedAsSuch() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path("zoo.h5")
+        try File(path: path, mode: .create).createGroup("g")
+        let holder = Process()
+        // One process holds the lock (sleep inherits descriptor 9 from the shell it replaces), so
+        // terminating it releases the lock at once.
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = ["-c", "exec 9>>\"$0\" && flock -x 9 && exec sleep 30", path]
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        // Wait until the lock is taken (flock -n fails while it is held).
+        var held = false
+        for _ in 0..<200 where !held {
+            let probe = open(path, O_RDONLY)
+            held = flock(probe, LOCK_SH | LOCK_NB) != 0
+            close(probe)
+            if !held { usleep(20_000) }
+        }
+        try #require(held, "flock did not take the lock")
+        for mode in [FileMode.readOnly, .readWrite] {
+            let failure = #expect(throws: HDF5Error.self) { try File(path: path, mode: mode) }
+            #expect(failure?.kind == .io)
+            #expect(failure?.description == "\(path): is open in another process that is writing it (HDF5 file lock); wait for that process or stop it (fuser \(path) names it)", "\(String(describing: failure))")
+        }
+        holder.terminate(); holder.waitUntilExit()
+        #expect(try File(path: path).contains("g"))
+    }
+
     @Test func closingLeavesNoOpenHandles() throws {
         // Per-file counts: other tests run in parallel and hold their own files open.
         let dir = TemporaryDirectory()

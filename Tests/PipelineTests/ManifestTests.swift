@@ -75,6 +75,26 @@ func makeFiles(_ dir: TemporaryDirectory) throws -> [ArchiveInput] {
         }
     }
 
+    // 15.13: an entry the manifest does not list is named as such (it was reported as "larger
+    // than its declared 0 bytes"), by verify and by extract, and nothing is extracted.
+    @Test func anEntryMissingFromTheManifestIsNamedAsSuch() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path("extra.tar.gz")
+        let payload = [UInt8](repeating: 42, count: 3000)
+        let manifest = ArchiveManifest(createdBy: "test", files: [.init(path: "w.bin", size: 3000, sha256: SHA256.hex(of: payload))])
+        let writer = try ArchiveWriter(path: path, format: .tarGzip)
+        try writer.addData(manifest.bytes, as: "manifest.json")
+        try writer.addData(payload, as: "w.bin")
+        try writer.addData(Array("smuggled\n".utf8), as: "extra.txt")
+        try writer.finish()
+        #expect(try PopulationArchiver.verify(archive: path).problems == ["extra.txt: in the archive but not in the manifest"])
+        #expect { try PopulationArchiver.extract(archive: path, to: dir.path("out")) } throws: {
+            let text = "\($0)"
+            return text.hasPrefix("\(path):extra.txt:") && text.contains("not listed in the archive's manifest") && !text.contains("declared")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path("out")))
+    }
+
     @Test func invalidManifestIsRejectedWithItsPath() throws {
         let dir = TemporaryDirectory()
         let path = dir.path("x.tar")

@@ -153,6 +153,11 @@ import Glibc
         #expect(escape.count == 2, "\(escape)")
         #expect(escape.first { $0.hasPrefix("stages[0].params.sleep: '../../x' is a path outside the run folder") } != nil, "\(escape)")
         #expect(escape.first { $0.hasPrefix("stages[0].args[0]: '/anywhere' is a path outside") } != nil, "\(escape)")
+        // An output is a name inside the stage folder: '..' or an absolute path is refused.
+        for name in ["../../victim", "/anywhere", ".."] {
+            let outward = specMessages { _ = try plan(#"{"name": "a", "operator": "gen", "outputs": {"output": "\#(name)"}}"#) }
+            #expect(!outward.isEmpty && outward.allSatisfy { $0.hasPrefix("stages[0].outputs.output") }, "\(name): \(outward)")
+        }
         _ = try plan(#"{"name": "a", "operator": "gen", "params": {"sleep": "${run_folder}/a/x"}, "outputs": {"output": "a"}}"#)
         _ = try plan(#"{"name": "a", "operator": "gen", "paths_outside_run_folder": true, "params": {"sleep": "/anywhere"}, "outputs": {"output": "a"}}"#)
     }

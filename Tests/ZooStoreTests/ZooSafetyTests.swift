@@ -26,6 +26,43 @@ import TestSupport
         #expect(try ZooReader(path: path).checkpointCount == 2)
     }
 
+    /// Two writers of one output (issue 15, fault tests): while another process writes
+    /// `zoo.h5.partial` (holding libhdf5's lock on it), a second writer, even with overwrite
+    /// (--force), is refused instead of unlinking the first one's partial, and a reader of the
+    /// partial is told who has it.
+    @Test(.timeLimit(.minutes(1))) func aSecondWriterOfOneOutputIsRefused() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path("zoo.h5")
+        let first = try ZooWriter.create(path: path, architecture: "tiny", table: TinyZoo.table)
+        try TinyZoo.fill(first, models: 0..<1, epochs: 0..<2)
+        first.close()
+        // The other writer: a process holding the lock libhdf5 takes on a file it writes.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = ["-x", path + ".partial", "/bin/sleep", "30"]
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        var held = false
+        for _ in 0..<200 where !held {
+            held = HDF5Library.isLockedByAnotherProcess(path: path + ".partial", exclusive: true)
+            if !held { usleep(20_000) }
+        }
+        try #require(held, "flock did not take the lock")
+        for overwrite in [false, true] {
+            let refused = #expect(throws: ZooStoreError.self) {
+                try ZooWriter.create(path: path, architecture: "tiny", table: TinyZoo.table, overwrite: overwrite)
+            }
+            #expect(refused?.description == "\(path).partial: is being written by another process (it holds the HDF5 file lock); wait for it to finish or stop it")
+        }
+        #expect(throws: ZooStoreError.self) { try ZooWriter.resume(path: path) }
+        #expect(FileManager.default.fileExists(atPath: path + ".partial"))
+        holder.terminate(); holder.waitUntilExit()
+        // Once the other writer is gone, the partial resumes as before.
+        let resumed = try ZooWriter.resume(path: path)
+        try resumed.finish()
+        #expect(try ZooReader(path: path).checkpointCount == 2)
+    }
+
     @Test func interruptedWriteResumes() throws {
         let dir = TemporaryDirectory()
         let path = dir.path("zoo.h5")
@@ -121,5 +158,25 @@ import TestSupport
             try f.createDataset("architectures/tiny/weights", type: .float64, shape: [120, 17])
         }
         #expect(failure(float64)?.description == "\(float64):/architectures/tiny/weights: expected float32, found float64")
+
+        // 15.6: sizes in the parameter table come from the file: a shape whose product overflows,
+        // one beyond the row limit, a gap in the offsets and a layer count out of order are each
+        // one error naming the group, before any row is sized by them.
+        let bad: [(entries: String, says: String)] = [
+            (#"[{"name":"w","shape":[4294967296,4294967296,4294967296],"offset":0,"layer":0,"kind":"linear","role":"weight"}]"#, "takes the row beyond 268435456 parameters"),
+            (#"[{"name":"w","shape":[268435457],"offset":0,"layer":0,"kind":"linear","role":"weight"}]"#, "takes the row beyond 268435456 parameters"),
+            (#"[{"name":"w","shape":[2,3],"offset":7,"layer":0,"kind":"linear","role":"weight"}]"#, "offset 7, expected 0"),
+            (#"[{"name":"w","shape":[2,3],"offset":0,"layer":5,"kind":"linear","role":"weight"}]"#, "layer 5, expected 0…0"),
+            (#"[{"name":"w","shape":[2,-3],"offset":0,"layer":0,"kind":"linear","role":"weight"}]"#, "negative dimension"),
+        ]
+        for (k, (entries, says)) in bad.enumerated() {
+            let path = dir.path("table-\(k).h5")
+            try FileManager.default.copyItem(atPath: good, toPath: path)
+            try File(path: path, mode: .readWrite).openGroup("architectures/tiny").attributes.set("parameter_table", entries)
+            let error = failure(path)
+            #expect(error?.kind == .invalid)
+            #expect(error?.description.hasPrefix("\(path):/architectures/tiny: bad parameter_table: parameter w: ") == true && error?.description.contains(says) == true,
+                    "\(String(describing: error))")
+        }
     }
 }

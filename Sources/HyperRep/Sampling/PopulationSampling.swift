@@ -5,6 +5,7 @@
 // Sizes: A = anchors, K = samples, L = latent size, P = parameters per model.
 // The encoder and decoder are passed as functions so any autoencoder (or a test double) fits.
 
+import Foundation
 import Tensor
 import ZooStore
 
@@ -112,7 +113,10 @@ public enum PopulationSampling {
             try writer.setMetadata("latent_projection", try JSONValue(encoding: projection))
             try writer.finish()
         } catch {
+            // A population is written in one go and never resumed: a failed write (a full disk,
+            // say) leaves nothing behind, not a .partial that a rerun would refuse.
             writer.close()
+            unlink(writer.partialPath)
             throw error
         }
     }

@@ -85,9 +85,7 @@ public final class RecordStreamReader {
     /// - Throws: `RecordStreamError` on truncation, corruption or I/O failure.
     public func next() throws -> Record? {
         guard let header = try nextHeader() else { return nil }
-        var payload = [UInt8](repeating: 0, count: header.payloadByteCount!)
-        try payload.withUnsafeMutableBytes { try readPayload(into: $0) }
-        return Record(header: header, payload: payload)
+        return Record(header: header, payload: try readPayloadGrowing())
     }
 
     /// The next record's header, or nil after the end record; its payload must then be read
@@ -125,8 +123,7 @@ public final class RecordStreamReader {
         }
         pending = (header, head.withUnsafeBytes { XXHash64.hash($0) })
         if header.kind == RecordStreamFormat.endKind {
-            var rest = [UInt8](repeating: 0, count: header.payloadByteCount!)
-            try rest.withUnsafeMutableBytes { try readPayload(into: $0) }
+            _ = try readPayloadGrowing()
             return nil
         }
         return header
@@ -137,17 +134,43 @@ public final class RecordStreamReader {
     /// Reads the payload of the header returned by `nextHeader()` into `destination`
     /// (exactly `payloadByteCount` bytes) and verifies the frame's checksum.
     public func readPayload(into destination: UnsafeMutableRawBufferPointer) throws {
-        guard let (header, headHash) = pending else { preconditionFailure("\(name): readPayload without nextHeader") }
+        guard let (header, _) = pending else { preconditionFailure("\(name): readPayload without nextHeader") }
         let index = recordCount + 1
         let count = header.payloadByteCount!
         precondition(destination.count == count, "\(name): payload buffer of \(destination.count) bytes, record needs \(count)")
         let got = try take(into: destination)
         guard got == count else { throw truncated(index, "payload of \(header.kind)", got, count) }
+        try verifyPayload(UnsafeRawBufferPointer(destination))
+    }
+
+    /// Reads the pending payload into a new array that grows with the bytes that really arrive
+    /// (1 MiB first, then doubling: at most twice what arrived, plus 1 MiB), so a frame
+    /// whose length field claims 4 GiB costs memory for what the stream holds before it ends,
+    /// not for the number it declares.
+    private func readPayloadGrowing() throws -> [UInt8] {
+        guard let (header, _) = pending else { preconditionFailure("\(name): readPayload without nextHeader") }
+        let count = header.payloadByteCount!
+        var payload: [UInt8] = []
+        while payload.count < count {
+            let filled = payload.count
+            let step = min(count - filled, max(filled, 1 << 20))
+            payload += [UInt8](repeating: 0, count: step)   // a memset, fast in debug builds too
+            let got = try payload.withUnsafeMutableBytes { try take(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            guard got == step else { throw truncated(recordCount + 1, "payload of \(header.kind)", filled + got, count) }
+        }
+        try payload.withUnsafeBytes { try verifyPayload($0) }
+        return payload
+    }
+
+    /// Reads and checks the checksum after a complete payload; ends the stream after the end record.
+    private func verifyPayload(_ payload: UnsafeRawBufferPointer) throws {
+        guard let (header, headHash) = pending else { preconditionFailure("\(name): verifyPayload without nextHeader") }
+        let index = recordCount + 1
         var stored: UInt64 = 0
         let gotSum = try withUnsafeMutableBytes(of: &stored) { try take(into: $0) }
         guard gotSum == 8 else { throw truncated(index, "checksum", gotSum, 8) }
         pending = nil
-        guard UInt64(littleEndian: stored) == XXHash64.hash(UnsafeRawBufferPointer(destination), seed: headHash) else {
+        guard UInt64(littleEndian: stored) == XXHash64.hash(payload, seed: headHash) else {
             throw RecordStreamError("\(name): record \(index) (\(header.kind)): checksum mismatch: the stream is corrupted")
         }
         if header.kind == RecordStreamFormat.endKind {
@@ -171,8 +194,12 @@ public final class RecordStreamReader {
             throw RecordStreamError("\(name): record \(recordCount + 1) (\(header.kind)): expected float32, found \(header.dtype.rawValue)")
         }
         let count = header.payloadByteCount! / 4
-        if values.count != count { values = [Float](repeating: 0, count: count) }
-        try values.withUnsafeMutableBytes { try readPayload(into: $0) }
+        if values.count == count {
+            try values.withUnsafeMutableBytes { try readPayload(into: $0) }
+        } else {
+            // A new size is trusted only as far as the stream really holds it.
+            values = try readPayloadGrowing().withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
         return header
     }
 

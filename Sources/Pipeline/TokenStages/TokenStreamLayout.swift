@@ -126,6 +126,8 @@ public struct TokenStreamLayout: Codable, Sendable, Equatable {
             return layout
         } catch let error as OperatorError {
             throw error
+        } catch let error as ParameterTableError {
+            throw OperatorError("\(source): layout record: parameter table: \(error)")
         } catch {
             throw OperatorError("\(source): layout record is not valid: \(error)")
         }
