@@ -75,9 +75,9 @@ import TestSupport
         "hz-train encode ae.h5 vectors.npy -o z.npy": .run(),
         "hz-train decode ae.h5 z.npy -o w.npy": .run(),
         "hz-train reconstruct ae.h5 zoo.h5 --split test --json": .run(),
-        "hz-train probe ae.h5 zoo.h5 -o probe.json": .run(),
+        "hz-train probe ae.h5 zoo.h5 -o probe.json": .run(extra: ["hz-train": ["--mlp-epochs", "5", "--hidden", "8"]]),
         "hz-train probe ae.h5 zoo.h5 --epochs 1-10 --properties test_accuracy,epoch --json":
-            .run(extra: ["hz-train": ["--epochs", "0-10"]]), // the tiny zoo keeps epochs 0 and 4
+            .run(extra: ["hz-train": ["--epochs", "0-10", "--mlp-epochs", "5", "--hidden", "8"]]), // the tiny zoo keeps epochs 0 and 4
         "hz-train reconstruct ae.h5 zoo.h5 --split test --epochs 4 -o recon.json": .run(),
         "hz-train reconstruct ae.h5 zoo.h5 --split val --rows recon.npy --json": .run(),
         "hz-train bench --batch 100 --width 256 --latent 128 --ff-width 512 --heads 4 --blocks 2 --steps 5":
