@@ -96,7 +96,10 @@ public struct AugmentCommand: ParsableCommand {
                                                       selection: fromZoo || chosen.isEmpty ? nil : chosen))
         let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint", "tokens"], label: "augmenting")
         let sink = try TokenStageIO.openOutput(output)
-        try op.run(input: counted, output: sink, seed: seed)
+        do { try op.run(input: counted, output: sink, seed: seed) } catch where input != "-" && !"\(error)".contains(input) {
+            // The operator knows its input only as "augment input"; the user needs the file's name.
+            throw OperatorError("\(input): \(error)")
+        }
         try sink.finish()
         TokenStageIO.report(["samples": "\(counted.count)", "views": "\(counted.count * views * epochs)", "output": "\"\(output.output)\""],
                             sentence: "augmented \(counted.count) samples × \(epochs) epochs × \(views) views → \(output.output == "-" ? "stdout" : output.output)",
