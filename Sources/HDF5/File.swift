@@ -84,6 +84,7 @@ public final class File: Group, @unchecked Sendable {
                 }
             }
         }
+        markCloseOnExec(id)
         let state = FileState(handle: Handle(id, kind: .file), path: path, readOnly: mode == .readOnly)
         let root: hid_t = HDF5Library.withLock { H5Gopen2(id, "/", hid_t(hz_H5P_DEFAULT())) }
         super.init(state: state, handle: Handle(root, kind: .object), name: "/")
@@ -117,6 +118,21 @@ public final class File: Group, @unchecked Sendable {
     public override var description: String {
         isOpen ? "<HDF5 file \"\(state.path)\" (mode \(mode.rawValue))>" : "<Closed HDF5 file>"
     }
+}
+
+/// libhdf5 opens files without O_CLOEXEC, and its file lock is a `flock` on that descriptor: a
+/// child process started while the file is open (any `Process` of the program or of a parallel
+/// test) inherits the descriptor and holds the lock until it exits, so a later open of the file
+/// is refused as "open in another process". Marking the descriptor close-on-exec right after the
+/// open keeps the lock with this process. (A spawn on another thread between H5Fopen and this
+/// call can still inherit it; the window is a few instructions.)
+private func markCloseOnExec(_ id: hid_t) {
+    var handle: UnsafeMutableRawPointer?
+    let status = HDF5Library.withLock { H5Fget_vfd_handle(id, hid_t(hz_H5P_DEFAULT()), &handle) }
+    guard status >= 0, let handle else { return }
+    let fd = handle.assumingMemoryBound(to: Int32.self).pointee
+    let flags = fcntl(fd, F_GETFD)
+    if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
 }
 
 func fileExists(_ path: String) -> Bool {
