@@ -120,6 +120,7 @@ public final class File: Group, @unchecked Sendable {
             }
             let status = state.handle.closeReturningStatus()
             if status < 0 {
+                state.health.failed = true  // the other objects' handles are not closed again
                 throw HDF5Error.capture(.io, file: state.path, object: "", message: "cannot write the file out on close")
             }
         }
