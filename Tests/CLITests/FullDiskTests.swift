@@ -19,7 +19,7 @@ import TestSupport
     /// Runs `command` (a stage writing `output` inside the mount, `$M`) on a tmpfs of `size`
     /// that already holds `output` with the text "keep", and checks the full-disk contract.
     func expectFullDiskRefused(_ label: String, _ command: String, output: String, size: String = "64k") throws {
-        if let mountProblem {
+        if let mountProblem = Self.mountProblem {
             withKnownIssue("skipped: \(mountProblem)") { Issue.record("full-disk test \(label) not run") }
             return
         }
