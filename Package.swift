@@ -65,10 +65,10 @@ let package = Package(
         .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression"], swiftSettings: alwaysOptimized),
         .target(name: "HyperRep", dependencies: ["Tensor", "Nets", "ZooStore"]),
         .target(name: "Pipeline", dependencies: [
-            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep",
+            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Compression",
         ]),
         .target(name: "HyperZooCLI", dependencies: [
-            "Pipeline", "ZooStore", "Formats", "Nets", "HyperRep", "Archive",
+            "Pipeline", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "Compression",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -84,7 +84,7 @@ public final class File: Group, @unchecked Sendable {
                 }
             }
         }
-        markCloseOnExec(id)
+        HDF5Library.withLock { markDescriptorCloseOnExec(id) }
         let state = FileState(handle: Handle(id, kind: .file), path: path, readOnly: mode == .readOnly)
         let root: hid_t = HDF5Library.withLock { H5Gopen2(id, "/", hid_t(hz_H5P_DEFAULT())) }
         super.init(state: state, handle: Handle(root, kind: .object), name: "/")
@@ -106,6 +106,26 @@ public final class File: Group, @unchecked Sendable {
         }
     }
 
+    /// Closes the file like `close()`, but reports a failed close: libhdf5 writes cached
+    /// metadata and chunks in H5Fclose, so on a full disk the close is where the data is lost.
+    /// Writers call this (after `flush()`) before committing an output.
+    /// - Throws: `HDF5Error` (`.io`) when libhdf5 could not write the file out.
+    public func closeReportingErrors() throws {
+        try HDF5Library.withLock {
+            handle.close()
+            guard state.handle.id >= 0 else { return }
+            if state.health.failed {
+                state.handle.close()
+                throw HDF5Error(.io, file: state.path, object: "", message: "an earlier write failed; the file is incomplete")
+            }
+            let status = state.handle.closeReturningStatus()
+            if status < 0 {
+                state.health.failed = true  // the other objects' handles are not closed again
+                throw HDF5Error.capture(.io, file: state.path, object: "", message: "cannot write the file out on close")
+            }
+        }
+    }
+
     /// Number of objects (including the file itself) still open in this file.
     public var openObjectCount: Int {
         HDF5Library.withLock {
@@ -120,17 +140,17 @@ public final class File: Group, @unchecked Sendable {
     }
 }
 
-/// libhdf5 opens files without O_CLOEXEC, and its file lock is a `flock` on that descriptor: a
-/// child process started while the file is open (any `Process` of the program or of a parallel
-/// test) inherits the descriptor and holds the lock until it exits, so a later open of the file
-/// is refused as "open in another process". Marking the descriptor close-on-exec right after the
-/// open keeps the lock with this process. (A spawn on another thread between H5Fopen and this
-/// call can still inherit it; the window is a few instructions.)
-private func markCloseOnExec(_ id: hid_t) {
+/// Sets FD_CLOEXEC on the descriptor libhdf5 opened for `id` (its sec2 driver opens without
+/// O_CLOEXEC). Otherwise every child process started meanwhile (tests run stages in parallel,
+/// the pipeline runner starts stages) inherits the descriptor and with it the file's flock, so
+/// the file stays "open in another process" after we closed it. Call inside `withLock`.
+func markDescriptorCloseOnExec(_ id: hid_t) {
     var handle: UnsafeMutableRawPointer?
-    let status = HDF5Library.withLock { H5Fget_vfd_handle(id, hid_t(hz_H5P_DEFAULT()), &handle) }
-    guard status >= 0, let handle else { return }
-    let fd = handle.assumingMemoryBound(to: Int32.self).pointee
+    guard H5Fget_vfd_handle(id, hid_t(hz_H5P_DEFAULT()), &handle) >= 0, let handle else {
+        _ = H5Eclear2(hz_H5E_DEFAULT())
+        return  // a driver without a descriptor (core): nothing to inherit
+    }
+    let fd = handle.load(as: Int32.self)
     let flags = fcntl(fd, F_GETFD)
     if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
 }

@@ -29,6 +29,15 @@ final class Handle: @unchecked Sendable {
         }
     }
 
+    /// Closes the identifier and returns libhdf5's status (negative: the close failed, e.g. a
+    /// file whose cached data could not be written). Call inside `HDF5Library.withLock`.
+    func closeReturningStatus() -> herr_t {
+        guard id >= 0 else { return 0 }
+        defer { id = -1 }
+        guard H5Iis_valid(id) > 0 else { return 0 }
+        return closeIdentifier(id, kind)
+    }
+
     deinit { close() }
 }
 
@@ -41,14 +50,15 @@ func withTemporary<R>(_ id: hid_t, _ kind: Handle.Kind, _ body: (hid_t) throws -
 }
 
 /// Closes `id` with the close call of its kind.
-func closeIdentifier(_ id: hid_t, _ kind: Handle.Kind) {
+@discardableResult
+func closeIdentifier(_ id: hid_t, _ kind: Handle.Kind) -> herr_t {
     switch kind {
-    case .file: H5Fclose(id)
-    case .object: H5Oclose(id)
-    case .attribute: H5Aclose(id)
-    case .dataspace: H5Sclose(id)
-    case .datatype: H5Tclose(id)
-    case .propertyList: H5Pclose(id)
+    case .file: return H5Fclose(id)
+    case .object: return H5Oclose(id)
+    case .attribute: return H5Aclose(id)
+    case .dataspace: return H5Sclose(id)
+    case .datatype: return H5Tclose(id)
+    case .propertyList: return H5Pclose(id)
     }
 }
 

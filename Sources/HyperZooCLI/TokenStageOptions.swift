@@ -1,5 +1,6 @@
 // Options and input/output plumbing shared by `hz-tokenize` and `hz-augment`.
 import ArgumentParser
+import Compression
 import Foundation
 import HDF5
 import Pipeline
@@ -69,11 +70,15 @@ enum TokenStageIO {
     /// the selection applied), or a token/view .h5 file. Also returns the number of samples when known.
     static func openInput(_ path: String, selection: ZooSelection) throws -> (source: RecordSource, total: Int?, fromZoo: Bool) {
         if path == "-" { return (try RecordStreamReader(fileDescriptor: STDIN_FILENO, name: "stdin"), nil, false) }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        guard access(path, F_OK) == 0 else {
             throw ZooStoreError(.notFound, path: path, message: "no such file (pass a zoo .h5, a token file, or - for stdin)")
         }
-        let head = [UInt8](handle.readData(ofLength: 8))
-        try? handle.close()
+        // Never blocks: a FIFO or device is refused before anything reads it (pipe with -).
+        let opened = try openRegularFile(atPath: path)
+        var head = [UInt8](repeating: 0, count: 8)
+        let got = read(opened.descriptor, &head, 8)
+        close(opened.descriptor)
+        head = Array(head.prefix(max(got, 0)))
         if RecordStreamReader.hasMagic(head) { return (try RecordStreamReader(path: path), nil, false) }
         guard head == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] else {
             throw ZooStoreError(.notHDF5, path: path, message: "neither HDF5 nor a hyperzoo record stream")

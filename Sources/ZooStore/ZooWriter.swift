@@ -382,8 +382,8 @@ public final class ZooWriter {
     /// Flushes, closes and atomically moves the file to `path`. The writer is unusable afterwards.
     public func finish() throws {
         try flush()
-        file.close()
         finished = true
+        try zoo { try file.closeReportingErrors() }  // libhdf5 writes its caches here: a full disk shows now
         try output.commit()
     }
 

@@ -105,8 +105,25 @@ import TestSupport
         #expect(try File(path: path).contains("g"))
     }
 
+    @Test func descriptorsAreNotInheritedByChildProcesses() throws {
+        // libhdf5's sec2 driver opens without O_CLOEXEC; a child started by a parallel test would
+        // inherit the descriptor and its flock, and a reopen for writing (below, and in every
+        // stage's resume) would then see "open in another process". File sets FD_CLOEXEC.
+        let dir = TemporaryDirectory()
+        let path = dir.path("e.h5")
+        for mode in [FileMode.create, .readOnly, .readWrite] {
+            let f = try File(path: path, mode: mode)
+            let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap { Int32($0) }
+            let mine = fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path }
+            #expect(!mine.isEmpty, "\(mode): no descriptor for \(path)")
+            for fd in mine { #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0, "\(mode): fd \(fd) is inherited by children") }
+            f.close()
+        }
+    }
+
     @Test func closingLeavesNoOpenHandles() throws {
-        // Per-file counts: other tests run in parallel and hold their own files open.
+        // Per-file counts: other tests run in parallel and hold their own files open. Their child
+        // processes cannot hold this file's lock: its descriptor is close-on-exec (see above).
         let dir = TemporaryDirectory()
         let f = try File(path: dir.path("c.h5"), mode: .create)
         #expect(f.openObjectCount == 2)  // the file and its root group

@@ -62,7 +62,7 @@ public enum AutoencoderCheckpoint {
                 _ = try g.createDataset("history", strings: [try json(t.history)])
             }
             try file.flush()
-            file.close()
+            try file.closeReportingErrors()
             try output.commit()
         } catch {
             unlink(output.partialPath)

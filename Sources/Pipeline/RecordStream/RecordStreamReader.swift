@@ -3,6 +3,7 @@
 // impossible lengths, bad header JSON) and foreign input (wrong magic or major version) are
 // reported as one line naming the stream and the record; nothing is returned unverified.
 import Foundation
+import Compression
 #if canImport(Glibc)
 import Glibc
 #else
@@ -41,10 +42,12 @@ public final class RecordStreamReader {
             self.name = "stdin"
             self.ownsDescriptor = false
         } else {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
+            // A named file must be a regular one: open() on a FIFO would wait forever for a
+            // writer (pipes between stages come in as "-" or a descriptor instead).
+            let fd: Int32
+            do { fd = try openRegularFile(atPath: path).descriptor } catch let error as InputFileError {
                 buffer.deallocate()
-                throw RecordStreamError("\(path): cannot open: \(String(cString: strerror(errno)))")
+                throw RecordStreamError(error.description)
             }
             self.fd = fd
             self.name = path

@@ -98,7 +98,7 @@ public final class TokenFileSink: RecordSink {
         for (k, v) in ids.sorted(by: { $0.key < $1.key }) { try index.createDataset(k, data: v) }
         for (k, v) in labels.sorted(by: { $0.key < $1.key }) { try index.createDataset(k, strings: v) }
         try file.flush()
-        file.close()
+        try file.closeReportingErrors()  // a full disk can surface only here; deinit then discards the partial
         self.file = nil
         try output.commit()
     }
