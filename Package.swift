@@ -64,6 +64,8 @@ let package = Package(
         .target(name: "Formats", dependencies: ["ZooStore", "Compression"]),
         .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression"], swiftSettings: alwaysOptimized),
         .target(name: "HyperRep", dependencies: ["Tensor", "Nets", "ZooStore"]),
+        // OpenMPI through dlopen (no link-time dependency): builds and runs without MPI installed.
+        .target(name: "MPI"),
         .target(name: "Pipeline", dependencies: [
             "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Compression",
         ]),
@@ -80,6 +82,8 @@ let package = Package(
                           path: "Sources/Benchmarks/hz-bench-storage"),
         .executableTarget(name: "hz-bench-zoo-step", dependencies: ["Nets", "Tensor"],
                           path: "Sources/Benchmarks/hz-bench-zoo-step"),
+        .executableTarget(name: "hz-mpi-check", dependencies: ["MPI"],
+                          path: "Sources/Benchmarks/hz-mpi-check"),
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
@@ -89,6 +93,7 @@ let package = Package(
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Tensor", "ZooStore", "Compression", "TestSupport"]),
         .testTarget(name: "HyperRepTests", dependencies: ["HyperRep", "Nets", "Tensor", "ZooStore", "Formats", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "MPITests", dependencies: ["MPI", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "Formats", "TestSupport"]),
     ]
 )

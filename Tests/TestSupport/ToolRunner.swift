@@ -19,13 +19,21 @@ public enum ToolRunner {
     /// returns its exit status and captured stdout and stderr. stderr goes to a temporary file so
     /// that neither stream can fill a pipe and stall the child.
     public static func run(_ name: String, _ arguments: [String], in folder: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runProcess(executable(name), arguments, in: folder)
+    }
+
+    /// Runs any executable (e.g. mpirun wrapping one of ours) with `environment` (default: this
+    /// process's); stderr goes to a temporary file so that neither stream can stall the child.
+    public static func runProcess(_ executable: URL, _ arguments: [String], in folder: String? = nil,
+                                  environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let scratch = TemporaryDirectory("tool-stderr")
         let errPath = scratch.path("stderr")
         FileManager.default.createFile(atPath: errPath, contents: nil)
         let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let process = Process()
-        process.executableURL = executable(name)
+        process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe()
         process.standardOutput = out
