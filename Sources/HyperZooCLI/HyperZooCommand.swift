@@ -61,6 +61,7 @@ public enum StageRegistry {
         [
             ConvertCommand.self,
             ZooCommand.self,
+            MergeCommand.self,
             TokenizeCommand.self,
             AugmentCommand.self,
             TrainCommand.self,

@@ -58,10 +58,15 @@ public struct ZooBuilder: Sendable {
     public var force: Bool
     /// Parsers of dataset formats Nets cannot read itself (CIFAR-10's python batches).
     public var readers: DatasetReaders
+    /// Train only this shard's models (model index m goes to shard m mod N) into a shard file
+    /// (root attribute `shard`); `ZooShardMerge` joins the shards into the single-process zoo.
+    /// nil: the whole zoo.
+    public var shard: ZooShard?
 
     public init(spec: ZooSpec, output: String, threads: Int = defaultThreadCount(), force: Bool = false,
-                readers: DatasetReaders = DatasetReaders()) {
+                readers: DatasetReaders = DatasetReaders(), shard: ZooShard? = nil) {
         self.spec = spec; self.output = output; self.threads = threads; self.force = force; self.readers = readers
+        self.shard = shard
     }
 
     /// Path of the resume state beside the partial zoo.
@@ -109,12 +114,23 @@ public struct ZooBuilder: Sendable {
     @discardableResult
     public func run(onEvent: (@Sendable (ZooBuildEvent) -> Void)? = nil) throws -> ZooBuildSummary {
         let started = Date()
-        let all = members()
-        guard let first = all.first else { throw DatasetError("\(output): the config yields no models") }
+        let everyModel = members()
+        // A shard trains a subset; every member's seed, initial row and data order come from the
+        // spec alone, so its rows equal the single-process run's.
+        let shardModels = shard.map { $0.models(of: everyModel.count) }
+        let all = shardModels.map { $0.map { everyModel[$0] } } ?? everyModel
+        guard let first = all.first else {
+            throw DatasetError(shard.map { "\(output): shard \($0.index)/\($0.count) holds no models (the config yields \(everyModel.count)); use at most \(everyModel.count) shards" }
+                               ?? "\(output): the config yields no models")
+        }
         let arch = first.member.architecture
         let layouts = spec.layouts
         let data = try spec.dataset.load(for: arch, readers: readers).adapted(to: arch)
         let config = try JSONValue(encoding: spec)
+        let shardRecord = shard.flatMap { s in shardModels.map {
+            ZooShardRecord(specDigest: ZooShardRecord.digest(of: config), index: s.index, count: s.count,
+                           totalModels: everyModel.count, models: $0)
+        } }
 
         var writer: ZooWriter
         var startEpoch = 0
@@ -125,6 +141,11 @@ public struct ZooBuilder: Sendable {
             if let stored, stored != config {
                 writer.close()
                 throw DatasetError("\(writer.partialPath): an interrupted zoo from a different config is here; pass --force to start over")
+            }
+            let storedShard = try? ZooReaderConfig.shard(of: writer)
+            if storedShard != shardRecord {
+                writer.close()
+                throw DatasetError("\(writer.partialPath): an interrupted zoo of \(storedShard.map { "shard \($0.index)/\($0.count)" } ?? "the whole spec") is here, this run is \(shardRecord.map { "shard \($0.index)/\($0.count)" } ?? "the whole spec"); pass --force to start over")
             }
             guard writer.layouts == layouts else {
                 writer.close()
@@ -138,6 +159,7 @@ public struct ZooBuilder: Sendable {
             }
         } else {
             writer = try ZooWriter.create(path: output, layouts: layouts, config: config, overwrite: force)
+            if let shardRecord { try writer.setMetadata(ZooShard.attribute, shardRecord.json) }
             unlink(statePath)
         }
         for m in all where !writer.hasModel(m.id) { try writer.addModel(m.record, layout: m.layout) }
@@ -207,6 +229,12 @@ enum ZooReaderConfig {
         let reader = try ZooReader(path: writer.partialPath)
         defer { reader.close() }
         return reader.config
+    }
+
+    static func shard(of writer: ZooWriter) throws -> ZooShardRecord? {
+        let reader = try ZooReader(path: writer.partialPath)
+        defer { reader.close() }
+        return try ZooShardRecord.read(reader)
     }
 }
 
