@@ -42,7 +42,6 @@ let package = Package(
     products: stageExecutables.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries (Debian: libhdf5-dev, libarchive-dev, libopenblas-dev).
@@ -63,14 +62,13 @@ let package = Package(
         .target(name: "ZooStore", dependencies: ["HDF5"]),
         .target(name: "Formats", dependencies: ["ZooStore", "Compression"]),
         .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression"], swiftSettings: alwaysOptimized),
-        .target(name: "HyperRep", dependencies: ["Tensor", "Nets", "ZooStore"]),
+        .target(name: "HyperRep", dependencies: ["HDF5", "Tensor", "Nets", "ZooStore"]),
         .target(name: "Pipeline", dependencies: [
-            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep",
+            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep",
         ]),
         .target(name: "HyperZooCLI", dependencies: [
-            "Pipeline", "ZooStore", "Formats", "Nets", "HyperRep", "Archive",
+            "Pipeline", "HDF5", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
     ] + stageExecutables.map { name in
         .executableTarget(name: name, dependencies: ["HyperZooCLI"], path: "Sources/Executables/\(name)")
@@ -80,7 +78,7 @@ let package = Package(
                           path: "Sources/Benchmarks/hz-bench-storage"),
         .executableTarget(name: "hz-bench-zoo-step", dependencies: ["Nets", "Tensor"],
                           path: "Sources/Benchmarks/hz-bench-zoo-step"),
-        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
@@ -88,7 +86,9 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "ZooStore", "TestSupport"]),
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Tensor", "ZooStore", "Compression", "TestSupport"]),
         .testTarget(name: "HyperRepTests", dependencies: ["HyperRep", "Nets", "Tensor", "ZooStore", "Formats", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "Formats", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Archive", "ZooStore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: [
+            "HyperZooCLI", "Pipeline", "HyperRep", "Nets", "Formats", "ZooStore", "Tensor", "HDF5", "TestSupport",
+        ]),
     ]
 )
