@@ -42,7 +42,6 @@ let package = Package(
     products: stageExecutables.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries (Debian: libhdf5-dev, libarchive-dev, libopenblas-dev).
@@ -63,16 +62,15 @@ let package = Package(
         .target(name: "ZooStore", dependencies: ["HDF5"]),
         .target(name: "Formats", dependencies: ["ZooStore", "Compression"]),
         .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression"], swiftSettings: alwaysOptimized),
-        .target(name: "HyperRep", dependencies: ["Tensor", "Nets", "ZooStore"]),
+        .target(name: "HyperRep", dependencies: ["HDF5", "Tensor", "Nets", "ZooStore"]),
         // OpenMPI through dlopen (no link-time dependency): builds and runs without MPI installed.
         .target(name: "MPI"),
         .target(name: "Pipeline", dependencies: [
-            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Compression",
+            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep", "Compression",
         ]),
         .target(name: "HyperZooCLI", dependencies: [
-            "Pipeline", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "Compression",
+            "Pipeline", "HDF5", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "Compression",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
     ] + stageExecutables.map { name in
         .executableTarget(name: name, dependencies: ["HyperZooCLI"], path: "Sources/Executables/\(name)")
@@ -84,7 +82,7 @@ let package = Package(
                           path: "Sources/Benchmarks/hz-bench-zoo-step"),
         .executableTarget(name: "hz-mpi-check", dependencies: ["MPI"],
                           path: "Sources/Benchmarks/hz-mpi-check"),
-        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
@@ -92,8 +90,10 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "ZooStore", "TestSupport"]),
         .testTarget(name: "NetsTests", dependencies: ["Nets", "Tensor", "ZooStore", "Compression", "TestSupport"]),
         .testTarget(name: "HyperRepTests", dependencies: ["HyperRep", "Nets", "Tensor", "ZooStore", "Formats", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Archive", "ZooStore", "TestSupport"]),
         .testTarget(name: "MPITests", dependencies: ["MPI", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["HyperZooCLI", "Formats", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: [
+            "HyperZooCLI", "Pipeline", "HyperRep", "Nets", "Formats", "ZooStore", "Tensor", "HDF5", "TestSupport",
+        ]),
     ]
 )
