@@ -55,6 +55,12 @@ import TestSupport
             .parseOnly("the paper-regime zoo (about an hour); ZooCommandTests covers --checkpoint-epochs"),
         "hz-zoo fixtures/zoo/fmnist-cnn-s.json -o fmnist.h5 --models 20 --epochs 5":
             .parseOnly("evaluates every model on the full Fashion-MNIST val/test sets (about a minute even with --train-size); ZooCommandTests runs hz-zoo on tiny data"),
+        "hz-zoo fixtures/zoo/fmnist-cnn-s.json -o shard-0.h5 --models 20 --epochs 5 --shard 0/2":
+            .parseOnly("a shard of the full Fashion-MNIST zoo above (about a minute); ShardCommandTests trains real shards on tiny data"),
+        "hz-zoo fixtures/zoo/fmnist-cnn-s.json -o shard-1.h5 --models 20 --epochs 5 --shard 1/2":
+            .parseOnly("a shard of the full Fashion-MNIST zoo above (about a minute); ShardCommandTests trains real shards on tiny data"),
+        "hyperzoo merge shard-0.h5 shard-1.h5 -o fmnist.h5":
+            .parseOnly("needs the two shard files the lines above make; ShardCommandTests merges real shards and compares with the single run"),
         // hz-tokenize, hz-augment
         "hz-tokenize zoo.h5 - --split train --checkpoint-epochs 21-25 | hz-augment - --views 2 --permute -o views.h5": .run(),
         "hz-tokenize zoo.h5 --tokenizer uniform --token-size 64 -o tokens.h5": .run(),
