@@ -32,7 +32,7 @@ public struct ZooCommand: ParsableCommand {
 
         Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist), normalised (x - 0.5) / 0.5 and split 50000/10000 with seed 42.
 
-        Sharding (Slurm job arrays, several machines): --shard I/N trains only the models of shard I of N, 0 ≤ I < N. Model index m (file order: m0000 is 0) belongs to shard m mod N (round-robin, so a grid's configurations spread over all shards). Every model's seed, initialisation and data order come from the spec alone, so its rows equal the single-process run's. The shard file records spec_digest, index, count, total_models and its model indices in the root attribute `shard`; a killed shard resumes like any run. --shard env reads I from SLURM_ARRAY_TASK_ID and N from SLURM_ARRAY_TASK_COUNT (sbatch --array=0-3). `hyperzoo merge` joins the shards into the zoo one process writes:
+        Sharding (Slurm job arrays, several machines): --shard I/N trains only the models of shard I of N, 0 ≤ I < N. Model index m (file order: m0000 is 0) belongs to shard m mod N (round-robin, so a grid's configurations spread over all shards). Every model's seed, initialisation and data order come from the spec alone, so its rows equal the single-process run's. The shard file records spec_digest, index, count, total_models and its model indices in the root attribute `shard`; a killed shard resumes like any run. --shard env reads I from SLURM_ARRAY_TASK_ID and N from SLURM_ARRAY_TASK_COUNT (sbatch --array=0-3). hyperzoo merge (see its --help) joins the shards into the zoo one process writes:
 
           hz-zoo fixtures/zoo/fmnist-cnn-s.json -o shard-0.h5 --models 20 --epochs 5 --shard 0/2
           hz-zoo fixtures/zoo/fmnist-cnn-s.json -o shard-1.h5 --models 20 --epochs 5 --shard 1/2
@@ -69,7 +69,7 @@ public struct ZooCommand: ParsableCommand {
     @Option(name: .customLong("dataset-path"), help: ArgumentHelp("The dataset's folder (overrides the config's dataset.directory). Default: the config's, else $HYPERZOO_DATA/<name> for mnist, svhn, cifar10, stl10.", valueName: "path"))
     public var datasetPath: String?
 
-    @Option(help: ArgumentHelp("Train only shard I of N (model m goes to shard m mod N) into a shard file; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the shards with `hyperzoo merge`.", valueName: "I/N|env"))
+    @Option(help: ArgumentHelp("Train only shard I of N (model m goes to shard m mod N) into a shard file; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the shards with hyperzoo merge.", valueName: "I/N|env"))
     public var shard: String?
 
     @Flag(help: "Replace an existing output or an interrupted run instead of refusing or resuming.")
