@@ -61,6 +61,9 @@ import TestSupport
             .parseOnly("a shard of the full Fashion-MNIST zoo above (about a minute); ShardCommandTests trains real shards on tiny data"),
         "hyperzoo merge shard-0.h5 shard-1.h5 -o fmnist.h5":
             .parseOnly("needs the two shard files the lines above make; ShardCommandTests merges real shards and compares with the single run"),
+        "hz-zoo fixtures/zoo/fmnist-cnn-s.json -o shards/zoo-$SLURM_ARRAY_TASK_ID.h5 --models 1000 --epochs 25 --checkpoint-epochs 0,21-25 --shard env --threads 2":
+            .parseOnly("a Slurm array task of the 1,000-model zoo (hours); ShardCommandTests runs --shard env with SLURM_ARRAY_TASK_ID set"),
+        "hz-zoo --help": .run(),
         // hz-tokenize, hz-augment
         "hz-tokenize zoo.h5 - --split train --checkpoint-epochs 21-25 | hz-augment - --views 2 --permute -o views.h5": .run(),
         "hz-tokenize zoo.h5 --tokenizer uniform --token-size 64 -o tokens.h5": .run(),
