@@ -156,25 +156,6 @@ import TestSupport
         try File(path: dir.path("c.h5"), mode: .readWrite).close()
     }
 
-    /// A child process started while a file is open for writing must not inherit its descriptor
-    /// (and with it libhdf5's flock): otherwise the file stays "open in another process" until
-    /// the child exits. This failed a CLI test on a fresh machine: HostileCorpusTests spawns its
-    /// executables with a bare posix_spawn (Foundation's Process closes other descriptors; plain
-    /// posix_spawn and fork/exec do not) while another test had a zoo open read-write.
-    @Test func childProcessesDoNotInheritTheFileLock() throws {
-        let dir = TemporaryDirectory()
-        let f = try File(path: dir.path("locked.h5"), mode: .create)
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("5"), nil]
-        defer { argv.forEach { free($0) } }
-        #expect(posix_spawn(&pid, "/bin/sleep", nil, nil, argv, environ) == 0)
-        defer { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
-        f.close()
-        // While the child still runs, the file opens for writing again.
-        try File(path: dir.path("locked.h5"), mode: .readWrite).close()
-        #expect(kill(pid, 0) == 0, "the child should still be running")
-    }
-
     @Test func libraryIsThreadSafeBuildAndHasDeflate() {
         #expect(HDF5Library.hasDeflate)
         #expect(HDF5Library.version.hasPrefix("1."))
