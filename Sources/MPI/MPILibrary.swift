@@ -39,7 +39,7 @@ final class MPILibrary: @unchecked Sendable {
     let float: Handle
     let double: Handle
     let sum: Handle
-    /// OpenMPI's MPI_IN_PLACE is the address 1.
+    /// OpenMPI's MPI_IN_PLACE is the address 1 (a constant: bitPattern is nil only for 0).
     let inPlace = UnsafeRawPointer(bitPattern: 1)!
 
     /// The sonames tried, newest ABI first (OpenMPI 3.x-5.x are all libmpi.so.40).

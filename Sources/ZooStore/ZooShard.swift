@@ -12,6 +12,8 @@ public struct ZooShard: Sendable, Equatable, Codable {
     public static let attribute = "shard"
     /// Shards are at most this many (a limit before anything is allocated per shard).
     public static let maxCount = 1_000_000
+    /// Models in a sharded zoo are at most this many (the merge allocates per model).
+    public static let maxModels = 10_000_000
 
     public init(index: Int, count: Int) throws {
         guard count >= 1, count <= Self.maxCount else {
@@ -89,11 +91,29 @@ public struct ZooShardRecord: Sendable, Equatable, Codable {
               case .number(let total)? = o["total_models"], case .array(let ms)? = o["models"] else {
             throw ZooStoreError(.invalid, path: reader.path, object: "/", message: "root attribute 'shard' is not {spec_digest, index, count, total_models, models}")
         }
+        // Every number comes from a file: exact integers within the limits, before any Int
+        // conversion (Int(Double) traps on NaN, infinities and 1e300) or allocation.
+        func integer(_ v: Double, _ what: String, _ range: ClosedRange<Int>) throws -> Int {
+            guard let x = Int(exactly: v), range.contains(x) else {
+                throw ZooStoreError(.invalid, path: reader.path, object: "/", message: "shard attribute: \(what) \(v) is not an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return x
+        }
+        let count = try integer(n, "count", 1...ZooShard.maxCount)
+        let index = try integer(i, "index", 0...(count - 1))
+        let totalModels = try integer(total, "total_models", 0...ZooShard.maxModels)
+        guard ms.count <= totalModels else {
+            throw ZooStoreError(.invalid, path: reader.path, object: "/", message: "shard attribute lists \(ms.count) models of a \(totalModels)-model zoo")
+        }
         var models: [Int] = []
-        for m in ms { guard case .number(let v) = m, v >= 0, v < total else {
-            throw ZooStoreError(.invalid, path: reader.path, object: "/", message: "shard attribute lists a model index outside 0..<\(Int(total))")
-        }; models.append(Int(v)) }
-        return ZooShardRecord(specDigest: digest, index: Int(i), count: Int(n), totalModels: Int(total), models: models)
+        models.reserveCapacity(ms.count)
+        for m in ms {
+            guard case .number(let v) = m else {
+                throw ZooStoreError(.invalid, path: reader.path, object: "/", message: "shard attribute 'models' holds a non-number")
+            }
+            models.append(try integer(v, "model index", 0...max(0, totalModels - 1)))
+        }
+        return ZooShardRecord(specDigest: digest, index: index, count: count, totalModels: totalModels, models: models)
     }
 
     static let attribute = ZooShard.attribute

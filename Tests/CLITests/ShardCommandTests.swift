@@ -2,31 +2,13 @@ import Foundation
 import Testing
 import TestSupport
 import ZooStore
+import HDF5
 
 /// `hz-zoo --shard I/N` as separate processes (job-array style) and `hyperzoo merge`: the merged
 /// zoo equals the single-process zoo; wrong shard sets are refused; a killed shard resumes.
 @Suite(.serialized) struct ShardCommandTests {
     static func zoo(_ args: [String], env: [String: String] = [:], until stop: ((Process) -> Bool)? = nil) throws -> (status: Int32, killed: Bool, stderr: String) {
-        let p = Process()
-        p.executableURL = ToolRunner.executable("hz-zoo")
-        p.arguments = args
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        var killed = false
-        if let stop {
-            while p.isRunning {
-                if stop(p) { kill(p.processIdentifier, SIGKILL); killed = true; break }
-                usleep(2_000)
-            }
-        }
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, killed && p.terminationReason == .uncaughtSignal, text)
+        try ToolRunner.runKilling(ToolRunner.executable("hz-zoo"), args, environment: env, until: stop)
     }
 
     static func merge(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -119,6 +101,26 @@ import ZooStore
             #expect(r.stderr.split(separator: "\n").count == 1, "one error line: \(r.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".partial"))
+
+        // A shard attribute with numbers no run writes (a damaged or crafted file) is one error
+        // line, not a trap in Int(Double) or an allocation sized by the file.
+        let hostile = [
+            #"{"spec_digest": "0", "index": 0, "count": 1e300, "total_models": 4, "models": [0]}"#,
+            #"{"spec_digest": "0", "index": 0, "count": 0, "total_models": 4, "models": [0]}"#,
+            #"{"spec_digest": "0", "index": 0.5, "count": 3, "total_models": 4, "models": [0]}"#,
+            #"{"spec_digest": "0", "index": 0, "count": 3, "total_models": 1e18, "models": [0]}"#,
+            #"{"spec_digest": "0", "index": 0, "count": 3, "total_models": 4, "models": [1e300]}"#,
+        ]
+        for (n, text) in hostile.enumerated() {
+            let path = dir.path("hostile-\(n).h5")
+            try FileManager.default.copyItem(atPath: s0, toPath: path)
+            let file = try File(path: path, mode: .readWrite)
+            try file.attributes.set("shard", text)
+            file.close()
+            let r = try Self.merge([path, s1, s2, "-o", out])
+            #expect(r.status == 1 && r.stderr.contains("shard attribute") && r.stderr.split(separator: "\n").count == 1, "\(text): \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
 
         let bad = try Self.zoo([cfg, "-o", dir.path("x.h5"), "--shard", "3/3"])
         #expect(bad.status != 0 && bad.stderr.contains("0...2"), "\(bad.stderr)")

@@ -33,23 +33,7 @@ import ZooStore
 
     @discardableResult
     static func run(_ args: [String], until stop: ((Process) -> Bool)? = nil) throws -> (status: Int32, killed: Bool, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        var killed = false
-        if let stop {
-            while p.isRunning {
-                if stop(p) { kill(p.processIdentifier, SIGKILL); killed = true; break }
-                usleep(2_000)
-            }
-        }
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, killed && p.terminationReason == .uncaughtSignal, text)
+        try ToolRunner.runKilling(URL(fileURLWithPath: binary), args, until: stop)
     }
 
     /// The epoch recorded in a trainer state file (magic, UInt64 length, JSON header, floats).

@@ -22,6 +22,30 @@ public enum ToolRunner {
         try runProcess(executable(name), arguments, in: folder)
     }
 
+    /// Runs `executable` with stdout discarded, and SIGKILLs it as soon as `stop` says so
+    /// (polled every 2 ms): the kill -9 resume tests. `killed` is true only when the kill ended it.
+    public static func runKilling(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+                                  until stop: ((Process) -> Bool)? = nil) throws -> (status: Int32, killed: Bool, stderr: String) {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        var killed = false
+        if let stop {
+            while p.isRunning {
+                if stop(p) { kill(p.processIdentifier, SIGKILL); killed = true; break }
+                usleep(2_000)
+            }
+        }
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, killed && p.terminationReason == .uncaughtSignal, text)
+    }
+
     /// Runs any executable (e.g. mpirun wrapping one of ours) with `environment` (default: this
     /// process's); stderr goes to a temporary file so that neither stream can stall the child.
     public static func runProcess(_ executable: URL, _ arguments: [String], in folder: String? = nil,
