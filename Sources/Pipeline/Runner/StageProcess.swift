@@ -77,6 +77,10 @@ struct StageProcess {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         RunningStages.shared.remove(pid)
+        // The runner is being stopped by a signal and this stage died of the forwarded SIGTERM: the
+        // signal handler decides the exit status (128 + signal), not this stage's failure, so the
+        // thread that saw it must not go on to report a failed stage and exit 1 first.
+        if RunningStages.shared.isStopping { while true { pause() } }
         if status & 0x7f == 0 { return (status >> 8) & 0xff }
         return 128 + (status & 0x7f)
     }
@@ -86,7 +90,12 @@ struct StageProcess {
 final class RunningStages: @unchecked Sendable {
     static let shared = RunningStages()
     private var pids = Set<pid_t>()
+    private var stopping = false
     private let lock = NSLock()
+
+    /// Set by the signal handler before it signals the stages; never cleared (the runner exits).
+    var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+    func markStopping() { lock.lock(); stopping = true; lock.unlock() }
 
     func insert(_ pid: pid_t) { lock.lock(); pids.insert(pid); lock.unlock() }
     func remove(_ pid: pid_t) { lock.lock(); pids.remove(pid); lock.unlock() }
@@ -110,6 +119,7 @@ public enum StageSignals {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
+                RunningStages.shared.markStopping()
                 RunningStages.shared.signalAll(SIGTERM)
                 let deadline = Date().addingTimeInterval(grace)
                 while !RunningStages.shared.all.isEmpty && Date() < deadline { usleep(50_000) }
