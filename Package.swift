@@ -56,7 +56,7 @@ let package = Package(
 
         // Rooms, bottom to top.
         .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "Archive", dependencies: ["CArchive"]),
+        .target(name: "Archive", dependencies: ["CArchive", "Compression"]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: tensorSettings),
         .target(name: "Compression", dependencies: ["CZlib"]),
         .target(name: "ZooStore", dependencies: ["HDF5"]),

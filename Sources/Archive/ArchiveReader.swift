@@ -1,6 +1,7 @@
 // Reading archives entry by entry over libarchive (every filter and format it knows: tar, pax,
 // zip, with gzip/zstd/xz/... compression). Memory stays bounded: data is streamed in chunks.
 import CArchive
+import Compression
 import Foundation
 
 /// What an entry is.
@@ -25,24 +26,39 @@ public final class ArchiveReader {
     public let path: String
     private var handle: OpaquePointer?
     private var current: ArchiveEntryInfo?
+    /// The archive's descriptor (libarchive reads it but does not close it).
+    private let descriptor: Int32
 
     public init(path: String) throws {
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else {
             throw ArchiveError(path: path, message: "no such file")
         }
-        guard let a = archive_read_new() else { throw ArchiveError(path: path, message: "libarchive: out of memory") }
+        // Opened here, not by libarchive's open_filename, which would block forever on a FIFO.
+        do { descriptor = try openRegularFile(atPath: path).descriptor } catch let error as InputFileError {
+            throw ArchiveError(path: path, message: error.reason)
+        }
+        guard let a = archive_read_new() else {
+            close(descriptor)
+            throw ArchiveError(path: path, message: "libarchive: out of memory")
+        }
         handle = a
         archive_read_support_filter_all(a)
         archive_read_support_format_all(a)
-        if archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK {
+        if archive_read_open_fd(a, descriptor, 1 << 16) != ARCHIVE_OK {
             let error = ArchiveError.library(a, path: path, doing: "not a readable archive")
             archive_read_free(a); handle = nil
+            close(descriptor)
             throw error
         }
     }
 
-    deinit { if let handle { archive_read_free(handle) } }
+    deinit {
+        if let handle {
+            archive_read_free(handle)
+            close(descriptor)
+        }
+    }
 
     /// The next entry's header, or nil at the end of the archive.
     public func nextEntry() throws -> ArchiveEntryInfo? {

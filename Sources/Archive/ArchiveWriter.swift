@@ -4,6 +4,7 @@
 // written to a temporary file beside the destination and renamed into place by `finish()`, so a
 // failed or interrupted write never leaves a partial archive under the final name.
 import CArchive
+import Compression
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -84,16 +85,14 @@ public final class ArchiveWriter {
     /// - Parameter computeDigest: false skips hashing (the returned digest is then empty).
     @discardableResult
     public func addFile(at sourcePath: String, as entryPath: String, computeDigest: Bool = true) throws -> (size: Int64, sha256: String) {
-        let fd = open(sourcePath, O_RDONLY)
-        guard fd >= 0 else {
-            throw ArchiveError(path: sourcePath, message: "cannot open for reading: \(String(cString: strerror(errno)))")
+        // Never blocks: a FIFO among the inputs is refused before anything reads it.
+        let opened: (descriptor: Int32, size: Int)
+        do { opened = try openRegularFile(atPath: sourcePath) } catch let error as InputFileError {
+            throw ArchiveError(path: sourcePath, message: error.reason)
         }
+        let fd = opened.descriptor
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ArchiveError(path: sourcePath, message: "not a regular file")
-        }
-        let size = Int64(info.st_size)
+        let size = Int64(opened.size)
         try writeHeader(entryPath, size: size)
         var digest = SHA256()
         var remaining = size

@@ -2,6 +2,7 @@
 // libarchive already links; SHA-NI instructions where the CPU has them, about 10x a portable
 // implementation). Checked against the FIPS 180-4 vectors and `sha256sum` in ArchiveTests.
 import CArchive
+import Compression
 import Foundation
 
 /// An incremental SHA-256 digest: `update` with bytes as they stream, then `finalize` once.
@@ -39,10 +40,11 @@ public struct SHA256: @unchecked Sendable {
 
     /// The digest of the file at `path`, read in 1 MiB chunks (bounded memory), as hex.
     public static func hex(ofFileAt path: String) throws -> (digest: String, size: Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ArchiveError(path: path, message: "cannot open for reading")
+        let opened: (descriptor: Int32, size: Int)
+        do { opened = try openRegularFile(atPath: path) } catch let error as InputFileError {
+            throw ArchiveError(path: path, message: error.reason)
         }
-        defer { try? handle.close() }
+        let handle = FileHandle(fileDescriptor: opened.descriptor, closeOnDealloc: true)
         var digest = SHA256()
         var size: Int64 = 0
         while true {

@@ -135,20 +135,5 @@ public func gunzipFile(atPath path: String, maxOutput: Int = 1 << 31) throws -> 
 
 /// The bytes of a file, or an error naming it (a FIFO or device is refused, never waited on).
 public func readFileBytes(atPath path: String) throws -> [UInt8] {
-    let opened: (descriptor: Int32, size: Int)
-    do { opened = try openRegularFile(atPath: path) } catch let error as InputFileError { throw InflateError(error.description) }
-    defer { close(opened.descriptor) }
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(opened.size)
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(opened.descriptor, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw InflateError("\(path): read error (\(String(cString: strerror(errno))))")
-        }
-        if n == 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return bytes
+    do { return try readRegularFile(atPath: path, limit: Int.max) } catch let error as InputFileError { throw InflateError(error.description) }
 }

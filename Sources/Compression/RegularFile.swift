@@ -49,3 +49,33 @@ public func openRegularFile(atPath path: String) throws -> (descriptor: Int32, s
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
     return (fd, Int(info.st_size))
 }
+
+/// The whole content of the regular file at `path`, refused without blocking if it is a FIFO,
+/// device or folder, and refused before reading if it is larger than `limit` bytes. Memory is
+/// bounded by the limit even if the file grows while it is read.
+public func readRegularFile(atPath path: String, limit: Int) throws -> [UInt8] {
+    let opened = try openRegularFile(atPath: path)
+    defer { close(opened.descriptor) }
+    guard opened.size <= limit else {
+        throw InputFileError(path: path, reason: "is \(opened.size) bytes, larger than the \(limit) bytes allowed for this kind of file")
+    }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(opened.size)
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(opened.descriptor, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw InputFileError(path: path, reason: "read error (\(String(cString: strerror(errno))))")
+        }
+        if n == 0 { break }
+        guard bytes.count + n <= limit else {
+            throw InputFileError(path: path, reason: "grew past the \(limit) bytes allowed while it was read")
+        }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return bytes
+}
+
+/// The largest JSON configuration or spec file any stage reads (specs are kilobytes).
+public let maxConfigFileBytes = 64 << 20

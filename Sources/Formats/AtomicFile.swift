@@ -1,5 +1,7 @@
 // Writes that never leave a half-written file under the final name: data goes to a temporary
-// file in the same folder, is flushed, then renamed into place (rename is atomic on POSIX).
+// file in the same folder, is fsynced, then renamed into place (rename is atomic on POSIX).
+// Plain POSIX calls, so a failure is reported with the system's reason ("No space left on
+// device"), not a Foundation paraphrase of it.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +11,7 @@ import Glibc
 final class AtomicFile {
     let path: String
     let temporaryPath: String
-    private let handle: FileHandle
+    private let descriptor: Int32
     private var committed = false
 
     /// Starts writing `path`. Fails if `path` exists and `overwrite` is false.
@@ -19,38 +21,47 @@ final class AtomicFile {
             throw FormatError(file: path, "already exists (pass overwrite/--force to replace it)")
         }
         temporaryPath = path + ".partial-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporaryPath, contents: nil),
-              let handle = FileHandle(forWritingAtPath: temporaryPath) else {
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
             throw FormatError(file: path, "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
         }
-        self.handle = handle
     }
 
     func write(_ bytes: some ContiguousBytes) throws {
-        do {
-            try bytes.withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
-        } catch {
-            throw FormatError(file: path, "write failed: \(error.localizedDescription)")
+        try bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FormatError(file: path, "write failed: \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
         }
     }
 
-    /// Flushes and renames into place.
+    /// Flushes to disk and renames into place.
     func commit() throws {
-        do {
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            throw FormatError(file: path, "flush failed: \(error.localizedDescription)")
+        guard fsync(descriptor) == 0 else {
+            throw FormatError(file: path, "flush failed: \(String(cString: strerror(errno)))")
         }
-        guard rename(temporaryPath, path) == 0 else {
-            throw FormatError(file: path, "rename from \(temporaryPath) failed: \(String(cString: strerror(errno)))")
+        guard close(descriptor) == 0 else {
+            committed = true  // the descriptor is gone either way; only the temporary file is left
+            unlink(temporaryPath)
+            throw FormatError(file: path, "close failed: \(String(cString: strerror(errno)))")
         }
         committed = true
+        guard rename(temporaryPath, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw FormatError(file: path, "rename from \(temporaryPath) failed: \(why)")
+        }
     }
 
     deinit {
         if !committed {
-            try? handle.close()
+            close(descriptor)
             unlink(temporaryPath)
         }
     }

@@ -1,6 +1,7 @@
 // `hz-train` / `hyperzoo train`: learn a hyper-representation (the paper's transformer
 // autoencoder) from a zoo, import an official checkpoint, and move latents in and out as .npy.
 import ArgumentParser
+import Compression
 import Formats
 import Foundation
 import HyperRep
@@ -86,8 +87,8 @@ extension TrainCommand {
         public func run() throws {
             try TrainCommand.reporting("import-ghrp") {
                 let data: Data
-                do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
-                    throw AutoencoderError("\(config): cannot read (\(error.localizedDescription))")
+                do { data = Data(try readRegularFile(atPath: config, limit: maxConfigFileBytes)) } catch let error as InputFileError {
+                    throw AutoencoderError("\(config): cannot read the GHRP config: \(error.reason)")
                 }
                 let cfg: AutoencoderConfig
                 do { cfg = try AutoencoderConfig(ghrpJSON: data) } catch { throw AutoencoderError("\(config): \(error)") }

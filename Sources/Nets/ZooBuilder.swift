@@ -136,7 +136,10 @@ public struct ZooBuilder: Sendable {
         var startEpoch = 0
         var resumed: TrainerState?
         if !force && ZooWriter.canResume(path: output) {
-            writer = try ZooWriter.resume(path: output)
+            do { writer = try ZooWriter.resume(path: output) } catch {
+                // A partial left by a failed write or a kill during a flush may be unreadable.
+                throw DatasetError("\(AtomicOutput.partialPath(for: output)): the interrupted zoo here cannot be continued (\(error)); pass --force to start over")
+            }
             let stored = try? ZooReaderConfig.config(of: writer)
             if let stored, stored != config {
                 writer.close()
@@ -162,7 +165,34 @@ public struct ZooBuilder: Sendable {
             if let shardRecord { try writer.setMetadata(ZooShard.attribute, shardRecord.json) }
             unlink(statePath)
         }
-        for m in all where !writer.hasModel(m.id) { try writer.addModel(m.record, layout: m.layout) }
+        do {
+            return try train(all: all, writer: writer, resumed: resumed, startEpoch: startEpoch, arch: arch, layouts: layouts,
+                             data: data, started: started, onEvent: onEvent)
+        } catch let failure as WriteFailure {
+            // A write that failed (a full disk, an I/O error) can leave the partial file's metadata
+            // half written, and resuming from it fails on HDF5 internals; it is this run's own
+            // file and cannot be continued, so it is removed together with its trainer state.
+            writer.close()
+            unlink(writer.partialPath)
+            unlink(statePath)
+            throw DatasetError("\(failure.underlying); the partial zoo was removed (a failed write leaves it unreadable): free space and run again")
+        }
+    }
+
+    /// A failed write of the partial zoo or its trainer state (see `run`).
+    private struct WriteFailure: Error { var underlying: any Error }
+
+    /// Writing through `body`, with a failure marked as a write failure.
+    private static func writing<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw WriteFailure(underlying: error) }
+    }
+
+    /// Trains the members from `startEpoch` on, writing every kept checkpoint and the trainer
+    /// state after each epoch, then finishes the zoo.
+    private func train(all: [(id: String, member: PopulationMember, record: ModelRecord, layout: String)], writer: ZooWriter,
+                       resumed: TrainerState?, startEpoch: Int, arch: ArchitectureSpec, layouts: [ZooLayout], data: DatasetSplits,
+                       started: Date, onEvent: (@Sendable (ZooBuildEvent) -> Void)?) throws -> ZooBuildSummary {
+        for m in all where !writer.hasModel(m.id) { try Self.writing { try writer.addModel(m.record, layout: m.layout) } }
 
         var members = all.map(\.member)
         if let r = resumed {
@@ -189,13 +219,17 @@ public struct ZooBuilder: Sendable {
             let kept = spec.keepsCheckpoint(atEpoch: report.epoch)
             for (i, id) in ids.enumerated() where kept && !writer.hasCheckpoint(model: id, epoch: report.epoch) {
                 let m = report.metrics[i]
-                try writer.appendCheckpoint(model: id, epoch: report.epoch, row: report.rows[i], metrics: CheckpointMetrics(
-                    trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, valLoss: m.validationLoss,
-                    valAccuracy: m.validationAccuracy, testLoss: m.testLoss, testAccuracy: m.testAccuracy),
-                    layout: memberLayouts[i])
+                try Self.writing {
+                    try writer.appendCheckpoint(model: id, epoch: report.epoch, row: report.rows[i], metrics: CheckpointMetrics(
+                        trainLoss: m.trainLoss, trainAccuracy: m.trainAccuracy, valLoss: m.validationLoss,
+                        valAccuracy: m.validationAccuracy, testLoss: m.testLoss, testAccuracy: m.testAccuracy),
+                        layout: memberLayouts[i])
+                }
             }
-            try writer.flush()
-            try TrainerState(epoch: report.epoch, rows: report.rows, states: report.states).write(path: statePath)
+            try Self.writing {
+                try writer.flush()
+                try TrainerState(epoch: report.epoch, rows: report.rows, states: report.states).write(path: statePath)
+            }
             trainingSeconds += report.trainingSeconds
             evaluationSeconds += report.evaluationSeconds
             guard kept else {
@@ -209,7 +243,7 @@ public struct ZooBuilder: Sendable {
             onEvent?(.epochFinished(epoch: report.epoch, meanTestAccuracy: acc, meanTestLoss: loss))
         }
         let checkpoints = writer.checkpointCount
-        try writer.finish()
+        try Self.writing { try writer.finish() }
         unlink(statePath)
         let seconds = Date().timeIntervalSince(started)
         let trained = Double(members.count * (spec.epochs - startEpoch))

@@ -2,6 +2,7 @@
 // seeds and an optional hyperparameter grid like the Model Zoos "Hyp" zoos. Keys are snake_case;
 // see fixtures/zoo/fmnist-cnn-s.json. A Model Zoos generator config (keys `model::type`,
 // `optim::lr`, `seed: {grid_search: [...]}`, ...) is accepted too and translated.
+import Compression
 import Foundation
 import Tensor
 import ZooStore
@@ -141,10 +142,11 @@ public struct ZooSpec: Codable, Sendable, Equatable {
 
     /// Reads a spec file (ours or a Model Zoos config.json); errors name the file and the key.
     public static func load(path: String) throws -> ZooSpec {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError("\(path): cannot read the zoo config")
+        let bytes: [UInt8]
+        do { bytes = try readRegularFile(atPath: path, limit: maxConfigFileBytes) } catch let error as InputFileError {
+            throw DatasetError("\(path): cannot read the zoo config: \(error.reason)")
         }
-        return try parse(data, label: path)
+        return try parse(Data(bytes), label: path)
     }
 
     /// Parses spec JSON (ours or a Model Zoos config).

@@ -5,6 +5,7 @@
 // - an export folder written by `hz-convert --to safetensors`: <model>/epoch_<N>.safetensors;
 // - loose files (.pt/.pth/.safetensors/.npz): one model each, epoch from `epoch_<N>` in the name, else 0.
 // Scanning reads only small JSON files; checkpoints are read later, in parallel.
+import Compression
 import Foundation
 import ZooStore
 
@@ -67,7 +68,7 @@ public enum SourceScanner {
                 kinds.insert(.modelZoos)
                 let trials = children.filter { !checkpointFolders($0).isEmpty || exists($0 + "/params.json") }
                 models += try scanTrials(trials)
-                if let data = FileManager.default.contents(atPath: path + "/config.json"),
+                if let data = try optionalFile(path + "/config.json"),
                    let config = try? JSONDecoder().decode(JSONValue.self, from: data) {
                     zooConfig = config
                 }
@@ -112,23 +113,33 @@ public enum SourceScanner {
     }
 
     /// One Ray Tune trial folder.
+    /// The bytes of an optional small file of a zoo folder, nil when it does not exist. A FIFO or
+    /// device there is an error, not a wait: open() on a FIFO blocks the whole import.
+    static func optionalFile(_ path: String) throws -> Data? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return Data(try readRegularFile(atPath: path, limit: maxConfigFileBytes))
+    }
+
     static func trial(_ folder: String) throws -> SourceModel {
         let id = URL(fileURLWithPath: folder).lastPathComponent
         var problems: [String] = []
         var hyperparameters: JSONValue = [:]
         var seed: Int?
-        if let data = FileManager.default.contents(atPath: folder + "/params.json") {
+        let paramsData: Data?, resultData: Data?
+        do { paramsData = try optionalFile(folder + "/params.json") } catch { paramsData = nil; problems.append("\(error)") }
+        do { resultData = try optionalFile(folder + "/result.json") } catch { resultData = nil; problems.append("\(error)") }
+        if let data = paramsData {
             if let params = try? JSONDecoder().decode(JSONValue.self, from: data) {
                 hyperparameters = params
                 if case .object(let o) = params, case .number(let s)? = o["seed"], s == s.rounded(), s >= 0, s < 1e15 { seed = Int(s) }
             } else {
                 problems.append("params.json is not valid JSON")
             }
-        } else {
+        } else if problems.isEmpty {
             problems.append("params.json missing")
         }
         var metrics: [Int: CheckpointMetrics] = [:]
-        if let data = FileManager.default.contents(atPath: folder + "/result.json") {
+        if let data = resultData {
             let decoder = JSONDecoder()
             let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
             for (k, line) in lines.enumerated() where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {

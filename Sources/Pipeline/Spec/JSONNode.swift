@@ -1,5 +1,6 @@
 // A JSON value for specs, locks and manifests: decoded with Foundation, written back canonically
 // (sorted keys, integers without a fraction, no insignificant whitespace) so digests are stable.
+import Compression
 import Foundation
 import ZooStore
 
@@ -48,10 +49,11 @@ public enum JSONNode: Equatable, Sendable, Codable {
 
     /// Reads and parses a JSON file.
     public static func read(path: String) throws -> JSONNode {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SpecError(file: path, path: "", message: "cannot read file")
+        let bytes: [UInt8]
+        do { bytes = try readRegularFile(atPath: path, limit: maxConfigFileBytes) } catch let error as InputFileError {
+            throw SpecError(file: path, path: "", message: "cannot read file: \(error.reason)")
         }
-        return try parse(data, source: path)
+        return try parse(Data(bytes), source: path)
     }
 
     // MARK: - Accessors
