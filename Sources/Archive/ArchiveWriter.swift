@@ -31,6 +31,7 @@ public final class ArchiveWriter {
         buffer = [UInt8](repeating: 0, count: max(chunkBytes, 4096))
         self.format = format
         let url = URL(fileURLWithPath: path)
+        removeStaleTemporaries(in: url.deletingLastPathComponent().path, prefix: ".\(url.lastPathComponent).partial-")
         temporaryPath = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         guard let a = archive_write_new() else { throw ArchiveError(path: path, message: "libarchive: out of memory") }

@@ -2,6 +2,7 @@
 // file in the same folder, is fsynced, then renamed into place (rename is atomic on POSIX).
 // Plain POSIX calls, so a failure is reported with the system's reason ("No space left on
 // device"), not a Foundation paraphrase of it.
+import Compression
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +21,8 @@ final class AtomicFile {
         if !overwrite, FileManager.default.fileExists(atPath: path) {
             throw FormatError(file: path, "already exists (pass overwrite/--force to replace it)")
         }
+        let url = URL(fileURLWithPath: path)
+        removeStaleTemporaries(in: url.deletingLastPathComponent().path, prefix: url.lastPathComponent + ".partial-")
         temporaryPath = path + ".partial-\(getpid())"
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {

@@ -75,6 +75,9 @@ public final class File: Group, @unchecked Sendable {
                         // the order we wrote them (track_order=True).
                         H5Pset_link_creation_order(fcpl, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
                         H5Pset_attr_creation_order(fcpl, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
+                        // No modification times in object headers: the same content gives the
+                        // same bytes, so a rerun's file equals the first (content digests, caches).
+                        H5Pset_obj_track_times(fcpl, false)
                         let id = H5Fcreate(path, flags, fcpl, fapl)
                         if id < 0 {
                             throw HDF5Error.capture(.io, file: path, object: "", message: "cannot create HDF5 file")

@@ -91,6 +91,7 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
     @discardableResult
     public func createGroup(_ path: String) throws -> Group {
         try requireWritable()
+        try createMissingParents(of: path)
         return try HDF5Library.withLock {
             let id = try openID()
             if contains(path) { throw error(.alreadyExists, "an object with this name already exists", path: path) }
@@ -100,6 +101,7 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
                 withTemporary(gcpl, .propertyList) { gcpl in
                     H5Pset_link_creation_order(gcpl, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
                     H5Pset_attr_creation_order(gcpl, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))
+                    H5Pset_obj_track_times(gcpl, false)  // byte-reproducible files (see File.init)
                     return H5Gcreate2(id, path, lcpl, gcpl, hid_t(hz_H5P_DEFAULT()))
                 }
             }
@@ -141,6 +143,7 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
     public func createDataset(_ path: String, type: ElementType, shape: [Int], maxShape: [Int?]? = nil,
                               chunks: [Int]? = nil, compression: Compression? = nil) throws -> Dataset {
         try requireWritable()
+        try createMissingParents(of: path)
         if case .other(let text) = type { throw error(.typeMismatch, "cannot create datasets of type \(text)", path: path) }
         let maxShape = maxShape ?? shape.map { Optional($0) }
         guard maxShape.count == shape.count,
@@ -172,6 +175,7 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
                 withTemporary(fileType, .datatype) { fileType in
                     withTemporary(dcpl, .propertyList) { dcpl in
                         withTemporary(lcpl, .propertyList) { lcpl in
+                            H5Pset_obj_track_times(dcpl, false)  // byte-reproducible files (see File.init)
                             if let chunks {
                                 H5Pset_chunk(dcpl, Int32(chunks.count), chunks.map { hsize_t($0) })
                             }
@@ -271,6 +275,19 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
             let oid = H5Oopen(id, path, hid_t(hz_H5P_DEFAULT()))
             if oid < 0 { throw captured(.io, "cannot open object", path: path) }
             return (oid, H5Iget_type(oid))
+        }
+    }
+
+    /// Creates the groups above `path` that do not exist yet, with this module's group properties
+    /// (creation order, no modification times). libhdf5's own intermediate groups would use its
+    /// defaults, which record times and make two runs' files differ in bytes.
+    private func createMissingParents(of path: String) throws {
+        let components = path.split(separator: "/")
+        guard components.count > 1 else { return }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in components.dropLast() {
+            prefix += (prefix.isEmpty || prefix == "/" ? "" : "/") + component
+            if !contains(prefix) { _ = try createGroup(prefix) }
         }
     }
 

@@ -2,6 +2,7 @@
 // archive with a checksummed manifest, list it, verify it, extract it safely.
 import Archive
 import ArgumentParser
+import Compression
 import Foundation
 import Pipeline
 
@@ -102,8 +103,10 @@ extension ArchiveCommand {
                 }
             }
             var models: [ArchiveManifest.ModelFile] = []
-            let staging = URL(fileURLWithPath: output).deletingLastPathComponent()
-                .appendingPathComponent(".\(URL(fileURLWithPath: output).lastPathComponent).models-\(ProcessInfo.processInfo.processIdentifier)").path
+            let outputFolder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+            let stagingPrefix = ".\(URL(fileURLWithPath: output).lastPathComponent).models-"
+            removeStaleTemporaries(in: outputFolder, prefix: stagingPrefix)
+            let staging = outputFolder + "/" + stagingPrefix + "\(ProcessInfo.processInfo.processIdentifier)"
             defer { try? FileManager.default.removeItem(atPath: staging) }
             if let population {
                 archiveInputs += try ArchiveInput.expand(population)

@@ -39,7 +39,10 @@ import TestSupport
         // The other writer: a process holding the lock libhdf5 takes on a file it writes.
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = ["-x", path + ".partial", "/bin/sleep", "30"]
+        // -o: flock itself holds the lock, not the sleep it runs, so terminating flock releases
+        // it at once (without -o the orphaned sleep kept it for its 30 s, and the resume below
+        // waited that long).
+        holder.arguments = ["-o", "-x", path + ".partial", "/bin/sleep", "30"]
         try holder.run()
         defer { holder.terminate(); holder.waitUntilExit() }
         var held = false
