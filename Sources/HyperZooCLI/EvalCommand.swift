@@ -24,7 +24,7 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The zoo the populations were sampled from (baselines, recipe, data, novelty).", valueName: "zoo.h5"))
     public var zoo: String
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Folder for report.json and report.html (created). Required unless --show-recipe.", valueName: "dir"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Folder for report.json and report.html (created); with --shard, the part file. Required unless --show-recipe.", valueName: "dir"))
     public var outputOption: String?
 
     /// The report folder (validated to be given, except with --show-recipe).
@@ -63,7 +63,7 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Evaluate the transfer on only the first n test images (0 = all).", valueName: "n"))
     public var transferTestSubset: Int = 0
 
-    @Option(help: ArgumentHelp("Ensemble sizes k, e.g. '3,5' (empty: no ensembles).", valueName: "list"))
+    @Option(help: ArgumentHelp("Ensemble sizes k, e.g. '3,5' (empty or none: no ensembles).", valueName: "list"))
     public var ensembleSizes: String = "3,5"
 
     @Option(help: ArgumentHelp("Random ensembles drawn per size.", valueName: "n"))
@@ -93,6 +93,9 @@ public struct EvalCommand: ParsableCommand {
     @Flag(help: "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON.")
     public var json = false
 
+    @Option(help: ArgumentHelp("Fine-tune only shard I of N (member m goes to shard m mod N) into the part file -o; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the parts with hyperzoo merge-eval.", valueName: "I/N|env"))
+    public var shard: String?
+
     @Flag(help: "Only print the fine-tuning recipe hz-eval would use (and where it comes from), then exit.")
     public var showRecipe = false
 
@@ -104,11 +107,12 @@ public struct EvalCommand: ParsableCommand {
     public func validate() throws {
         if renderOnly != nil {
             if outputOption == nil { throw ValidationError("missing -o/--output <dir>: the folder for report.html") }
+            if shard != nil { throw ValidationError("--render-only re-renders a report; it takes no --shard") }
             return
         }
         if showRecipe { return }
         if outputOption == nil {
-            throw ValidationError("missing -o/--output <dir>: the folder for report.json and report.html")
+            throw ValidationError(shard == nil ? "missing -o/--output <dir>: the folder for report.json and report.html" : "missing -o/--output <part.json>: the part file of --shard")
         }
         if populations.isEmpty && parsedBaselines.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
         if models < 1 { throw ValidationError("--models must be at least 1") }
@@ -120,6 +124,9 @@ public struct EvalCommand: ParsableCommand {
         if transferTarget == nil { throw ValidationError("--transfer must be digits, fashion-mnist, mnist, svhn, cifar10, stl10 or none") }
         if transferTrainSubset < 0 || transferTestSubset < 0 { throw ValidationError("--transfer-train-subset and --transfer-test-subset must be ≥ 0") }
         for b in parsedBaselines where !["bt", "bf"].contains(b) { throw ValidationError("--baselines: '\(b)' is not bt or bf") }
+        if let shard, shard != "env" {
+            do { _ = try ZooShard.parse(shard, environment: [:]) } catch let e as ZooStoreError { throw ValidationError(e.message) }
+        }
     }
 
     /// "digits", "fashion-mnist", a ``PaperDataset`` name, "" (none), or nil when not recognised.
@@ -140,7 +147,7 @@ public struct EvalCommand: ParsableCommand {
     func parsedEpochs() throws -> [Int] { try ConvertCommand.parseEpochs(epochs).sorted() }
 
     func parsedEnsembleSizes() throws -> [Int] {
-        guard !ensembleSizes.isEmpty else { return [] }
+        guard !ensembleSizes.isEmpty, ensembleSizes != "none" else { return [] }
         return try ensembleSizes.split(separator: ",").map {
             guard let k = Int($0.trimmingCharacters(in: .whitespaces)), k >= 1 else {
                 throw ValidationError("--ensemble-sizes: '\($0)' is not a positive integer")
@@ -159,6 +166,7 @@ public struct EvalCommand: ParsableCommand {
         o.ensembleSizes = try parsedEnsembleSizes(); o.ensembleTrials = ensembleTrials; o.novelty = novelty
         o.seed = seed; o.threads = threads; o.bootstrap = bootstrap; o.probe = probe; o.force = force
         o.recipe = recipeOptions.overrides
+        o.shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
         o.commandLine = CommandLine.arguments.joined(separator: " ")
         o.generator = "hyperzoo \(HyperZooVersion.string)"
         return o
@@ -185,8 +193,10 @@ public struct EvalCommand: ParsableCommand {
                 let bar = ProgressBar(label: label, unit: "images")
                 return ({ bar.update($0, of: max(total, 1)) }, { bar.finish() })
             }
-            let report = try EvaluationRun.run(try evaluationOptions(), environment: environment)
-            EvalPrinting.printReport(report, folder: output, json: json, tool: "hz-eval")
+            switch try EvaluationRun.run(try evaluationOptions(), environment: environment) {
+            case .report(let report): EvalPrinting.printReport(report, folder: output, json: json, tool: "hz-eval")
+            case .part(let part): EvalPrinting.printPart(part, path: output, json: json)
+            }
         } catch let code as ExitCode {
             throw code
         } catch let error as ValidationError {

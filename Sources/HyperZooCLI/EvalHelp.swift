@@ -1,4 +1,4 @@
-// hz-eval's --help prose: what is measured, the baselines, recipes and examples.
+// hz-eval's --help prose: what is measured, the baselines, recipes, sharding and examples.
 // Its indented command lines are examples that HelpExamplesTests runs.
 
 enum EvalHelp {
@@ -55,6 +55,19 @@ enum EvalHelp {
         required for zoos that store none (hz-eval says which are missing). --show-recipe
         prints what will be used: one recipe, or the distinct ones with their models and a
         warning that the zoo mixes recipes.
+
+        Sharding (Slurm job arrays, several machines): --shard I/N fine-tunes only members m with
+        m mod N = I of every population and baseline (round-robin, as hz-zoo --shard; member m's
+        seeds are the single run's) and writes a part file to -o instead of the report: the
+        shard's per-model accuracies and losses, a digest of the inputs and options, I, N and
+        --models. --shard env reads I from SLURM_ARRAY_TASK_ID and N from SLURM_ARRAY_TASK_COUNT.
+        Ensembles and novelty draw on whole populations and are refused with --shard (pass
+        --ensemble-sizes none and --no-novelty). hyperzoo merge-eval (see its --help) checks that
+        the parts belong together and writes the report a single run with these options writes:
+
+          hz-eval population.h5 --zoo zoo.h5 --ensemble-sizes none --no-novelty --shard 0/2 -o part-0.json
+          hz-eval population.h5 --zoo zoo.h5 --ensemble-sizes none --no-novelty --shard 1/2 -o part-1.json
+          hyperzoo merge-eval part-0.json part-1.json -o report
 
         Example:
           hz-eval kde30.h5 neigh30.h5 --zoo zoo.h5 --epochs 0,1,5 --models 20 \\

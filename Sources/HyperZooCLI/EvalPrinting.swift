@@ -1,5 +1,5 @@
-// What hz-eval prints: the recipe (--show-recipe) and the per-population summary of a report
-// (or --json).
+// What hz-eval and hyperzoo merge-eval print: the recipe (--show-recipe), the per-population
+// summary of a report (or --json), and what a shard's part file holds.
 import Foundation
 import HyperRep
 import ZooStore
@@ -22,6 +22,20 @@ enum EvalPrinting {
             }
             for line in report.summary ?? [] where !line.hasPrefix("Warning: ") { print(line) }
             print("\(folder)/report.json, \(folder)/report.html")
+        }
+    }
+
+    /// The part file written and the members it holds.
+    static func printPart(_ part: EvaluationPart, path: String, json: Bool) {
+        if json {
+            let object: JSONValue = .object([
+                "part": .string(path), "index": .number(Double(part.index)), "count": .number(Double(part.count)),
+                "total_members": .number(Double(part.totalMembers)), "members": .array(part.members.map { .number(Double($0)) }),
+                "digest": .string(part.digest),
+            ])
+            print(object.jsonText)
+        } else {
+            print("\(path): part \(part.index) of \(part.count), members \(part.members.map(String.init).joined(separator: ",")) of \(part.totalMembers); join the parts with hyperzoo merge-eval")
         }
     }
 

@@ -17,7 +17,7 @@ public struct EvaluationOptions: Sendable {
     public var populations: [String]
     /// The zoo the populations were sampled from (baselines, recipe, data, novelty).
     public var zoo: String
-    /// The report folder.
+    /// The report folder; with `shard`, the part file.
     public var output: String
     /// Fine-tuning epochs reported (0 = as sampled is always added).
     public var epochs: [Int] = [0, 1, 5]
@@ -45,6 +45,8 @@ public struct EvaluationOptions: Sendable {
     /// Replace an existing report (or part file).
     public var force = false
     public var recipe = RecipeOverrides()
+    /// Evaluate only this shard's members (member m belongs to shard m mod N) into a part file.
+    public var shard: ZooShard?
     /// The command line recorded in the report.
     public var commandLine = ""
     /// "hyperzoo 0.1.0": the report's generator.

@@ -1,7 +1,9 @@
 // The measurements of an evaluation before any statistics: every member's test accuracy and loss
 // per reported epoch, with the run's context (seeds, settings, notes). A single run measures all
-// members and makes the report with
-// ``EvaluationRecord/report(generator:createdAt:ensembles:novelty:diagnostics:)``.
+// members; a shard (`hz-eval --shard I/N`) measures members m with m mod N = I and stores its
+// record in a part file; `hyperzoo merge-eval` joins the parts' records. Both then make the
+// report with ``EvaluationRecord/report(generator:createdAt:ensembles:novelty:diagnostics:)``,
+// so a merged report's statistics come from the same numbers by the same code.
 
 /// Test metrics of some members of a population after one number of fine-tuning epochs.
 public struct EpochMeasurement: Codable, Sendable, Equatable {
@@ -23,7 +25,7 @@ public struct PopulationMeasurement: Codable, Sendable, Equatable {
     public var details: [String: String]
     /// Members of the whole population.
     public var modelCount: Int
-    /// The member indices measured.
+    /// The member indices measured (all of 0..<modelCount in a single run).
     public var members: [Int]
     public var epochs: [EpochMeasurement]
 
@@ -45,12 +47,12 @@ public struct TransferMeasurement: Codable, Sendable, Equatable {
     }
 }
 
-/// Everything a report is computed from, except ensembles and novelty (which need the
-/// population's weights).
+/// Everything a report is computed from, except ensembles and novelty (which need the whole
+/// population's weights and are made by a single run only).
 public struct EvaluationRecord: Codable, Sendable {
     /// Commands that made the inputs (their provenance).
     public var inputCommands: [String]
-    /// The evaluation command lines.
+    /// The evaluation command lines (one per shard, then the merge).
     public var commands: [String]
     public var seeds: [String: UInt64]
     public var settings: [String: String]

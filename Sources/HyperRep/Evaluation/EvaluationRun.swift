@@ -1,7 +1,7 @@
 // One evaluation run (hz-eval's work): loads the zoo's recipe and data, the populations and the
-// baselines, fine-tunes every population in
-// distribution and on the transfer target, measures ensembles and novelty and writes
-// report.json and report.html.
+// baselines, fine-tunes every population (or, with a shard, this shard's members of each) in
+// distribution and on the transfer target, measures ensembles and novelty (whole runs only) and
+// writes report.json and report.html, or the shard's part file.
 import Foundation
 import Nets
 import Tensor
@@ -9,6 +9,12 @@ import ZooStore
 
 /// The evaluation stage as a library call.
 public enum EvaluationRun {
+    /// What a run wrote: the report (a whole run) or the part file (a shard).
+    public enum Outcome {
+        case report(EvaluationReport)
+        case part(EvaluationPart)
+    }
+
     /// A loaded population: name, rows, the file it came from, and whether it is a noise control.
     struct Population {
         var name: String, path: String, rows: [[Float]], reader: ZooReader
@@ -24,11 +30,11 @@ public enum EvaluationRun {
     /// Runs the evaluation `o` describes and writes its output (`o.output`).
     /// - Throws: ``EvaluationError`` (or the zoo readers' errors) naming the input that is wrong,
     ///   before any fine-tuning wherever the inputs allow.
-    public static func run(_ o: EvaluationOptions, environment: EvaluationEnvironment) throws -> EvaluationReport {
+    public static func run(_ o: EvaluationOptions, environment: EvaluationEnvironment) throws -> Outcome {
         let started = Date()
         let zooReader = try ZooReader(path: o.zoo, formats: [.zoo])
         let recipe = try ZooRecipe(zoo: zooReader, options: o.recipe)
-        try ReportFiles.checkFolder(o.output, force: o.force)
+        if let shard = o.shard { try checkShardable(o, shard: shard) } else { try ReportFiles.checkFolder(o.output, force: o.force) }
         // Read before any fine-tuning, so a wrong file costs nothing.
         let probeReport = try o.probe.map(environment.readProbe)
         if !o.transfer.isEmpty, o.transfer == recipe.datasetName {
@@ -76,7 +82,7 @@ public enum EvaluationRun {
         var measured: [PopulationMeasurement] = []
         var ensembles: [EnsembleResult] = []
         for e in entries {
-            let (measurement, outcome) = fineTune(e, data: data, setup: setup, keep: keep, environment: environment)
+            let (measurement, outcome) = fineTune(e, data: data, setup: setup, keep: keep, shard: o.shard, environment: environment)
             measured.append(measurement)
             for epoch in keep.sorted() {
                 // Untrained scratch models are random: their ensembles say nothing.
@@ -99,7 +105,7 @@ public enum EvaluationRun {
             if o.transferTrainSubset > 0 || o.transferTestSubset > 0 {
                 notes.append("Transfer to \(target) fine-tuned on \(targetData.train.count) training images and tested on \(targetData.test.count).")
             }
-            let transferred = entries.map { fineTune($0, data: targetData, setup: setup, keep: [], environment: environment).0 }
+            let transferred = entries.map { fineTune($0, data: targetData, setup: setup, keep: [], shard: o.shard, environment: environment).0 }
             transfers.append(TransferMeasurement(source: recipe.datasetName, target: target, populations: transferred))
             if target == "digits" { seeds["digits_split"] = 42 }
             else if PaperDataset(rawValue: target) != nil { seeds["\(target)_split"] = 42 }   // torch's random_split seed
@@ -133,20 +139,42 @@ public enum EvaluationRun {
             inputCommands: inputCommands, commands: [o.commandLine], seeds: seeds, settings: settings, notes: notes,
             latentProjection: mergedProjection(loaded), probe: probeReport, seed: o.seed, resamples: o.bootstrap,
             populations: measured, transfers: transfers)
+        if let shard = o.shard {
+            let part = EvaluationPart(digest: try EvaluationPart.digest(of: o, zoo: zooReader), index: shard.index, count: shard.count,
+                                      totalMembers: o.models, members: shard.models(of: o.models), record: record)
+            try part.write(to: o.output, overwrite: o.force)
+            return .part(part)
+        }
         let report = record.report(generator: o.generator, createdAt: ISO8601DateFormatter().string(from: Date()),
                                    ensembles: ensembles, novelty: noveltyResults, diagnostics: diagnostics)
         try ReportFiles.write(report, to: o.output)
-        return report
+        return .report(report)
     }
 
-    /// Fine-tunes the members of `e` and records them.
-    static func fineTune(_ e: Entry, data: DatasetSplits, setup: EvaluationSetup, keep: Set<Int>,
+    /// What a shard cannot compute, refused before any work; and an existing part file.
+    static func checkShardable(_ o: EvaluationOptions, shard: ZooShard) throws {
+        if !o.ensembleSizes.isEmpty {
+            throw EvaluationError("--shard: ensembles draw their members from the whole population, which no shard holds; pass --ensemble-sizes none (or evaluate without --shard)")
+        }
+        if o.novelty && !o.populations.isEmpty {
+            throw EvaluationError("--shard: novelty and the collapse/copy diagnostics compare every sampled model with the whole population, which no shard holds; pass --no-novelty (or evaluate without --shard)")
+        }
+        if shard.count > o.models {
+            throw EvaluationError("--shard \(shard.index)/\(shard.count): more shards than --models \(o.models) (shard I evaluates members m with m mod N = I); use at most \(o.models) shards")
+        }
+        if !o.force && FileManager.default.fileExists(atPath: o.output) {
+            throw EvaluationError("\(o.output) already exists; pass --force to replace the part file")
+        }
+    }
+
+    /// Fine-tunes the members of `e` this run measures (all, or the shard's) and records them.
+    static func fineTune(_ e: Entry, data: DatasetSplits, setup: EvaluationSetup, keep: Set<Int>, shard: ZooShard?,
                          environment: EvaluationEnvironment) -> (PopulationMeasurement, FineTuneOutcome) {
-        let members = Array(e.rows.indices)
+        let members = shard?.models(of: e.rows.count) ?? Array(e.rows.indices)
         let progress = environment.fineTuneProgress("fine-tuning \(e.name) on \(data.train.name)", members.count * data.train.count * (setup.epochs.last ?? 0))
         let counter = Counter(), update = progress.update
         let outcome = PopulationEvaluator.fineTune(name: e.name, role: e.role, details: e.details, rows: members.map { e.rows[$0] },
-                                                   data: data, setup: setup, recipes: members.map { e.recipes[$0] },
+                                                   data: data, setup: setup, recipes: members.map { e.recipes[$0] }, memberIndices: members,
                                                    keepRowsAt: keep) { n in update(counter.add(n)) }
         progress.finish()
         let measurement = PopulationMeasurement(
