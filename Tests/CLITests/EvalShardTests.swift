@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import TestSupport
 import HyperRep
+import ZooStore
 
 @Suite(.serialized) struct EvalShardTests {
     static var built: Bool { stageBuilt("hz-eval") && stageBuilt("hz-zoo") && stageBuilt("hz-sample") && stageBuilt("hyperzoo") }
@@ -137,5 +138,37 @@ import HyperRep
         let noEnv = try Self.eval(common + ["--shard", "env", "-o", dir.path("p.json")], env: ["SLURM_ARRAY_TASK_ID": ""])
         #expect(noEnv.status == 1 && noEnv.stderr.contains("SLURM_ARRAY_TASK_ID"), "\(noEnv.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("p.json")))
+    }
+
+    /// The library entry point, in process: the report hz-eval writes, and shards merged in
+    /// process give it again.
+    @Test(.enabled(if: built, "needs hz-zoo, hz-sample, hz-eval and hyperzoo built"))
+    func theLibraryRunIsTheCommandsRun() throws {
+        let (dir, common) = try Self.setUp()
+        let command = try Self.eval(common + ["--threads", "2", "-o", dir.path("command")])
+        #expect(command.status == 0, "\(command.stderr)")
+        var o = EvaluationOptions(populations: [dir.path("pop.h5")], zoo: dir.path("zoo.h5"), output: dir.path("library"))
+        o.epochs = [0, 1]; o.models = 3; o.ensembleSizes = []; o.novelty = false; o.bootstrap = 50; o.threads = 2
+        o.transfer = "digits"; o.transferTrainSubset = 60; o.transferTestSubset = 60
+        guard case .report(let library) = try EvaluationRun.run(o, environment: EvaluationEnvironment()) else {
+            Issue.record("a run without a shard wrote no report"); return
+        }
+        let written = try Self.report(dir.path("command"))
+        for r in [library, try Self.report(dir.path("library"))] {
+            #expect(try Self.json(r.populations) == Self.json(written.populations))
+            #expect(try Self.json(r.transfers) == Self.json(written.transfers) && Self.json(r.comparisons) == Self.json(written.comparisons))
+        }
+        var parts: [String] = []
+        for i in 0..<3 {
+            o.shard = try ZooShard(index: i, count: 3)
+            o.output = dir.path("lib-part-\(i).json")
+            guard case .part(let part) = try EvaluationRun.run(o, environment: EvaluationEnvironment()) else {
+                Issue.record("a shard wrote no part"); return
+            }
+            #expect(part.members == [i])
+            parts.append(o.output)
+        }
+        let merged = try EvaluationMerge.run(parts: parts, output: dir.path("lib-merged"), force: false, commandLine: "merge", generator: "g")
+        #expect(try Self.json(merged.populations) == Self.json(written.populations) && Self.json(merged.comparisons) == Self.json(written.comparisons))
     }
 }
