@@ -67,6 +67,7 @@ public enum StageRegistry {
             TrainCommand.self,
             SampleCommand.self,
             EvalCommand.self,
+            MergeEvalCommand.self,
             ArchiveCommand.self,
             PipelineCommand.self,
             StreamBenchCommand.self,

@@ -118,3 +118,42 @@ public struct ZooShardRecord: Sendable, Equatable, Codable {
 
     static let attribute = ZooShard.attribute
 }
+
+/// Sorts the files offered to a merge of N shards (zoo shards, evaluation parts): which file holds
+/// each index, and one line naming every missing index, duplicate and foreign file.
+public struct ShardSet: Sendable {
+    /// What the files are called in messages: "shard" or "part".
+    public let noun: String
+    public let count: Int
+    /// File number (in the order offered) of each accepted index.
+    public private(set) var byIndex: [Int: Int] = [:]
+    private var paths: [Int: String] = [:]
+    private var duplicates: [String] = []
+    private var foreign: [String] = []
+
+    public init(noun: String, count: Int) { self.noun = noun; self.count = count }
+
+    /// Accepts file `file` (at `path`) as index `index`, or records it as a duplicate.
+    public mutating func offer(_ file: Int, path: String, index: Int) {
+        if let other = byIndex[index] {
+            duplicates.append("\(noun) \(index) twice (\(paths[other]!), \(path))")
+        } else {
+            byIndex[index] = file
+            paths[file] = path
+        }
+    }
+
+    /// Records a file that does not belong to the set, with why.
+    public mutating func reject(_ path: String, because reason: String) { foreign.append("\(path) (\(reason))") }
+
+    /// Nil when every index 0..<count came exactly once and nothing was foreign; otherwise the
+    /// one-line reason ("missing shard 1 of 3; shard 0 twice (a, b); foreign: c (...)").
+    public var problems: String? {
+        let missing = (0..<count).filter { byIndex[$0] == nil }
+        var out: [String] = []
+        if !missing.isEmpty { out.append("missing \(noun)\(missing.count > 1 ? "s" : "") \(missing.map(String.init).joined(separator: ", ")) of \(count)") }
+        out += duplicates
+        if !foreign.isEmpty { out.append("foreign: " + foreign.joined(separator: "; ")) }
+        return out.isEmpty ? nil : out.joined(separator: "; ")
+    }
+}

@@ -22,40 +22,34 @@ public enum ZooShardMerge {
         var readers: [ZooReader] = []
         defer { for r in readers { r.close() } }
         var records: [ZooShardRecord] = []
-        var foreign: [String] = []
+        var foreign: [(path: String, reason: String)] = []
         for p in paths {
             let r = try ZooReader(path: p, formats: [.zoo])
-            guard let rec = try ZooShardRecord.read(r) else { r.close(); foreign.append("\(p) (no 'shard' attribute: not an hz-zoo --shard file)"); continue }
+            guard let rec = try ZooShardRecord.read(r) else { r.close(); foreign.append((p, "no 'shard' attribute: not an hz-zoo --shard file")); continue }
             readers.append(r); records.append(rec)
         }
         guard let reference = records.first, let first = readers.first else {
-            throw ZooStoreError(.invalid, path: paths[0], message: "no shard files among the inputs: \(foreign.joined(separator: "; "))")
+            throw ZooStoreError(.invalid, path: paths[0], message: "no shard files among the inputs: \(foreign.map { "\($0.path) (\($0.reason))" }.joined(separator: "; "))")
         }
-        var byIndex: [Int: Int] = [:]
-        var duplicates: [String] = []
+        var set = ShardSet(noun: "shard", count: reference.count)
+        for p in foreign { set.reject(p.path, because: p.reason) }
         for (k, rec) in records.enumerated() {
             let r = readers[k]
             if rec.specDigest != reference.specDigest || r.config != first.config {
-                foreign.append("\(r.path) (spec digest \(rec.specDigest), expected \(reference.specDigest) of \(first.path))")
+                set.reject(r.path, because: "spec digest \(rec.specDigest), expected \(reference.specDigest) of \(first.path)")
             } else if rec.count != reference.count || rec.totalModels != reference.totalModels {
-                foreign.append("\(r.path) (shard of \(rec.count) for \(rec.totalModels) models, expected \(reference.count) for \(reference.totalModels))")
+                set.reject(r.path, because: "shard of \(rec.count) for \(rec.totalModels) models, expected \(reference.count) for \(reference.totalModels)")
             } else if rec.index < 0 || rec.index >= rec.count || (try? ZooShard(index: rec.index, count: rec.count).models(of: rec.totalModels)) != rec.models
                         || r.models.count != rec.models.count || r.layouts != first.layouts {
-                foreign.append("\(r.path) (its models or architectures are not shard \(rec.index)/\(rec.count)'s)")
-            } else if let other = byIndex[rec.index] {
-                duplicates.append("shard \(rec.index) twice (\(readers[other].path), \(r.path))")
+                set.reject(r.path, because: "its models or architectures are not shard \(rec.index)/\(rec.count)'s")
             } else {
-                byIndex[rec.index] = k
+                set.offer(k, path: r.path, index: rec.index)
             }
         }
-        let missing = (0..<reference.count).filter { byIndex[$0] == nil }
-        var problems: [String] = []
-        if !missing.isEmpty { problems.append("missing shard\(missing.count > 1 ? "s" : "") \(missing.map(String.init).joined(separator: ", ")) of \(reference.count)") }
-        problems += duplicates
-        if !foreign.isEmpty { problems.append("foreign: " + foreign.joined(separator: "; ")) }
-        guard problems.isEmpty else {
-            throw ZooStoreError(.invalid, path: output, message: "cannot merge: " + problems.joined(separator: "; ") + "; pass exactly the \(reference.count) shard files of one hz-zoo --shard run")
+        if let problems = set.problems {
+            throw ZooStoreError(.invalid, path: output, message: "cannot merge: " + problems + "; pass exactly the \(reference.count) shard files of one hz-zoo --shard run")
         }
+        let byIndex = set.byIndex
 
         // Global model m lives in shard m mod N at position m / N of its models.
         let n = reference.count

@@ -100,6 +100,13 @@ import TestSupport
         // hz-eval
         "hz-eval kde30.h5 neigh30.h5 --zoo zoo.h5 --epochs 0,1,5 --models 20 --train-subset 10000 --transfer digits -o report/":
             .run(extra: ["hz-eval": tinyEval + ["--epochs", "0,1", "--transfer-train-subset", "100", "--transfer-test-subset", "100"]]),
+        "hz-eval --help": .run(),
+        "hz-eval population.h5 --zoo zoo.h5 --ensemble-sizes none --no-novelty --shard 0/2 -o part-0.json":
+            .run(extra: ["hz-eval": ["--models", "4", "--bootstrap", "20", "--epochs", "0,1"]]),
+        "hz-eval population.h5 --zoo zoo.h5 --ensemble-sizes none --no-novelty --shard 1/2 -o part-1.json":
+            .run(extra: ["hz-eval": ["--models", "4", "--bootstrap", "20", "--epochs", "0,1"]]),
+        "hyperzoo merge-eval part-0.json part-1.json -o report":
+            .parseOnly("needs the two part files the lines above make; EvalShardTests merges real parts and compares with the single run"),
         "tools/render-report report/report.html": .parseOnly("needs headless Chromium, which the test machine does not install"),
         "hz-eval pop.h5 --zoo converted.h5 --show-recipe": .run(),
         "hz-eval pop.h5 --zoo digits-zoo.h5 --transfer fashion-mnist --transfer-train-subset 5000 -o reverse/":

@@ -55,18 +55,24 @@ public struct EvaluationReport: Codable, Sendable {
     }
 
     /// Sorted, pretty JSON; NaN and infinities are written as strings ("NaN", "Infinity").
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return try encoder.encode(self)
-    }
+    public func jsonData() throws -> Data { try Self.jsonEncoder(pretty: true).encode(self) }
 
     /// Reads a report written by ``jsonData()``.
-    public static func decode(_ data: Data) throws -> EvaluationReport {
+    public static func decode(_ data: Data) throws -> EvaluationReport { try jsonDecoder().decode(EvaluationReport.self, from: data) }
+
+    /// The encoder of reports and evaluation parts: sorted keys; NaN and infinities as strings.
+    public static func jsonEncoder(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return encoder
+    }
+
+    /// The decoder matching ``jsonEncoder(pretty:)``.
+    public static func jsonDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return try decoder.decode(EvaluationReport.self, from: data)
+        return decoder
     }
 }
 

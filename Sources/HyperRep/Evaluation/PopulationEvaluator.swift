@@ -59,12 +59,16 @@ public enum PopulationEvaluator {
     /// - Parameters:
     ///   - data: train and test sets (a validation set, if any, is ignored to save time).
     ///   - recipes: per member (`[M]`) its network and recipe; nil gives everyone the setup's.
+    ///   - memberIndices: each row's member index in the whole population (its training seed is
+    ///     `setup.seed + index`); nil: 0..<M. A shard passes its members' global indices, so its
+    ///     numbers equal a whole run's.
     ///   - keepRowsAt: epochs whose rows are returned (e.g. for ensembles).
     ///   - onSamples: training samples processed (any thread), for progress bars.
     public static func fineTune(name: String, role: String, details: [String: String], rows: [[Float]], data: DatasetSplits,
-                                setup: EvaluationSetup, recipes: [MemberRecipe]? = nil, keepRowsAt: Set<Int> = [],
+                                setup: EvaluationSetup, recipes: [MemberRecipe]? = nil, memberIndices: [Int]? = nil, keepRowsAt: Set<Int> = [],
                                 onSamples: (@Sendable (Int) -> Void)? = nil) -> FineTuneOutcome {
         precondition(recipes == nil || recipes!.count == rows.count, "one recipe per member")
+        precondition(memberIndices == nil || memberIndices!.count == rows.count, "one index per member")
         var splits = data
         splits.validation = nil
         let last = setup.epochs.last ?? 0
@@ -74,7 +78,7 @@ public enum PopulationEvaluator {
         let trainer = PopulationTrainer(threads: setup.threads, evaluateTrainAtEpochZero: false)
         let members = rows.enumerated().map { i, row in
             PopulationMember(architecture: recipes?[i].architecture ?? setup.architecture, recipe: recipes?[i].training ?? setup.recipe,
-                             seed: setup.seed &+ UInt64(i), initialRow: row)
+                             seed: setup.seed &+ UInt64(memberIndices?[i] ?? i), initialRow: row)
         }
         trainer.train(members: members, data: splits, epochs: last, evaluateEpochZero: true, onSamples: onSamples) { report in
             if reported.contains(report.epoch) {
