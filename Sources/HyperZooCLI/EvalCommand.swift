@@ -3,6 +3,7 @@
 // are. Writes DIR/report.json (every number, commands, seeds) and DIR/report.html (self-contained,
 // inline SVG charts).
 import ArgumentParser
+import Compression
 import Foundation
 import Formats
 import HyperRep
@@ -175,7 +176,11 @@ public struct EvalCommand: ParsableCommand {
     public func run() throws {
         do {
             if let renderOnly {
-                let report = try EvaluationReport.decode(try Data(contentsOf: URL(fileURLWithPath: renderOnly)))
+                let bytes: [UInt8]
+                do { bytes = try readRegularFile(atPath: renderOnly, limit: 1 << 28) } catch let error as InputFileError {
+                    throw ValidationError("\(renderOnly): cannot read the report: \(error.reason)")
+                }
+                let report = try EvaluationReport.decode(Data(bytes))
                 if !force && FileManager.default.fileExists(atPath: output + "/report.html") {
                     throw ValidationError("\(output)/report.html already exists; pass --force to replace it")
                 }

@@ -68,6 +68,25 @@ public struct AtomicOutput: Sendable {
 
     /// Deletes the partial file (after a failure that must not leave it behind).
     public func discard() { unlink(partialPath) }
+
+    /// Writes `bytes` as the whole partial file (created or truncated) with plain POSIX calls, so
+    /// a failure carries the system's reason ("No space left on device"); `commit()` then
+    /// fsyncs and moves it into place.
+    public func writePartial(_ bytes: UnsafeRawBufferPointer) throws {
+        let fd = open(partialPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ZooStoreError(.io, path: partialPath, message: "cannot create: \(errnoText())") }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ZooStoreError(.io, path: partialPath, message: "cannot write: \(errnoText())")
+            }
+            offset += n
+        }
+    }
+
 }
 
 func pathExists(_ path: String) -> Bool {

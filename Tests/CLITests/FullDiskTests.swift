@@ -1,6 +1,6 @@
 // Writing stages on a full disk: a small tmpfs mounted in a private mount namespace
 // (`unshare -rm`): hz-tokenize, hz-augment, hz-convert (safetensors here; HDF5 and a read-only
-// folder in HostileCorpusTests), hz-zoo, hz-sample, hz-archive and hz-train. Each run
+// folder in HostileCorpusTests), hz-zoo, hz-sample, hz-archive, hz-train and hz-eval. Each run
 // must exit 1...127 with one error line naming the output and "no space left on device", leave no
 // new file and no .partial, and keep an existing output (replaced with --force) byte for byte. libhdf5 writes its caches when the file is closed, so the close is
 // where a full disk shows for HDF5 outputs (File.closeReportingErrors).
@@ -98,6 +98,15 @@ import TestSupport
     @Test func train() throws {
         try expectFullDiskRefused("hz-train", "hz-train zoo.h5 -o \"$M/ae.h5\" --epochs 2 --force \(FullDiskFixtures.tinyAutoencoder)", output: "ae.h5") { dir in
             _ = try writeTinyZooAndAutoencoder(in: dir)
+        }
+    }
+
+    @Test func eval() throws {
+        try expectFullDiskRefused("hz-eval", "hz-eval pop.h5 --zoo zoo.h5 --epochs 0 --models 2 --bootstrap 20 --threads 1 -o \"$M/report\"",
+                                  output: "report", size: "16k", existing: false) { dir in
+            try trainTinyMLPZooWithAutoencoder(in: dir, dataset: #"{"name": "synthetic", "synthetic_counts": [120, 20, 80]}"#, models: 6, epochs: 1)
+            let sampled = try ToolRunner.run("hz-sample", [dir.path("ae.h5"), dir.path("zoo.h5"), "--count", "2", "--anchors", "top50", "-o", dir.path("pop.h5")])
+            #expect(sampled.status == 0, "\(sampled.stderr)")
         }
     }
 }

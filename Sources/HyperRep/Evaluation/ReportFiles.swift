@@ -16,7 +16,7 @@ public struct ReportFiles {
         precondition(contents.count == names.count)
         let outputs = try names.map { try AtomicOutput(path: folder + "/" + $0, overwrite: true) }
         do {
-            for (output, data) in zip(outputs, contents) { try data.write(to: URL(fileURLWithPath: output.partialPath)) }
+            for (output, data) in zip(outputs, contents) { try data.withUnsafeBytes { try output.writePartial($0) } }
             for output in outputs { try output.commit() }
         } catch {
             for output in outputs { output.discard() }
@@ -36,9 +36,15 @@ public struct ReportFiles {
 
     /// Writes report.json and report.html of `report` into `folder` (created).
     public static func write(_ report: EvaluationReport, to folder: String) throws {
+        let created = !FileManager.default.fileExists(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // Both files are complete (as .partial) before either replaces an old report.
-        try ReportFiles(folder: folder, names: ["report.json", "report.html"])
-            .write([try report.jsonData(), Data(ReportHTML.render(report).utf8)])
+        do {
+            try ReportFiles(folder: folder, names: ["report.json", "report.html"])
+                .write([try report.jsonData(), Data(ReportHTML.render(report).utf8)])
+        } catch {
+            if created { rmdir(folder) }  // the folder this run made, now empty again
+            throw error
+        }
     }
 }
