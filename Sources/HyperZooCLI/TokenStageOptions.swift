@@ -80,7 +80,7 @@ enum TokenStageIO {
         close(opened.descriptor)
         head = Array(head.prefix(max(got, 0)))
         if RecordStreamReader.hasMagic(head) { return (try RecordStreamReader(path: path), nil, false) }
-        guard head == [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] else {
+        guard HDF5Library.isHDF5(path: path) else {
             throw ZooStoreError(.notHDF5, path: path, message: "neither HDF5 nor a hyperzoo record stream")
         }
         let format = try File(path: path, mode: .readOnly).attributes["format"]?.stringValue ?? "(none)"
