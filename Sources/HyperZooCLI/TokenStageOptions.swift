@@ -1,8 +1,6 @@
 // Options and input/output plumbing shared by `hz-tokenize` and `hz-augment`.
 import ArgumentParser
-import Compression
 import Foundation
-import HDF5
 import Pipeline
 import ZooStore
 #if canImport(Glibc)
@@ -66,51 +64,18 @@ public struct StreamOutputOptions: ParsableArguments {
 
 /// Opening inputs and outputs of the token stages.
 enum TokenStageIO {
-    /// A source for `path`: `-` (record stream on stdin), a record-stream file, a zoo .h5 (with
-    /// the selection applied), or a token/view .h5 file. Also returns the number of samples when known.
+    /// A source for `path` (TokenStageEndpoints.openInput: stdin, a record-stream file, a zoo,
+    /// population, token or view .h5).
     static func openInput(_ path: String, selection: ZooSelection) throws -> (source: RecordSource, total: Int?, fromZoo: Bool) {
-        if path == "-" { return (try RecordStreamReader(fileDescriptor: STDIN_FILENO, name: "stdin"), nil, false) }
-        guard access(path, F_OK) == 0 else {
-            throw ZooStoreError(.notFound, path: path, message: "no such file (pass a zoo .h5, a token file, or - for stdin)")
-        }
-        // Never blocks: a FIFO or device is refused before anything reads it (pipe with -).
-        let opened = try openRegularFile(atPath: path)
-        var head = [UInt8](repeating: 0, count: 8)
-        let got = read(opened.descriptor, &head, 8)
-        close(opened.descriptor)
-        head = Array(head.prefix(max(got, 0)))
-        if RecordStreamReader.hasMagic(head) { return (try RecordStreamReader(path: path), nil, false) }
-        guard HDF5Library.isHDF5(path: path) else {
-            throw ZooStoreError(.notHDF5, path: path, message: "neither HDF5 nor a hyperzoo record stream")
-        }
-        let format = try File(path: path, mode: .readOnly).attributes["format"]?.stringValue ?? "(none)"
-        switch format {
-        case ZooFormat.zoo.rawValue, ZooFormat.population.rawValue:
-            let zoo = try ZooRecordSource(path: path, selection: selection)
-            return (zoo, zoo.rows.count, true)
-        case "hyperzoo.tokens", "hyperzoo.views":
-            return (try TokenFileSource(path: path), nil, false)
-        default:
-            throw ZooStoreError(.foreignFormat, path: path, object: "/", message: "attribute format is '\(format)'; expected a zoo, population or token file")
-        }
+        try TokenStageEndpoints.openInput(path, selection: selection)
     }
 
-    /// A sink for `-o`.
+    /// A sink for `-o` (TokenStageEndpoints.openOutput); a binary stream is never written to a terminal.
     static func openOutput(_ options: StreamOutputOptions) throws -> RecordSink {
-        signal(SIGPIPE, SIG_IGN)  // a closed pipe becomes a clear error instead of a silent kill
-        if options.output == "-" {
-            guard isatty(STDOUT_FILENO) == 0 else {
-                throw ValidationError("refusing to write a binary record stream to the terminal; pipe it into the next stage or pass -o FILE")
-            }
-            return try RecordStreamWriter(fileDescriptor: STDOUT_FILENO, name: "stdout")
+        if options.output == "-" && isatty(STDOUT_FILENO) != 0 {
+            throw ValidationError("refusing to write a binary record stream to the terminal; pipe it into the next stage or pass -o FILE")
         }
-        if options.output.hasSuffix(".h5") || options.output.hasSuffix(".hdf5") {
-            return try TokenFileSink(path: options.output, overwrite: options.force)
-        }
-        if !options.force, FileManager.default.fileExists(atPath: options.output) {
-            throw ZooStoreError(.exists, path: options.output, message: "output exists; not overwritten (pass --force to replace it)")
-        }
-        return try RecordStreamWriter(path: options.output)
+        return try TokenStageEndpoints.openOutput(options.output, force: options.force)
     }
 
     /// Prints the run summary as JSON or a sentence (stderr when the stream is on stdout).
