@@ -120,6 +120,36 @@ struct SlurmExecutorTests {
         #expect(rerun.cached == ["fine"] && rerun.failed == ["bad"])
     }
 
+    /// A job killed before its script could record a status (scancel here; a time limit or a node
+    /// failure alike) is reported with its Slurm state and Slurm's own output, and gives back the
+    /// stage's previous result.
+    @Test func jobKilledWithoutStatusIsReportedWithItsSlurmState() throws {
+        let slurm = try client()
+        let ops = try FakeOperators()
+        try ops.addExtras()
+        let dir = TemporaryDirectory()
+        let spec = try loadSpec("""
+            {"pipeline": "killed", "output": "\(dir.url.path)/run",
+             "stages": [{"name": "slow", "operator": "wait", "outputs": {"output": "never.txt"}}]}
+            """, in: dir)
+        let folder = dir.path("run")
+        _ = try runner(spec, ops, lines: LineSink()).submit(to: slurm, options: SlurmSubmitOptions())
+        let job = try #require(try SlurmRecord.read(folder: folder)?.stages["slow"]?.job)
+        let deadline = Date().addingTimeInterval(60)
+        while try slurm.states(of: [job])[job] != "RUNNING" {
+            try #require(Date() < deadline, "job \(job) did not start within 60 s")
+            usleep(100_000)
+        }
+        slurm.cancel([job])
+        try waitForJobs(slurm, folder: folder)
+        let lines = LineSink()
+        let ended = try runner(spec, ops, lines: lines).recordEndedSlurmJobs(slurm)
+        #expect(ended.outcomes["slow"] == .failed(status: -1, log: folder + "/logs/slow.slurm.out"), "\(ended.outcomes)")
+        #expect(ended.slurmStates["slow"] == "CANCELLED", "\(ended.slurmStates)")
+        #expect(lines.lines.contains { $0.contains("Slurm job \(job) ended as CANCELLED before the stage finished") }, "\(lines.lines)")
+        #expect(try SlurmRecord.read(folder: folder) == nil)
+    }
+
     /// A streamed chain cannot span two jobs: it runs as one job, its pipe inside it.
     @Test func streamedChainRunsInsideOneJob() throws {
         let slurm = try client()
