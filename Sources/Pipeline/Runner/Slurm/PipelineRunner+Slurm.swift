@@ -307,6 +307,7 @@ extension PipelineRunner {
             let stage = plan.stages[s]
             guard let entry = record.stages[stage.name] else { continue }
             let outcome: RunSummary.Outcome
+            var endedJob = entry.job  // the job named when it died without a status
             if let status = SlurmRecord.exitStatus(entry.exitFile), status == 0 {
                 let (key, digests, _) = try cacheKey(s, keys: keys, changed: [])
                 keys[s] = key
@@ -337,17 +338,21 @@ extension PipelineRunner {
                 summary.slurmStates[stage.name] = entry.jobs.compactMap { states[$0] }.last ?? "CANCELLED"
             } else {
                 // Killed before its script could record a status: time limit, scancel, node failure.
-                let state = entry.jobs.compactMap { states[$0] }.first { $0 != "COMPLETED" } ?? "unknown (Slurm no longer knows the job)"
+                let bad = entry.jobs.first { states[$0].map { $0 != "COMPLETED" } ?? false }
+                endedJob = bad ?? entry.job
+                let state = bad.flatMap { states[$0] } ?? "unknown (Slurm no longer knows the job)"
                 summary.slurmStates[stage.name] = state
-                outcome = .failed(status: -1, log: entry.slurmLog)
+                // The array's tasks have their own Slurm output files.
+                let log = endedJob == entry.shardJob ? plan.logFolder + "/\(stage.name).shard-*.slurm.out" : entry.slurmLog
+                outcome = .failed(status: -1, log: log)
             }
             summary.outcomes[stage.name] = outcome
             switch outcome {
             case .ran:
                 report(s, outcome, label: stageLabel)
-            case .failed(let status, _) where status == -1:
-                say("\(stageLabel(s))  FAILED: Slurm job \(entry.job) ended as \(summary.slurmStates[stage.name]!) before the stage finished; Slurm's output: \(entry.slurmLog)")
-                for line in tail(of: entry.slurmLog, lines: 4) { say("    | \(line)") }
+            case .failed(let status, let log) where status == -1:
+                say("\(stageLabel(s))  FAILED: Slurm job \(endedJob) ended as \(summary.slurmStates[stage.name]!) before the stage finished; Slurm's output: \(log)")
+                for line in tail(of: log, lines: 4) { say("    | \(line)") }
             case .notRun(let cause):
                 say("\(stageLabel(s))  not run: Slurm cancelled job \(entry.job) because '\(cause)' failed")
             default:

@@ -10,7 +10,9 @@ enum SlurmJobScript {
     static func quote(_ text: String) -> String { shellLine([text]) }
 
     private static func header(_ what: String, pipeline: String, run: String, runFolder: String) -> String {
-        """
+        // A comment line stays one line whatever a run id holds.
+        let run = String(run.map { $0.isNewline ? " " : $0 })
+        return """
         #!/bin/bash
         # Written by hz-pipeline run --executor slurm: \(what) of pipeline '\(pipeline)' (run '\(run)').
         # The command lines are those the local executor runs; the exit status file is read by the next hz-pipeline call.
