@@ -61,7 +61,40 @@ public struct SlurmOptions: ParsableArguments {
 
     var submitOptions: SlurmSubmitOptions {
         SlurmSubmitOptions(partition: partition, time: time, cpusPerTask: cpusPerTask, extraArguments: sbatchArguments,
-                           shards: (try? shardCounts()) ?? [:], wait: wait)
+                           shards: (try? shardCounts()) ?? [:], wait: wait, upstreamLockCommand: Self.upstreamLockCommand)
+    }
+
+    /// `hz-pipeline slurm-upstream-lock` by this executable's path (hz-pipeline, or the hz-pipeline
+    /// beside hyperzoo), which the jobs of the submission run.
+    static var upstreamLockCommand: [String]? {
+        guard let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let url = URL(fileURLWithPath: me)
+        if url.lastPathComponent == "hz-pipeline" { return [me, "slurm-upstream-lock"] }
+        let sibling = url.deletingLastPathComponent().appendingPathComponent("hz-pipeline").path
+        if FileManager.default.isExecutableFile(atPath: sibling) { return [sibling, "slurm-upstream-lock"] }
+        return [me, "pipeline", "slurm-upstream-lock"]
+    }
+}
+
+extension PipelineCommand {
+    /// `hz-pipeline slurm-upstream-lock`: run by a Slurm job before its stage (not by people).
+    public struct SlurmUpstreamLock: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            commandName: "slurm-upstream-lock",
+            abstract: "Write a stage's ${upstream_lock} from the recipe --executor slurm left (run by the stage's job).",
+            shouldDisplay: false)
+
+        @Argument(help: ArgumentHelp("The recipe (<run>/logs/<stage>.upstream.json).", valueName: "recipe.json"))
+        public var recipe: String
+
+        @Argument(help: ArgumentHelp("The upstream lock to write.", valueName: "lock.json"))
+        public var lock: String
+
+        public init() {}
+
+        public func run() throws {
+            try PipelineRunner.writeUpstreamLock(recipe: recipe, to: lock)
+        }
     }
 }
 

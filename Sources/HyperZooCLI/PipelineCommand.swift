@@ -24,7 +24,7 @@ public struct PipelineCommand: ParsableCommand {
         The spec format: schemas/pipeline.schema.json (`hz-pipeline schema` prints it).
         """,
         version: HyperZooVersion.string,
-        subcommands: [Run.self, Status.self, Validate.self, Graph.self, Schema.self]
+        subcommands: [Run.self, Status.self, Validate.self, Graph.self, Schema.self, SlurmUpstreamLock.self]
     )
 
     public init() {}

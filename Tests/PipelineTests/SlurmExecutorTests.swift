@@ -150,6 +150,37 @@ struct SlurmExecutorTests {
         #expect(try SlurmRecord.read(folder: folder) == nil)
     }
 
+    /// A stage reading ${upstream_lock}, submitted with its upstream stages: its job writes the
+    /// lock from the submitter's recipe when it starts (hz-pipeline slurm-upstream-lock), and the
+    /// entries equal those the run's lock records afterwards; without that command it is refused.
+    @Test func upstreamLockIsWrittenWhenTheJobStarts() throws {
+        let slurm = try client()
+        try #require(ToolRunner.isBuilt("hz-pipeline"), "build hz-pipeline first (swift build --build-tests)")
+        let ops = try FakeOperators()
+        try ops.addLockRecorder()
+        let dir = TemporaryDirectory()
+        let spec = try loadSpec("""
+            {"pipeline": "recorded", "output": "\(dir.url.path)/run",
+             "stages": [
+               {"name": "gen", "operator": "gen", "params": {"count": 4}, "outputs": {"output": "nums.txt"}},
+               {"name": "dbl", "operator": "double", "inputs": {"input": "gen.output"}, "outputs": {"output": "doubled.txt"}},
+               {"name": "rec", "operator": "record", "inputs": {"input": "dbl.output"}, "params": {"lock": "${upstream_lock}"}, "outputs": {"output": "lock.json"}}
+             ]}
+            """, in: dir)
+        let refused = specMessages { _ = try runner(spec, ops, lines: LineSink()).submit(to: slurm, options: SlurmSubmitOptions()) }
+        #expect(refused.count == 1 && refused[0].contains("reads ${upstream_lock}"), "\(refused)")
+        #expect(try SlurmRecord.read(folder: dir.path("run")) == nil, "nothing was queued")
+
+        let lines = LineSink()
+        let options = SlurmSubmitOptions(wait: true, pollSeconds: 0.2, upstreamLockCommand: [ToolRunner.executable("hz-pipeline").path, "slurm-upstream-lock"])
+        let summary = try runner(spec, ops, lines: lines).submit(to: slurm, options: options)
+        #expect(summary.succeeded && summary.ran == ["dbl", "gen", "rec"], "\(summary.outcomes)\n\(lines.lines.joined(separator: "\n"))")
+        let recorded = try LockFile.read(path: dir.path("run/rec/lock.json"), pipeline: "recorded", run: "recorded")
+        let lock = try LockFile.read(path: dir.path("run/pipeline.lock.json"), pipeline: "recorded", run: "recorded")
+        #expect(Set(recorded.stages.keys) == ["gen", "dbl"])
+        #expect(recorded.stages["gen"] == lock.stages["gen"] && recorded.stages["dbl"] == lock.stages["dbl"])
+    }
+
     /// A streamed chain cannot span two jobs: it runs as one job, its pipe inside it.
     @Test func streamedChainRunsInsideOneJob() throws {
         let slurm = try client()

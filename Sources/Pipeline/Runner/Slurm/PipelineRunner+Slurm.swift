@@ -26,11 +26,15 @@ public struct SlurmSubmitOptions: Sendable {
     public var wait: Bool
     /// Seconds between two looks at the queue while waiting.
     public var pollSeconds: Double
+    /// The command that writes a stage's `${upstream_lock}` from its recipe when its job starts
+    /// (`hz-pipeline slurm-upstream-lock`; RECIPE and LOCK are appended). Without it, a stage
+    /// reading `${upstream_lock}` whose upstream stages are submitted with it is refused.
+    public var upstreamLockCommand: [String]?
 
     public init(partition: String? = nil, time: String? = nil, cpusPerTask: Int? = nil, extraArguments: [String] = [],
-                shards: [String: Int] = [:], wait: Bool = false, pollSeconds: Double = 2) {
+                shards: [String: Int] = [:], wait: Bool = false, pollSeconds: Double = 2, upstreamLockCommand: [String]? = nil) {
         self.partition = partition; self.time = time; self.cpusPerTask = cpusPerTask; self.extraArguments = extraArguments
-        self.shards = shards; self.wait = wait; self.pollSeconds = pollSeconds
+        self.shards = shards; self.wait = wait; self.pollSeconds = pollSeconds; self.upstreamLockCommand = upstreamLockCommand
     }
 }
 
@@ -76,7 +80,7 @@ extension PipelineRunner {
             }
             toSubmit.append(u); submittedStages.formUnion(units[u])
         }
-        let shardCounts = try checkSlurmSubmission(toSubmit, submitted: submittedStages, options: slurmOptions)
+        let (shardCounts, needsRecipe) = try checkSlurmSubmission(toSubmit, submitted: submittedStages, options: slurmOptions)
         if toSubmit.isEmpty {
             summary.seconds = Date().timeIntervalSince(start)
             return summary
@@ -106,7 +110,13 @@ extension PipelineRunner {
                     jobOf[s] = merge
                     say("\(stageLabel(s))  submitted as Slurm job array \(array) (\(n) shards) and merge job \(merge)\(after.isEmpty ? "" : ", after \(after.joined(separator: ", "))")")
                 } else {
-                    let job = try submitUnit(u, after: after, slurm: slurm, options: slurmOptions)
+                    var prepare: [Int: [String]] = [:]
+                    for s in units[u] where needsRecipe.contains(s) {
+                        let recipe = plan.logFolder + "/\(plan.stages[s].name).upstream.json"
+                        try AtomicFile.write(UpstreamLockRecipe.make(plan: plan, lock: lock, stage: s, submitted: submittedStages).pretty, to: recipe)
+                        prepare[s] = slurmOptions.upstreamLockCommand! + [recipe, PipelinePlan.upstreamLockPath(run: plan.run, stage: plan.stages[s].name)]
+                    }
+                    let job = try submitUnit(u, after: after, prepare: prepare, slurm: slurm, options: slurmOptions)
                     for s in units[u] {
                         record.stages[plan.stages[s].name] = SlurmRecord.Stage(job: job, key: key(s), exitFile: exitFile(s), slurmLog: slurmLog(units[u][0]))
                         jobOf[s] = job
@@ -138,8 +148,9 @@ extension PipelineRunner {
     }
 
     /// What cannot go to Slurm is refused before anything is queued; returns the shard count of
-    /// each stage that becomes a job array.
-    private func checkSlurmSubmission(_ toSubmit: [Int], submitted: Set<Int>, options: SlurmSubmitOptions) throws -> [Int: Int] {
+    /// each stage that becomes a job array, and the stages whose `${upstream_lock}` their job
+    /// writes when it starts.
+    private func checkSlurmSubmission(_ toSubmit: [Int], submitted: Set<Int>, options: SlurmSubmitOptions) throws -> ([Int: Int], Set<Int>) {
         var problems: [SpecError] = []
         func fail(_ message: String) { problems.append(SpecError(file: plan.spec.file, path: "", message: message)) }
         var counts: [Int: Int] = [:]
@@ -166,19 +177,23 @@ extension PipelineRunner {
                 }
             }
         }
+        var needsRecipe = Set<Int>()
         for u in toSubmit {
             for s in units[u] {
                 // ${upstream_lock} lists the upstream stages' lock entries, which exist only once
-                // their jobs ended: the stage would read a partial record.
+                // their jobs ended: the job computes them from a recipe when it starts.
                 let upstreamLock = PipelinePlan.upstreamLockPath(run: plan.run, stage: plan.stages[s].name)
-                if plan.stages[s].commandLine.contains(where: { $0.contains(upstreamLock) }),
-                   plan.ancestors(of: s).contains(where: submitted.contains) {
+                guard plan.stages[s].commandLine.contains(where: { $0.contains(upstreamLock) }),
+                      plan.ancestors(of: s).contains(where: submitted.contains) else { continue }
+                if options.upstreamLockCommand == nil || counts[s] != nil {
                     fail("stage '\(plan.stages[s].name)' reads ${upstream_lock}, which needs its upstream stages' lock entries, but they are being submitted too; submit again once they finished (hz-pipeline status shows when), or run it with --executor local")
+                } else {
+                    needsRecipe.insert(s)
                 }
             }
         }
         if !problems.isEmpty { throw SpecErrors(problems) }
-        return counts
+        return (counts, needsRecipe)
     }
 
     /// `hyperzoo` beside the stage's executable: the shard merge (`hyperzoo merge`).
@@ -200,11 +215,12 @@ extension PipelineRunner {
     private func jobName(_ stage: String) -> String { "hz-\(plan.spec.name)-\(stage)" }
 
     /// One job for unit `u` (a stage, or a streamed chain inside one job).
-    private func submitUnit(_ u: Int, after: [String], slurm: SlurmClient, options: SlurmSubmitOptions) throws -> String {
+    /// `prepare`: a command to run before the stage's own (its upstream lock), by stage.
+    private func submitUnit(_ u: Int, after: [String], prepare: [Int: [String]], slurm: SlurmClient, options: SlurmSubmitOptions) throws -> String {
         let first = units[u][0]
         let script = plan.logFolder + "/\(plan.stages[first].name).sbatch"
         let text = SlurmJobScript.stages(units[u].map { s in
-            (plan.stages[s].name, Self.resumingIfInterrupted(plan.stages[s]), plan.logPath(plan.stages[s]), exitFile(s))
+            (plan.stages[s].name, Self.resumingIfInterrupted(plan.stages[s]), plan.logPath(plan.stages[s]), exitFile(s), prepare[s])
         }, pipeline: plan.spec.name, run: plan.run.id, runFolder: plan.run.folder)
         try AtomicFile.write(text, to: script)
         return try slurm.submit(script: script, arguments: sbatchArguments(jobName(plan.stages[first].name), output: slurmLog(first), after: after, options: options))

@@ -26,12 +26,23 @@ enum SlurmJobScript {
         "printf '%d\\n' \(status) > \(quote(exitFile + ".partial")) && mv -f \(quote(exitFile + ".partial")) \(quote(exitFile))\n"
     }
 
-    /// A stage, or a streamed chain (stdout of each into the next through a pipe, inside the one job).
-    static func stages(_ stages: [(name: String, command: [String], log: String, exitFile: String)],
+    /// A stage, or a streamed chain (stdout of each into the next through a pipe, inside the one
+    /// job). A stage's `prepare` command (writing its upstream lock) runs first, into its log; if
+    /// it fails, no stage of the job runs and each records its status.
+    static func stages(_ stages: [(name: String, command: [String], log: String, exitFile: String, prepare: [String]?)],
                        pipeline: String, run: String, runFolder: String) -> String {
         var text = header("stage\(stages.count > 1 ? "s" : "") \(stages.map { "'\($0.name)'" }.joined(separator: " | "))",
                           pipeline: pipeline, run: run, runFolder: runFolder)
         for s in stages { text += "printf '%s\\n' \(quote("$ " + shellLine(s.command))) > \(quote(s.log))\n" }
+        for s in stages {
+            guard let prepare = s.prepare else { continue }
+            text += "if ! \(shellLine(prepare)) >> \(quote(s.log)) 2>&1; then\n"
+            for t in stages {
+                text += "  printf '# exit status 1: its upstream lock could not be written (Slurm job %s)\\n' \"$SLURM_JOB_ID\" >> \(quote(t.log))\n  "
+                text += recordExit("1", t.exitFile)
+            }
+            text += "  exit 1\nfi\n"
+        }
         var pipeline: [String] = []
         for (i, s) in stages.enumerated() {
             let last = i == stages.count - 1
