@@ -24,7 +24,7 @@ public struct PipelineCommand: ParsableCommand {
         The spec format: schemas/pipeline.schema.json (`hz-pipeline schema` prints it).
         """,
         version: HyperZooVersion.string,
-        subcommands: [Run.self, Validate.self, Graph.self, Schema.self]
+        subcommands: [Run.self, Status.self, Validate.self, Graph.self, Schema.self, SlurmUpstreamLock.self]
     )
 
     public init() {}
@@ -67,6 +67,11 @@ extension PipelineCommand {
 
               hz-pipeline run fixtures/pipelines/quickstart.json --jobs 2
               hz-pipeline run spec.json --force train --set train.lr=0.0005
+
+            --executor slurm submits the stages that are not cached to Slurm instead (sbatch, one job per stage, chained with --dependency=afterok; a streamed chain is one job); --shards zoo=8 makes the hz-zoo stage a job array of 8 shards plus a merge job. The jobs are recorded in <run folder>/.hyperzoo-slurm.json; hz-pipeline status shows them and, once they ended, records the finished stages and reports failures. A second submission is refused while any job is queued or running.
+
+              hz-pipeline run spec.json --executor slurm --partition cpu --time 4:00:00 --cpus-per-task 8 --shards zoo=8
+              hz-pipeline status spec.json
             """)
 
         @OptionGroup public var specOptions: SpecOptions
@@ -86,10 +91,13 @@ extension PipelineCommand {
         @Flag(help: "Print a JSON summary (stage → ran/cached/failed) on stdout at the end.")
         public var json = false
 
+        @OptionGroup public var slurm: SlurmOptions
+
         public init() {}
 
         public func validate() throws {
             if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+            try slurm.check()
         }
 
         public func run() throws {
@@ -105,27 +113,26 @@ extension PipelineCommand {
                 let runner = try PipelineRunner(plan: plan, options: RunOptions(jobs: jobs, force: Set(force), dryRun: dryRun, adopt: adopt,
                                                                                 reportsProgress: display.isTerminal), say: say)
                 if display.isTerminal { runner.onProgress = { display.show($0) } }
-                let summary = try runner.run()
+                let summary: RunSummary
+                if slurm.executor == .slurm && !dryRun {
+                    guard let client = SlurmClient.find() else {
+                        throw ValidationError("--executor slurm: sbatch, squeue and scancel are not on PATH (install Slurm's client tools, e.g. Debian's slurm-client, or run on a login node)")
+                    }
+                    summary = try runner.submit(to: client, options: slurm.submitOptions)
+                } else {
+                    summary = try runner.run()
+                }
                 display.clear()
-                summaries.append(summaryJSON(plan, summary))
+                summaries.append(Self.summaryJSON(plan, summary))
                 if dryRun { continue }
+                let queued = summary.outcomes.values.filter { if case .submitted = $0 { return true }; return false }.count
+                if queued > 0 {
+                    say("submitted: \(queued) stage\(queued == 1 ? "" : "s") queued in Slurm, \(summary.cached.count) cached; `hz-pipeline status \(specOptions.spec)` shows their jobs and, once they ended, records them and reports failures")
+                    continue
+                }
                 if !summary.failed.isEmpty || !summary.succeeded {
                     failedAny = true
-                    // The stage that failed first is the cause; the others of its chain follow from it.
-                    for name in summary.failedFirst + summary.failed.filter({ summary.failureCauses[$0] != nil }) {
-                        if case .failed(let status, let log) = summary.outcomes[name]! {
-                            if let cause = summary.failureCauses[name] {
-                                printError("  (stage '\(name)' stopped too, exit status \(status), because '\(cause)' failed; its log: \(log))")
-                            } else {
-                                printError("error: stage '\(name)' failed\(status == 0 ? " (missing output)" : " with exit status \(status)"); see its log: \(log)")
-                            }
-                        }
-                    }
-                    let blocked = summary.outcomes.compactMap { name, outcome -> String? in
-                        if case .notRun(let by) = outcome { return "\(name) (needs \(by))" }
-                        return nil
-                    }.sorted()
-                    if !blocked.isEmpty { printError("not run: \(blocked.joined(separator: ", ")); fix the failure and run again to resume") }
+                    Self.reportFailures(summary)
                     continue
                 }
                 say("done in \(String(format: "%.1f", summary.seconds)) s: \(summary.ran.count) ran, \(summary.cached.count) cached; lock: \(summary.lockPath)")
@@ -143,6 +150,31 @@ extension PipelineCommand {
         }
 
         private func options(dry: Bool) -> String { dry ? "dry run of" : "running" }
+
+        /// One error line per failed stage, then the stages not run because of them.
+        static func reportFailures(_ summary: RunSummary) {
+            // The stage that failed first is the cause; the others of its chain follow from it.
+            for name in summary.failedFirst + summary.failed.filter({ summary.failureCauses[$0] != nil }) {
+                if case .failed(let status, let log) = summary.outcomes[name]! {
+                    if let cause = summary.failureCauses[name] {
+                        printError("  (stage '\(name)' stopped too, exit status \(status), because '\(cause)' failed; its log: \(log))")
+                    } else {
+                        printError(failureLine(name, status: status, log: log, slurmState: summary.slurmStates[name]))
+                    }
+                }
+            }
+            let blocked = summary.outcomes.compactMap { name, outcome -> String? in
+                if case .notRun(let by) = outcome { return "\(name) (needs \(by))" }
+                return nil
+            }.sorted()
+            if !blocked.isEmpty { printError("not run: \(blocked.joined(separator: ", ")); fix the failure and run again to resume") }
+        }
+
+        /// The one error line of a failed stage.
+        static func failureLine(_ name: String, status: Int32, log: String, slurmState: String?) -> String {
+            if let slurmState { return "error: stage '\(name)' failed: its Slurm job ended as \(slurmState) before the stage finished; see \(log)" }
+            return "error: stage '\(name)' failed\(status == 0 ? " (missing output)" : " with exit status \(status)"); see its log: \(log)"
+        }
 
         /// The `summary` sentences of the first report.json among the results (a report.html's
         /// neighbour, or a report folder's), prefixed "outcome:"; empty when there is none.
@@ -173,7 +205,7 @@ extension PipelineCommand {
             }
         }
 
-        private func summaryJSON(_ plan: PipelinePlan, _ summary: RunSummary) -> JSONNode {
+        static func summaryJSON(_ plan: PipelinePlan, _ summary: RunSummary) -> JSONNode {
             var stages: [String: JSONNode] = [:]
             for (name, outcome) in summary.outcomes {
                 switch outcome {
@@ -182,6 +214,7 @@ extension PipelineCommand {
                 case .wouldRun(let reason): stages[name] = .object(["status": "would-run", "reason": .string(reason)])
                 case .failed(let status, let log): stages[name] = .object(["status": "failed", "exit": .number(Double(status)), "log": .string(log)])
                 case .notRun(let by): stages[name] = .object(["status": "not-run", "blocked_by": .string(by)])
+                case .submitted(let job): stages[name] = .object(["status": "submitted", "slurm_job": .string(job)])
                 }
             }
             return .object(["run": .string(plan.run.id), "folder": .string(plan.run.folder), "lock": .string(summary.lockPath), "stages": .object(stages)])

@@ -38,6 +38,10 @@ public struct ZooCommand: ParsableCommand {
           hz-zoo fixtures/zoo/fmnist-cnn-s.json -o shard-1.h5 --models 20 --epochs 5 --shard 1/2
           hyperzoo merge shard-0.h5 shard-1.h5 -o fmnist.h5
 
+        --shard mpi does the same under mpirun or srun (OpenMPI, loaded at run time): rank r of size n trains shard r/n into <output>.shard-r-of-n.h5 beside the output; when every rank has finished, rank 0 merges the shards into the output (written as .partial and renamed) and removes them. If a rank fails, every rank exits 1 and the shards stay; the same command resumes each shard (a finished shard is not trained again).
+
+          mpirun -n 4 hz-zoo fixtures/zoo/fmnist-cnn-s.json -o fmnist.h5 --models 20 --epochs 5 --shard mpi --threads 1
+
         The papers' datasets (dataset.name mnist, svhn, cifar10, stl10; recipes in fixtures/zoo) are read from their release files in --dataset-path, dataset.directory, or $HYPERZOO_DATA/<name>, and prepared as the Model Zoos generators do (README, "Datasets"); hyperzoo never downloads. A Model Zoos config runs on the dataset its dataset::dump names, or is refused.
         """,
         version: HyperZooVersion.string)
@@ -69,7 +73,7 @@ public struct ZooCommand: ParsableCommand {
     @Option(name: .customLong("dataset-path"), help: ArgumentHelp("The dataset's folder (overrides the config's dataset.directory). Default: the config's, else $HYPERZOO_DATA/<name> for mnist, svhn, cifar10, stl10.", valueName: "path"))
     public var datasetPath: String?
 
-    @Option(help: ArgumentHelp("Train only shard I of N (model m goes to shard m mod N) into a shard file; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the shards with hyperzoo merge.", valueName: "I/N|env"))
+    @Option(help: ArgumentHelp("Train only shard I of N (model m goes to shard m mod N) into a shard file; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the shards with hyperzoo merge. `mpi` (under mpirun/srun): each rank trains shard rank/size into <output>.shard-<rank>-of-<size>.h5 and rank 0 merges them into the output.", valueName: "I/N|env|mpi"))
     public var shard: String?
 
     @Flag(help: "Replace an existing output or an interrupted run instead of refusing or resuming.")
@@ -89,7 +93,7 @@ public struct ZooCommand: ParsableCommand {
         if let trainSize, trainSize < 1 { throw ValidationError("--train-size must be at least 1") }
         if let seed, seed < 0 { throw ValidationError("--seed must be non-negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let shard, shard != "env" {
+        if let shard, shard != "env", shard != "mpi" {
             do { _ = try ZooShard.parse(shard, environment: [:]) } catch let e as ZooStoreError { throw ValidationError(e.message) }
         }
         if let checkpointEpochs { _ = try ConvertCommand.parseEpochs(checkpointEpochs, option: "--checkpoint-epochs") }
@@ -105,8 +109,14 @@ public struct ZooCommand: ParsableCommand {
                 models: models, epochs: epochs, trainSize: trainSize, seed: seed,
                 checkpointEpochs: try checkpointEpochs.map { try ConvertCommand.parseEpochs($0, option: "--checkpoint-epochs") })
             try spec.validate(label: config)
+            if shard == "mpi" {
+                try runOverMPI(spec: spec)
+                return
+            }
             let shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
             builder = ZooBuilder(spec: spec, output: output, threads: threads ?? defaultThreadCount(), force: force, readers: .formats, shard: shard)
+        } catch let e as ExitCode {
+            throw e  // runOverMPI has reported its outcome
         } catch {
             FileHandle.standardError.write(Data("hz-zoo: \(error)\n".utf8))
             throw ExitCode.failure

@@ -110,6 +110,31 @@ public struct ZooBuilder: Sendable {
         return out
     }
 
+    /// A shard's partial file without its shard record, no checkpoint and no trainer state: the
+    /// run was killed between creating the file and its first flush (an MPI job stopped while
+    /// starting). Nothing was kept yet, so it starts over instead of being refused as "the whole
+    /// spec". Anything else (checkpoints, or a state) is never discarded.
+    static func diedBeforeFirstFlush(output: String, statePath: String, shard: ZooShardRecord?) -> Bool {
+        guard shard != nil, !FileManager.default.fileExists(atPath: statePath) else { return false }
+        guard let reader = try? ZooReader(path: AtomicOutput.partialPath(for: output), formats: [.zoo]) else { return false }
+        defer { reader.close() }
+        return reader.checkpointCount == 0 && (try? ZooShardRecord.read(reader)) == nil
+    }
+
+    /// Whether `output` already is this build's finished shard file: its `shard` record and config
+    /// equal what this run would write. An MPI rank whose shard finished before the run was
+    /// killed (the merge had not happened) skips training on the rerun instead of being refused.
+    public func hasFinishedShard() -> Bool {
+        guard let shard, FileManager.default.fileExists(atPath: output),
+              let config = try? JSONValue(encoding: spec),
+              let reader = try? ZooReader(path: output, formats: [.zoo]) else { return false }
+        defer { reader.close() }
+        let total = members().count
+        let expected = ZooShardRecord(specDigest: ZooShardRecord.digest(of: config), index: shard.index, count: shard.count,
+                                      totalModels: total, models: shard.models(of: total))
+        return reader.config == config && (try? ZooShardRecord.read(reader)) == expected
+    }
+
     /// Trains and writes the zoo; `onEvent` sees progress (from any thread).
     @discardableResult
     public func run(onEvent: (@Sendable (ZooBuildEvent) -> Void)? = nil) throws -> ZooBuildSummary {
@@ -135,6 +160,9 @@ public struct ZooBuilder: Sendable {
         var writer: ZooWriter
         var startEpoch = 0
         var resumed: TrainerState?
+        if !force && Self.diedBeforeFirstFlush(output: output, statePath: statePath, shard: shardRecord) {
+            unlink(AtomicOutput.partialPath(for: output))  // empty: nothing of this run was kept in it
+        }
         if !force && ZooWriter.canResume(path: output) {
             do { writer = try ZooWriter.resume(path: output) } catch {
                 // A partial left by a failed write or a kill during a flush may be unreadable.
@@ -162,7 +190,10 @@ public struct ZooBuilder: Sendable {
             }
         } else {
             writer = try ZooWriter.create(path: output, layouts: layouts, config: config, overwrite: force)
-            if let shardRecord { try writer.setMetadata(ZooShard.attribute, shardRecord.json) }
+            if let shardRecord {
+                try writer.setMetadata(ZooShard.attribute, shardRecord.json)
+                try writer.flush()  // the shard record is on disk before any checkpoint
+            }
             unlink(statePath)
         }
         do {

@@ -124,6 +124,11 @@ import TestSupport
         "hz-pipeline run fixtures/pipelines/quickstart.json --jobs 2": .run(extra: ["hz-pipeline": ["--dry-run"]]),
         "hz-pipeline run spec.json --force train --set train.lr=0.0005": .run(extra: ["hz-pipeline": ["--dry-run"]]),
         "hz-pipeline validate spec.json": .run(),
+        "hz-pipeline status spec.json": .run(),
+        "hz-pipeline run spec.json --executor slurm --partition cpu --time 4:00:00 --cpus-per-task 8 --shards zoo=8":
+            .parseOnly("submits to a cluster's partition cpu; SlurmPipelineCLITests runs --executor slurm --shards on the local Slurm"),
+        "hz-pipeline run spec.json --executor slurm --partition cpu --time 4:00:00 --shards zoo=50":
+            .parseOnly("submits to a cluster's partition cpu; SlurmPipelineCLITests runs --executor slurm --shards on the local Slurm"),
         "hz-pipeline graph spec.json --dot | dot -Tsvg > dag.svg": .run(),
         "hz-pipeline schema > pipeline.schema.json": .run(),
         "hz-pipeline schema": .run(),

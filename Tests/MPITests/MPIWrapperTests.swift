@@ -5,27 +5,11 @@ import Testing
 import TestSupport
 @testable import MPI
 
-/// mpirun on PATH, or nil. Tests needing it skip visibly, or fail under HYPERZOO_REQUIRE_MPI=1.
-func mpirunPath() -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/mpirun") {
-        return "\(dir)/mpirun"
-    }
-    return nil
-}
+func mpirunPath() -> String? { MPIRunner.mpirunPath }
+var mpiRequired: Bool { MPIRunner.isRequired }
 
-var mpiRequired: Bool { ProcessInfo.processInfo.environment["HYPERZOO_REQUIRE_MPI"] == "1" }
-
-/// Runs `tool` under `mpirun -n ranks` on loopback (TCP between ranks, allowed as root);
-/// returns status, stdout and stderr.
 func runUnderMPI(_ mpirun: String, ranks: Int, _ tool: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    var environment = ProcessInfo.processInfo.environment
-    environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-    environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-    return try ToolRunner.runProcess(URL(fileURLWithPath: mpirun),
-                                     ["-n", "\(ranks)", "--oversubscribe", "--mca", "btl", "self,tcp",
-                                      ToolRunner.executable(tool).path] + arguments,
-                                     environment: environment)
+    try MPIRunner.run(mpirun, ranks: ranks, tool, arguments)
 }
 
 @Suite("MPI wrapper")

@@ -81,6 +81,18 @@ final class FakeOperators {
             """)
     }
 
+    /// hz-record --input FILE --lock FILE --output FILE: copies the lock file (${upstream_lock}) to its output.
+    func addLockRecorder() throws {
+        try write("record", arguments: """
+            {"kind":"option","names":[{"kind":"long","name":"input"}],"isOptional":false,"isRepeating":false,"valueName":"file"},
+            {"kind":"option","names":[{"kind":"long","name":"lock"}],"isOptional":false,"isRepeating":false,"valueName":"file"},
+            {"kind":"option","names":[{"kind":"long","name":"output"}],"isOptional":false,"isRepeating":false,"valueName":"file"}
+            """, body: """
+            while [ $# -gt 0 ]; do case "$1" in --lock) lock=$2; shift 2;; --output) out=$2; shift 2;; *) shift 2;; esac; done
+            cp "$lock" "$out"
+            """)
+    }
+
     private func write(_ name: String, arguments: String, body: String) throws {
         let script = """
             #!/bin/sh

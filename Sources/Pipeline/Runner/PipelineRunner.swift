@@ -43,6 +43,8 @@ public struct RunSummary: Sendable {
         case wouldRun(reason: String)
         case failed(status: Int32, log: String)
         case notRun(blockedBy: String)
+        /// Queued in Slurm (`--executor slurm`): the job running it.
+        case submitted(job: String)
     }
     public var outcomes: [String: Outcome] = [:]
     /// A failed stage → the stage of its streamed chain that failed first and caused it (its pipe
@@ -52,6 +54,9 @@ public struct RunSummary: Sendable {
     public var restored: [String] = []
     public var lockPath: String
     public var seconds: Double = 0
+    /// `--executor slurm`: how each stage's job ended when it left no exit status (TIMEOUT,
+    /// CANCELLED, NODE_FAIL, or "unknown" once Slurm forgot it).
+    public var slurmStates: [String: String] = [:]
 
     public var failed: [String] { outcomes.filter { if case .failed = $0.value { return true }; return false }.keys.sorted() }
     /// Failed stages that caused their failure themselves, sorted.
@@ -74,15 +79,17 @@ public struct StageProgress: Sendable {
 public final class PipelineRunner {
     public let plan: PipelinePlan
     public let options: RunOptions
-    private let say: (String) -> Void
-    private let digester: ContentDigester
-    private let cache: ResultCache
-    private var lock: LockFile
-    private var folderState: RunFolderState?
-    private var folderLock: RunFolderLock?
+    // Internal, not private: the Slurm executor (Slurm/PipelineRunner+Slurm.swift) shares them.
+    let say: (String) -> Void
+    let digester: ContentDigester
+    let cache: ResultCache
+    var lock: LockFile
+    var folderState: RunFolderState?
+    var folderLock: RunFolderLock?
     /// Stage index → streamed chain (unit) index.
-    private var unitOf: [Int] = []
-    private var units: [[Int]] = []
+    var unitOf: [Int] = []
+    /// Maximal chains of stages linked by streams, in the order of their first stage.
+    var units: [[Int]] = []
     /// Receives the running stages' progress every half second while stages run.
     public var onProgress: (([StageProgress]) -> Void)?
 
@@ -111,11 +118,11 @@ public final class PipelineRunner {
 
     private enum UnitState { case pending, running, done, failed, blocked }
 
-    private func stageFolder(_ s: Int) -> String { plan.run.folder + "/" + plan.stages[s].name }
+    func stageFolder(_ s: Int) -> String { plan.run.folder + "/" + plan.stages[s].name }
 
     /// Before anything runs: the folder is the runner's (or adopted), no stage of an earlier run
     /// is still running in it, and no stage folder it did not make is in the way.
-    private func takeRunFolder() throws {
+    func takeRunFolder() throws {
         let folder = plan.run.folder
         var state = try RunFolderState.load(folder: folder, stageNames: plan.stages.map(\.name), adopt: options.adopt)
         folderLock = try RunFolderLock(folder: folder)
@@ -126,7 +133,7 @@ public final class PipelineRunner {
             }
         }
         // Both just made (a folder the runner did not make was refused above, unless adopted).
-        state.created.formUnion([".hyperzoo-run.lock", RunFolderState.fileName])
+        state.created.formUnion([".hyperzoo-run.lock", RunFolderState.fileName, SlurmRecord.fileName])
         var problems: [SpecError] = []
         let own = ["logs", PipelinePlan.specFileName, "pipeline.lock.json"] + (plan.run.base == folder ? [".hyperzoo-state.json", ".hyperzoo-cache"] : [])
         for name in own {
@@ -146,7 +153,7 @@ public final class PipelineRunner {
 
     /// Moves whatever the stage folder holds out of the way: a finished result into the result
     /// cache, an unfinished attempt aside (to resume later). Only the runner's own folders get here.
-    private func clearStageFolder(_ s: Int) throws {
+    func clearStageFolder(_ s: Int) throws {
         let name = plan.stages[s].name, folder = stageFolder(s)
         guard FileManager.default.fileExists(atPath: folder) else { return }
         if let attempt = folderState?.attempts[name] {
@@ -165,7 +172,7 @@ public final class PipelineRunner {
     /// Gets the stage folder ready for an attempt with `key`: the previous result goes to the
     /// cache, an interrupted attempt with the same key comes back (the stage resumes its partial
     /// files), and the declared outputs are not there (every stage refuses to replace one).
-    private func prepareStageFolder(_ s: Int, key: String) throws {
+    func prepareStageFolder(_ s: Int, key: String) throws {
         let name = plan.stages[s].name, folder = stageFolder(s)
         let sameAttempt = folderState?.attempts[name]?.key == key
         if !sameAttempt {
@@ -188,7 +195,7 @@ public final class PipelineRunner {
 
     /// After a failed attempt: the attempt is put aside for a later resume and the stage folder
     /// gets back the result the lock records, so a failure never costs a good output.
-    private func giveBackPreviousResult(_ s: Int) {
+    func giveBackPreviousResult(_ s: Int) {
         let name = plan.stages[s].name, folder = stageFolder(s)
         guard let attempt = folderState?.attempts[name] else { return }
         guard let entry = lock.stages[name], let found = cache.lookup(stage: name, key: entry.key) else { return }
@@ -214,15 +221,14 @@ public final class PipelineRunner {
         var running: [Int: (remaining: Int, started: Date, keys: [Int: String], inputDigests: [Int: [String: String]])] = [:]
         var failureOrder: [Int: Int] = [:]  // stage → position among the failures, in time order
         var runningProcesses = 0
-        let width = plan.stages.map(\.name.count).max() ?? 8
-        func label(_ i: Int) -> String {
-            let position = (plan.order.firstIndex(of: i) ?? 0) + 1
-            return "[\(position)/\(plan.stages.count)] \(plan.stages[i].name.padding(toLength: width, withPad: " ", startingAt: 0))"
-        }
+        let label = stageLabel
         defer { folderLock = nil }  // the run folder is free again when run() returns
         if !options.dryRun {
             try takeRunFolder()
             try FileManager.default.createDirectory(atPath: plan.logFolder, withIntermediateDirectories: true)
+            // Stages an earlier --executor slurm submission queued: refused while they are queued
+            // or running, recorded in the lock once they ended.
+            try settleSlurmJobs(SlurmClient.find(), into: &summary)
         }
 
         while true {
@@ -252,30 +258,8 @@ public final class PipelineRunner {
                             stale.append(s)
                         }
                     }
-                    // The result cache: a stale stage whose key has a stored result is restored, not run.
-                    var hits: [Int: (record: ResultCache.Record, location: String)] = [:]
-                    if !reasons.isEmpty, !units[u].contains(where: { options.force.contains(plan.stages[$0].name) }) {
-                        for s in stale { if let hit = cache.lookup(stage: plan.stages[s].name, key: keys[s]!) { hits[s] = hit } }
-                        if hits.count == stale.count {
-                            for s in stale {
-                                let name = plan.stages[s].name
-                                if options.dryRun {
-                                    lock.stages[name] = hits[s]!.record.entry.withOutputs(in: stageFolder(s))
-                                } else {
-                                    try clearStageFolder(s)
-                                    lock.stages[name] = try cache.restore(hits[s]!, stage: name, into: stageFolder(s))
-                                    folderState?.created.insert(name)
-                                }
-                                summary.restored.append(name)
-                            }
-                            if !options.dryRun {
-                                try lock.write(to: plan.lockPath)
-                                try folderState?.save()
-                                digester.save()
-                            }
-                            reasons = []
-                        }
-                    }
+                    let hits = reasons.isEmpty ? [:] : try restoreFromResultCache(u, stale: stale, keys: keys, summary: &summary)
+                    if !hits.isEmpty { reasons = [] }
                     if reasons.isEmpty {
                         states[u] = .done
                         for s in units[u] {
@@ -295,7 +279,7 @@ public final class PipelineRunner {
                             changed.insert(s)
                             let why = reasons.joined(separator: "; ")
                             summary.outcomes[plan.stages[s].name] = .wouldRun(reason: why)
-                            say("\(label(s))  would run: \(why)\n\(String(repeating: " ", count: width + 8))$ \(shellLine(plan.stages[s].commandLine))")
+                            say("\(label(s))  would run: \(why)\n\(String(repeating: " ", count: (plan.stages.map(\.name.count).max() ?? 8) + 8))$ \(shellLine(plan.stages[s].commandLine))")
                         }
                         progressed = true
                         continue
@@ -380,6 +364,40 @@ public final class PipelineRunner {
         return summary
     }
 
+    /// `[2/5] train   `: a stage's position in the run order and its padded name.
+    func stageLabel(_ i: Int) -> String {
+        let width = plan.stages.map(\.name.count).max() ?? 8
+        let position = (plan.order.firstIndex(of: i) ?? 0) + 1
+        return "[\(position)/\(plan.stages.count)] \(plan.stages[i].name.padding(toLength: width, withPad: " ", startingAt: 0))"
+    }
+
+    /// The result cache: when every stale stage of unit `u` has a stored result for its key, they
+    /// are restored (dry run: only recorded in the in-memory lock) instead of run. Returns the
+    /// hits, empty when the unit must run (or is forced).
+    func restoreFromResultCache(_ u: Int, stale: [Int], keys: [Int: String], summary: inout RunSummary) throws -> [Int: (record: ResultCache.Record, location: String)] {
+        guard !units[u].contains(where: { options.force.contains(plan.stages[$0].name) }) else { return [:] }
+        var hits: [Int: (record: ResultCache.Record, location: String)] = [:]
+        for s in stale { if let hit = cache.lookup(stage: plan.stages[s].name, key: keys[s]!) { hits[s] = hit } }
+        guard hits.count == stale.count else { return [:] }
+        for s in stale {
+            let name = plan.stages[s].name
+            if options.dryRun {
+                lock.stages[name] = hits[s]!.record.entry.withOutputs(in: stageFolder(s))
+            } else {
+                try clearStageFolder(s)
+                lock.stages[name] = try cache.restore(hits[s]!, stage: name, into: stageFolder(s))
+                folderState?.created.insert(name)
+            }
+            summary.restored.append(name)
+        }
+        if !options.dryRun {
+            try lock.write(to: plan.lockPath)
+            try folderState?.save()
+            digester.save()
+        }
+        return hits
+    }
+
     private static func isBrokenPipe(_ outcome: RunSummary.Outcome) -> Bool {
         if case .failed(let status, _) = outcome { return status == 128 + SIGPIPE }
         return false
@@ -401,7 +419,7 @@ public final class PipelineRunner {
 
     private func progressPath(_ s: Int) -> String { plan.logFolder + "/\(plan.stages[s].name).progress" }
 
-    private func report(_ s: Int, _ outcome: RunSummary.Outcome, label: (Int) -> String, causedBy cause: Int? = nil) {
+    func report(_ s: Int, _ outcome: RunSummary.Outcome, label: (Int) -> String, causedBy cause: Int? = nil) {
         let stage = plan.stages[s]
         switch outcome {
         case .ran(let seconds):
@@ -423,7 +441,7 @@ public final class PipelineRunner {
 
     /// The stage's cache key and input digests. The third value is set when an input is not known
     /// yet (dry run: the stage producing it would run first).
-    private func cacheKey(_ s: Int, keys: [Int: String], changed: Set<Int>) throws -> (String, [String: String], String?) {
+    func cacheKey(_ s: Int, keys: [Int: String], changed: Set<Int>) throws -> (String, [String: String], String?) {
         let stage = plan.stages[s]
         var digests: [String: String] = [:]
         var pending: String?
@@ -451,7 +469,7 @@ public final class PipelineRunner {
     }
 
     /// Why a stage must run, or nil when its lock entry and outputs are current.
-    private func staleness(_ s: Int, key: String, inputDigests: [String: String]) -> String? {
+    func staleness(_ s: Int, key: String, inputDigests: [String: String]) -> String? {
         let stage = plan.stages[s]
         if options.force.contains(stage.name) { return "forced with --force" }
         guard let entry = lock.stages[stage.name] else { return "no previous run in \(plan.lockPath)" }
