@@ -75,7 +75,7 @@ let package = Package(
     ] + stageExecutables.map { name in
         .executableTarget(name: name, dependencies: ["HyperZooCLI"], path: "Sources/Executables/\(name)")
     } + [
-        // Benchmark drivers: built by tools/bench-*, not user-facing products.
+        // Benchmark drivers: built by tools/bench/bench-*, not user-facing products.
         .executableTarget(name: "hz-bench-storage", dependencies: ["ZooStore", "HDF5", "CBLAS"],
                           path: "Sources/Benchmarks/hz-bench-storage"),
         .executableTarget(name: "hz-bench-zoo-step", dependencies: ["Nets", "Tensor"],

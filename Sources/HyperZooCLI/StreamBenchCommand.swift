@@ -1,5 +1,5 @@
 // `hyperzoo stream-bench`: measures record-stream throughput between two processes
-// (tools/bench-augment runs `hyperzoo stream-bench write | hyperzoo stream-bench read`).
+// (tools/bench/bench-augment runs `hyperzoo stream-bench write | hyperzoo stream-bench read`).
 // Hidden from the command list: it is a benchmark, not a stage.
 import ArgumentParser
 import Foundation

@@ -1,6 +1,6 @@
 // `hz-train bench`: seconds per training step on random CNN-s-shaped rows, the same workload as
 // ../shared/peers/ghrp_ae_step.py (two views of B rows, NT-Xent with a 4-layer projection head +
-// layer-normalised reconstruction, AdamW). Driven by tools/bench-ae beside the peer.
+// layer-normalised reconstruction, AdamW). Driven by tools/bench/bench-ae beside the peer.
 import ArgumentParser
 import Foundation
 import HyperRep
@@ -11,7 +11,7 @@ extension TrainCommand {
     public struct Bench: ParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "bench",
-            abstract: "Time AE training steps on random rows of the CNN-s shape (prints JSON; see tools/bench-ae).",
+            abstract: "Time AE training steps on random rows of the CNN-s shape (prints JSON; see tools/bench/bench-ae).",
             discussion: """
             Example:
               hz-train bench --batch 100 --width 256 --latent 128 --ff-width 512 --heads 4 --blocks 2 --steps 5

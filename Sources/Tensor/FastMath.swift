@@ -35,7 +35,7 @@ public func fastExp(_ y0: Float) -> Float {
 /// minimax polynomial for e^r on |r| ≤ ln2/2 (the Taylor one needs degree 7), and |x| clamped at
 /// 9.1, beyond which tanh rounds to ±1. Multiply-adds are fused where the host has FMA (HZ_FMA):
 /// with AVX2 and FMA the loop body is 48 instructions per 8 values (87 with the Taylor forms and
-/// no FMA). tools/fit_tanh.py fits the coefficients and checks the error of both builds.
+/// no FMA). tools/experiments/fit_tanh.py fits the coefficients and checks the error of both builds.
 @inline(__always)
 public func fastTanh(_ x: Float) -> Float {
     let a = abs(x)

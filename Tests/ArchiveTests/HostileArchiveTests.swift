@@ -1,4 +1,4 @@
-// The archives under fixtures/archives/hostile (made by tools/make-hostile-archives) must be
+// The archives under fixtures/archives/hostile (made by tools/fixtures/make-hostile-archives) must be
 // refused with a clear message, leaving neither the destination nor a staging folder behind, and
 // writing nothing outside it.
 @testable import Archive

@@ -90,7 +90,7 @@ import TestSupport
         "hz-train reconstruct ae.h5 zoo.h5 --split test --epochs 4 -o recon.json": .run(),
         "hz-train reconstruct ae.h5 zoo.h5 --split val --rows recon.npy --json": .run(),
         "hz-train bench --batch 100 --width 256 --latent 128 --ff-width 512 --heads 4 --blocks 2 --steps 5":
-            .parseOnly("a benchmark: times full-size training steps and an sgemm (tools/bench-ae)"),
+            .parseOnly("a benchmark: times full-size training steps and an sgemm (tools/bench/bench-ae)"),
         // hz-sample
         "hz-sample ae.h5 zoo.h5 --sampler kde --count 100 -o kde30.h5": .run(),
         "hz-sample ae.h5 zoo.h5 --sampler kde --paper-seeding --bandwidth 0.002 -o kde30-paper.h5": .run(),
@@ -511,12 +511,15 @@ final class TinyWorld {
         guard result.status == 0 else { throw TestSupportError("setting up the tiny inputs: \(command) exited \(result.status):\n\(result.output)") }
     }
 
-    /// Whether the Python tools/check-archive-torch uses can import torch and safetensors.
+    /// Whether the Python tools/check-archive-torch uses can import torch and safetensors: the
+    /// scripts' rule (tools/README.md), HYPERZOO_PYTHON, else the checkout's .venv-test, else python3.
     static let pythonHasTorch: Bool = {
-        let python = ProcessInfo.processInfo.environment["HYPERZOO_PYTHON"] ?? "/work/.venv-peers/bin/python"
+        let venv = Fixtures.repositoryRoot.appendingPathComponent(".venv-test/bin/python").path
+        let python = ProcessInfo.processInfo.environment["HYPERZOO_PYTHON"]
+            ?? (FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "'\(FileManager.default.isExecutableFile(atPath: python) ? python : "python3")' -c 'import torch, safetensors' 2>/dev/null"]
+        process.arguments = ["-c", "'\(python)' -c 'import torch, safetensors' 2>/dev/null"]
         guard (try? process.run()) != nil else { return false }
         process.waitUntilExit()
         return process.terminationStatus == 0

@@ -1,4 +1,4 @@
-// Runs the hostile-input corpus (tools/make-hostile-corpus, generated into a temporary folder)
+// Runs the hostile-input corpus (tools/fixtures/make-hostile-corpus, generated into a temporary folder)
 // through the real binaries (hz-convert, hz-augment, hz-zoo, hz-pipeline), one subprocess per
 // case, and checks what issue 15 asks of every reader: one error line naming the culprit input,
 // an exit status in 1...127 (no signal, no trap), no output file left (nor its .partial), an
@@ -90,7 +90,7 @@ struct TestFailure: Error, CustomStringConvertible {
 
     /// Generates the corpus into `dir` and returns its cases.
     static func corpus(in dir: TemporaryDirectory) throws -> [Case] {
-        let generator = Fixtures.repositoryRoot.path + "/tools/make-hostile-corpus"
+        let generator = Fixtures.repositoryRoot.path + "/tools/fixtures/make-hostile-corpus"
         let run = try ChildRun.run(python, [generator, dir.path("corpus")])
         guard run.status == 0, !run.signalled else { throw TestFailure("make-hostile-corpus failed: \(run.stderr)") }
         let data = try Data(contentsOf: URL(fileURLWithPath: dir.path("corpus/cases.json")))

@@ -1,4 +1,4 @@
-// Reads fixtures/torch/expected.json, written by tools/make_torch_fixtures.py from what torch.load,
+// Reads fixtures/torch/expected.json, written by tools/fixtures/make_torch_fixtures.py from what torch.load,
 // numpy.load and safetensors returned for each fixture.
 import Foundation
 import TestSupport

@@ -1,5 +1,5 @@
 // GHRP's published dataset.pt format, against files written by the official code's own classes
-// (fixtures/ghrp/datasets, made by tools/make_ghrp_dataset_fixtures.py with GHRP_SRC and torch):
+// (fixtures/ghrp/datasets, made by tools/fixtures/make_ghrp_dataset_fixtures.py with GHRP_SRC and torch):
 // every sample's weights, model, epoch, split and properties reach the zoo; other classes and
 // inconsistent objects are refused with one line naming the file.
 import Foundation

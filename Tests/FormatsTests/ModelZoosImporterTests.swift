@@ -181,7 +181,7 @@ import ZooStore
 }
 
 /// A Model Zoos folder mixing dropout 0 and 0.5 (fixtures/modelzoo-mixed-dropout, written by
-/// tools/make_mixed_dropout_zoo.py with PyTorch): one zoo file, two architecture groups, each
+/// tools/fixtures/make_mixed_dropout_zoo.py with PyTorch): one zoo file, two architecture groups, each
 /// model with its own state_dict names, bit for bit.
 @Suite struct MixedDropoutImportTests {
     static let zoo = Fixtures.project.appendingPathComponent("modelzoo-mixed-dropout")

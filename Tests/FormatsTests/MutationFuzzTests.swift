@@ -2,7 +2,7 @@
 // bytes, truncation, extreme integers spliced in, chunks duplicated) and read back. A reader may
 // accept or refuse a mutant, but must never crash, hang or throw anything but FormatError.
 // Bounded: a fixed number of mutants per seed file, a few seconds in a debug build.
-// Longer runs: tools/fuzz-formats sets HYPERZOO_FUZZ_ITERATIONS (mutants per seed file).
+// Longer runs: tools/check/fuzz-formats sets HYPERZOO_FUZZ_ITERATIONS (mutants per seed file).
 import Foundation
 import Testing
 import TestSupport

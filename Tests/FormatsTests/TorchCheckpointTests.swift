@@ -1,5 +1,5 @@
 // The torch reader against files written by real PyTorch (fixtures/torch, made by
-// tools/make_torch_fixtures.py): every dtype, views, nested checkpoints, the legacy format,
+// tools/fixtures/make_torch_fixtures.py): every dtype, views, nested checkpoints, the legacy format,
 // protocol 4, big-endian storages, and hostile or broken files that must be refused.
 import Foundation
 import Testing

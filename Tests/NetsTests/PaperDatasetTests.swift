@@ -1,5 +1,5 @@
 // The papers' dataset readers on fixtures/datasets (tiny files in each release format, written by
-// tools/make_dataset_fixtures.py with numpy, scipy.io and Pillow): pixels and labels exact, the
+// tools/fixtures/make_dataset_fixtures.py with numpy, scipy.io and Pillow): pixels and labels exact, the
 // Model Zoos preprocessing equal to Pillow's on known images, torch's seeded split reproduced,
 // hostile files refused with one line naming the file.
 import Foundation

@@ -4,7 +4,7 @@ import TestSupport
 import Tensor
 @testable import Nets
 
-/// CNN-s against PyTorch (fixtures/torch/cnn_s_grad.*, written by tools/make_cnn_grad_fixture.py):
+/// CNN-s against PyTorch (fixtures/torch/cnn_s_grad.*, written by tools/fixtures/make_cnn_grad_fixture.py):
 /// logits, loss, every parameter gradient, and the weights after three Adam steps.
 @Suite struct TorchParityTests {
     struct Fixture {

@@ -8,7 +8,7 @@ import TestSupport
     @Test func embeddedSchemasMatchTheFiles() throws {
         for (name, embedded) in [("pipeline", EmbeddedSchemas.pipeline), ("manifest", EmbeddedSchemas.manifest)] {
             let file = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("schemas/\(name).schema.json"), encoding: .utf8)
-            #expect(file.trimmingCharacters(in: .newlines) == embedded, "schemas/\(name).schema.json changed: run tools/embed-schemas")
+            #expect(file.trimmingCharacters(in: .newlines) == embedded, "schemas/\(name).schema.json changed: run tools/fixtures/embed-schemas")
         }
     }
 

@@ -1,5 +1,5 @@
 /* The machine's sgemm ceiling: GFLOP/s of OpenBLAS cblas_sgemm on square n×n products, with
-   the thread count given (OPENBLAS_NUM_THREADS also works). Used by tools/bench-zoo. */
+   the thread count given (OPENBLAS_NUM_THREADS also works). Used by tools/bench/bench-zoo. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>

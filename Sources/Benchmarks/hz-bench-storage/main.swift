@@ -1,4 +1,4 @@
-// hz-bench-storage: the storage benchmark driver (tools/bench-storage runs it; not a product).
+// hz-bench-storage: the storage benchmark driver (tools/bench/bench-storage runs it; not a product).
 //
 //   hz-bench-storage generate NPY [--models 1000 --epochs 51 --params 2464]
 //       synthetic CNN-s-sized zoo as a float32 .npy [models*epochs, params], written streaming

@@ -1,7 +1,7 @@
 // Times the zoo training step alone (no evaluation, no file I/O): CNN-s at the published
 // recipe (tanh, U(0,1), Adam 3e-4, batch 10) on the first N Fashion-MNIST training images,
 // M members on T worker threads for one epoch. The figure kernel work is judged by;
-// tools/bench-zoo compares the whole hz-zoo with the PyTorch peer.
+// tools/bench/bench-zoo compares the whole hz-zoo with the PyTorch peer.
 //
 //   hz-bench-zoo-step [MODELS=4] [N_TRAIN=5000] [THREADS=1]
 //   hz-bench-zoo-step kernels     # each CNN-s convolution alone, batch 10, best of 300

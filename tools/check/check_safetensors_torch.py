@@ -3,7 +3,7 @@ every DIR/<model>/epoch_<N>.safetensors is read with safetensors.torch.load_file
 model.load_state_dict(strict=True) into the Model Zoos CNN-s, and compared with torch.equal to the
 original checkpoint_<N>/checkpoints of the Model Zoos folder it came from.
 
-Usage: python check_safetensors_torch.py EXPORT_DIR MODELZOO_DIR
+Usage: $HYPERZOO_PYTHON tools/check/check_safetensors_torch.py EXPORT_DIR MODELZOO_DIR
 Prints one line per failure and a summary; exit status 1 on any mismatch.
 """
 import glob, os, re, sys

@@ -11,8 +11,8 @@ Then PCA of the training split's rows at --epochs (mean = training mean, as the 
 for each k in --latents, the R^2 of projecting the held-out rows onto the top k components:
 what the best k-dimensional linear code fitted to the training models achieves on new models.
 
-Usage: zoo-init-share.py ZOO.h5 --epochs 1-4 --latents 32,64,128 > init-share.json
-(NumPy and h5py; the project's /work/.venv-peers has both.)
+Usage: $HYPERZOO_PYTHON tools/experiments/zoo_init_share.py ZOO.h5 --epochs 1-4 --latents 32,64,128 > init-share.json
+(NumPy and h5py.)
 """
 import argparse
 import json

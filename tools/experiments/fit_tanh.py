@@ -10,7 +10,7 @@ with HZ_FMA) or not.
 Minimax by Lawson's iteratively reweighted least squares on a dense grid (Float64; mpmath for
 the reference of (tanh x - x)/x^3, which cancels in Float64 near 0).
 
-Run with the peers' venv:  /work/.venv-peers/bin/python tools/fit_tanh.py [STRIDE]
+Run with a Python that has numpy and mpmath:  $HYPERZOO_PYTHON tools/experiments/fit_tanh.py [STRIDE]
 Prints the float32 coefficients and, for both builds, the worst relative error over every
 STRIDE-th positive float32 in [2^-20, 20] (default 5; 1 checks them all, slowly)."""
 import sys

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""The h5py side of tools/bench-storage: the write/read approach of
+"""The h5py side of tools/bench/bench-storage: the write/read approach of
 ../shared/peers/convert_modelzoo_h5py.py (all rows stacked in memory, one create_dataset with
 chunks=(64, P), optional gzip+shuffle; read back in slices of 64 rows, summing each), fed from
 the same synthetic .npy the Swift side uses instead of torch checkpoints.
 
-Usage: bench_storage_h5py.py write NPY OUT.h5 [--epochs 51] [--compress]
+Usage: $HYPERZOO_PYTHON tools/bench/bench_storage_h5py.py write NPY OUT.h5 [--epochs 51] [--compress]
        bench_storage_h5py.py read OUT.h5
 Prints one JSON line."""
 import json, sys, time

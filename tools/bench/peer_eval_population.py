@@ -3,7 +3,7 @@
 the Fashion-MNIST test set ONE BY ONE in PyTorch, the way a user with a folder of checkpoints does
 it today (build the module, load_state_dict, forward the test set, next model).
 
-    .venv-peers/bin/python tools/peer-eval-population.py population.h5 [--limit N] [--threads T]
+    $HYPERZOO_PYTHON tools/bench/peer_eval_population.py population.h5 [--limit N] [--threads T]
 
 Reads the HDF5 with h5py only (layout: schemas/zoo-layout.md: root attribute `architecture`,
 /architectures/<arch>/weights [N, P] float32, parameter table JSON in its `parameter_table`

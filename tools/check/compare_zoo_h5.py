@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Usage: compare_zoo_h5.py A.h5 B.h5 (with h5py, e.g. /work/.venv-peers/bin/python).
+"""Usage: $HYPERZOO_PYTHON tools/check/compare_zoo_h5.py A.h5 B.h5 (needs h5py, numpy).
 Compares two HDF5 zoo files object by object: every dataset's dtype, shape and values
 (NaN-aware, bit-exact) and every attribute; prints the attributes that differ (e.g. timestamps)."""
 import sys, h5py, numpy as np

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The linear-code bound of tools/zoo-init-share.py after undoing neuron order: how well the top k
+"""The linear-code bound of tools/experiments/zoo_init_share.py after undoing neuron order: how well the top k
 principal components of the training models reconstruct held-out models once every model's
 hidden neurons are permuted to line up with a reference (docs/results/short-zoo-kaiming.md, session 3).
 
@@ -19,23 +19,19 @@ features per channel, PyTorch's flatten order). Only permutations are undone, no
 The function check's forward pass is CNN-s's (2×2 max-pool after the first two convolutions);
 only the file's first architecture group is read.
 
-Usage: zoo-align-share.py ZOO.h5 --epoch 10 --fit-epochs 1-10 --latents 32,64,128,256 > align-share.json
-(NumPy, SciPy and h5py; /work/.venv-peers, `pip install scipy`.)
+Usage: $HYPERZOO_PYTHON tools/experiments/zoo_align_share.py ZOO.h5 --epoch 10 --fit-epochs 1-10 --latents 32,64,128,256 > align-share.json
+(NumPy, SciPy and h5py.)
 """
 import argparse
-import importlib.util
 import json
-import pathlib
 
 import h5py
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-# The epoch parser and the PCA bound are zoo-init-share.py's (a sibling file, not a package).
-_spec = importlib.util.spec_from_file_location("zoo_init_share", pathlib.Path(__file__).with_name("zoo-init-share.py"))
-_init_share = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_init_share)
-epoch_list, pca_bound = _init_share.epoch_list, _init_share.pca_bound
+# The epoch parser and the PCA bound are zoo_init_share.py's (the sibling file; Python puts the
+# script's folder on sys.path).
+from zoo_init_share import epoch_list, pca_bound
 
 
 def read(zoo, epochs):

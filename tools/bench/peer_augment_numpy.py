@@ -6,7 +6,7 @@ block erasing, neuron tokens padded to the widest layer) computed the way Python
 Reads the zoo written by hyperzoo (h5py), derives the permutation groups and the token gather
 index from the stored parameter table, and reports augmented token views per second.
 
-  peer_augment_numpy.py zoo.h5 --views 2 --epochs 50 --noise 0.05 --erase 0.5 [--bank 1000] [--batched]
+  $HYPERZOO_PYTHON tools/bench/peer_augment_numpy.py zoo.h5 --views 2 --epochs 50 --noise 0.05 --erase 0.5 [--bank 1000] [--batched]
 """
 import argparse, json, time
 import h5py
