@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "Archive", dependencies: ["CArchive", "Compression"]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: tensorSettings),
         .target(name: "Compression", dependencies: ["CZlib"]),
-        .target(name: "ZooStore", dependencies: ["HDF5"]),
+        .target(name: "ZooStore", dependencies: ["HDF5", "Compression"]),
         .target(name: "Formats", dependencies: ["ZooStore", "Compression"]),
         .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression"], swiftSettings: alwaysOptimized),
         .target(name: "HyperRep", dependencies: ["HDF5", "Tensor", "Nets", "ZooStore"]),

@@ -68,11 +68,4 @@ final class AtomicFile {
             unlink(temporaryPath)
         }
     }
-
-    /// Writes `bytes` to `path` atomically.
-    static func write(_ bytes: [UInt8], to path: String, overwrite: Bool = true) throws {
-        let file = try AtomicFile(path: path, overwrite: overwrite)
-        try file.write(bytes)
-        try file.commit()
-    }
 }

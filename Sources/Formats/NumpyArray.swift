@@ -2,6 +2,7 @@
 // HostTensor; write float32 arrays. Object arrays are pickles and are refused.
 // Format: "\x93NUMPY", major, minor, header length (u16 for 1.x, u32 for 2.x/3.x), a Python dict
 // literal {'descr': '<f4', 'fortran_order': False, 'shape': (16, 2464), }, then the raw data.
+import ZooStore
 
 /// Reading and writing NumPy `.npy` arrays.
 public enum NumpyArray {
@@ -47,7 +48,7 @@ public enum NumpyArray {
         bytes += [UInt8(n & 0xFF), UInt8(n >> 8)]
         bytes += Array(header.utf8)
         values.withUnsafeBytes { bytes += $0 }
-        try AtomicFile.write(bytes, to: path)
+        try writeFileAtomically(bytes, to: path)
     }
 
     // MARK: header

@@ -6,6 +6,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Compression
+import Foundation
 import HDF5
 
 /// The temporary and final names of one output file.
@@ -45,6 +47,14 @@ public struct AtomicOutput: Sendable {
             }
         }
         try ensureFolder(of: path)
+    }
+
+    /// An output written through another temporary name, replacing any file at `path`
+    /// (`writeFileAtomically`); no checks.
+    init(uncheckedPath path: String, partialPath: String) {
+        self.path = path
+        self.partialPath = partialPath
+        self.overwrite = true
     }
 
     /// Moves the finished partial file into place: fsync, then an atomic rename (replace allowed
@@ -123,4 +133,34 @@ private func syncFolder(of path: String) {
         fsync(fd)
         close(fd)
     }
+}
+
+/// Writes `bytes` as the whole file at `path`, atomically, for the small files that several
+/// processes may write at once (a pipeline's state, lock and cache records, a `.npy`): a
+/// temporary named with this process's id beside it (`.<name>.partial-<pid>`), fsync, rename,
+/// folder fsync. Missing folders are created; temporaries of killed writers of the same file are
+/// removed first; an error leaves the old file as it was.
+public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
+    let dir = folder(of: path)
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    if !pathExists(dir) {
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw ZooStoreError(.io, path: path, message: "cannot create folder \(dir): \(error.localizedDescription)")
+        }
+    }
+    let prefix = ".\(name).partial-"
+    removeStaleTemporaries(in: dir, prefix: prefix)
+    let temporary = AtomicOutput(uncheckedPath: path, partialPath: dir + "/" + prefix + "\(getpid())")
+    do {
+        try bytes.withUnsafeBytes { try temporary.writePartial($0) }
+        try temporary.commit()
+    } catch {
+        temporary.discard()
+        throw error
+    }
+}
+
+/// `writeFileAtomically` of a text's UTF-8 bytes.
+public func writeFileAtomically(_ text: String, to path: String) throws {
+    try writeFileAtomically(Array(text.utf8), to: path)
 }

@@ -4,6 +4,7 @@
 // fully cached re-run costs a few stat calls.
 import Archive
 import Foundation
+import ZooStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -97,21 +98,7 @@ public final class ContentDigester: @unchecked Sendable {
         for (path, entry) in entries where FileManager.default.fileExists(atPath: path) {
             files[path] = .object(["size": .number(Double(entry.size)), "mtime_ns": .string(String(entry.mtime)), "sha256": .string(entry.digest)])
         }
-        try? AtomicFile.write(JSONNode.object(["files": .object(files)]).canonical, to: statePath)
+        try? writeFileAtomically(JSONNode.object(["files": .object(files)]).canonical, to: statePath)
         dirty = false
-    }
-}
-
-/// Writing a file by temp file + rename, so readers never see half of it.
-public enum AtomicFile {
-    public static func write(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        try Data(text.utf8).write(to: temporary)
-        if rename(temporary.path, path) != 0 {
-            try? FileManager.default.removeItem(at: temporary)
-            throw SpecError(file: path, path: "", message: "cannot write: \(String(cString: strerror(errno)))")
-        }
     }
 }

@@ -3,6 +3,7 @@
 // the same inputs gives the same lock, and a failed run resumes from the last finished stage.
 import Archive
 import Foundation
+import ZooStore
 
 /// One stage's record in the lock.
 public struct LockEntry: Equatable, Sendable {
@@ -111,6 +112,6 @@ public struct LockFile: Sendable {
 
     /// Writes the lock atomically.
     public func write(to path: String) throws {
-        try AtomicFile.write(json.pretty, to: path)
+        try writeFileAtomically(json.pretty, to: path)
     }
 }

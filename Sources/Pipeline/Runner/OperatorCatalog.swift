@@ -7,6 +7,7 @@
 // decimal default makes an integer or number option; other options accept strings and numbers.
 import Archive
 import Foundation
+import ZooStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -175,7 +176,7 @@ public final class OperatorCatalog: @unchecked Sendable {
         let cacheFile = cacheRoot + "/hyperzoo/operators/" + SHA256.hex(of: Array(identity.utf8)) + ".json"
         if let cached = FileManager.default.contents(atPath: cacheFile) { return (0, cached) }
         let (status, output) = try Self.capture(executable, subcommands + ["--experimental-dump-help"])
-        if status == 0 { try? AtomicFile.write(String(decoding: output, as: UTF8.self), to: cacheFile) }
+        if status == 0 { try? writeFileAtomically(String(decoding: output, as: UTF8.self), to: cacheFile) }
         return (status, output)
     }
 

@@ -9,6 +9,7 @@
 // The runner only ever moves or removes what it created (RunFolderState): a run folder or stage
 // folder it did not make is refused, or with --adopt / --force STAGE moved aside, never deleted.
 import Foundation
+import ZooStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -509,7 +510,7 @@ public final class PipelineRunner {
     }
 
     private func launch(_ u: Int, label: (Int) -> String, events: FinishedQueue) throws {
-        try AtomicFile.write(plan.spec.document.pretty, to: plan.run.folder + "/" + PipelinePlan.specFileName)
+        try writeFileAtomically(plan.spec.document.pretty, to: plan.run.folder + "/" + PipelinePlan.specFileName)
         var previousRead: Int32 = -1
         var environment = ProcessInfo.processInfo.environment
         environment["HYPERZOO_RUN_FOLDER"] = plan.run.folder

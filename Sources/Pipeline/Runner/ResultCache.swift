@@ -10,6 +10,7 @@
 // place, so a link cannot be changed behind the other run's back). A failed attempt is kept as
 // attempt-<key>/ so its stage can resume.
 import Foundation
+import ZooStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,7 +43,7 @@ struct ResultCache {
 
     private func write(_ stage: String, _ record: Record) throws {
         let node = JSONNode.object(["entry": record.entry.json, "locations": .array(record.locations.map { .string($0) })])
-        try AtomicFile.write(node.pretty, to: indexPath(stage, record.entry.key))
+        try writeFileAtomically(node.pretty, to: indexPath(stage, record.entry.key))
     }
 
     private func relativeEntry(_ entry: LockEntry, _ folder: String) -> LockEntry {

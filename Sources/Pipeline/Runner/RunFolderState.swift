@@ -11,6 +11,7 @@
 // else: the runner refuses it unless told to adopt it (and even then moves what is in its way
 // aside into <run>/.hyperzoo-displaced/, never deleting it).
 import Foundation
+import ZooStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,7 +93,7 @@ public struct RunFolderState {
             "created": .array(created.sorted().map { .string($0) }),
             "attempts": .object(attemptNodes),
         ])
-        try AtomicFile.write(node.pretty, to: path)
+        try writeFileAtomically(node.pretty, to: path)
     }
 }
 

@@ -8,6 +8,7 @@
 // <run>/.hyperzoo-slurm.json until a later call (status, a second submit, a local run) finds
 // them all ended, reads each job's exit status file and records the finished stages in the lock.
 import Foundation
+import ZooStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,7 +91,7 @@ extension PipelineRunner {
         // cancels what this call queued.
         var record = SlurmRecord(submitted: ISO8601DateFormatter().string(from: Date()))
         var jobOf: [Int: String] = [:]  // stage → the job its dependents wait for
-        try AtomicFile.write(plan.spec.document.pretty, to: plan.run.folder + "/" + PipelinePlan.specFileName)
+        try writeFileAtomically(plan.spec.document.pretty, to: plan.run.folder + "/" + PipelinePlan.specFileName)
         do {
             for u in toSubmit {
                 let external = Set(units[u].flatMap { plan.stages[$0].dependencies }).subtracting(units[u])
@@ -113,7 +114,7 @@ extension PipelineRunner {
                     var prepare: [Int: [String]] = [:]
                     for s in units[u] where needsRecipe.contains(s) {
                         let recipe = plan.logFolder + "/\(plan.stages[s].name).upstream.json"
-                        try AtomicFile.write(UpstreamLockRecipe.make(plan: plan, lock: lock, stage: s, submitted: submittedStages).pretty, to: recipe)
+                        try writeFileAtomically(UpstreamLockRecipe.make(plan: plan, lock: lock, stage: s, submitted: submittedStages).pretty, to: recipe)
                         prepare[s] = slurmOptions.upstreamLockCommand! + [recipe, PipelinePlan.upstreamLockPath(run: plan.run, stage: plan.stages[s].name)]
                     }
                     let job = try submitUnit(u, after: after, prepare: prepare, slurm: slurm, options: slurmOptions)
@@ -222,7 +223,7 @@ extension PipelineRunner {
         let text = SlurmJobScript.stages(units[u].map { s in
             (plan.stages[s].name, Self.resumingIfInterrupted(plan.stages[s]), plan.logPath(plan.stages[s]), exitFile(s), prepare[s])
         }, pipeline: plan.spec.name, run: plan.run.id, runFolder: plan.run.folder)
-        try AtomicFile.write(text, to: script)
+        try writeFileAtomically(text, to: script)
         return try slurm.submit(script: script, arguments: sbatchArguments(jobName(plan.stages[first].name), output: slurmLog(first), after: after, options: options))
     }
 
@@ -236,7 +237,7 @@ extension PipelineRunner {
         }
         let shardFolder = stageFolder(s) + "/.shards"
         let arrayScript = plan.logFolder + "/\(stage.name).shards.sbatch"
-        try AtomicFile.write(SlurmJobScript.shard(stage: stage.name, command: command, outputIndex: outputIndex, shardFolder: shardFolder,
+        try writeFileAtomically(SlurmJobScript.shard(stage: stage.name, command: command, outputIndex: outputIndex, shardFolder: shardFolder,
                                                   logFolder: plan.logFolder, pipeline: plan.spec.name, run: plan.run.id, runFolder: plan.run.folder),
                              to: arrayScript)
         for i in 0..<shards { unlink(plan.logFolder + "/\(stage.name).shard-\(i).exit") }
@@ -244,7 +245,7 @@ extension PipelineRunner {
             jobName(stage.name), output: plan.logFolder + "/\(stage.name).shard-%a.slurm.out", after: after, options: options))
         let merge = [Self.mergeTool(for: stage), "merge"] + (0..<shards).map { "\(shardFolder)/shard-\($0).h5" } + ["-o", output]
         let mergeScript = plan.logFolder + "/\(stage.name).sbatch"
-        try AtomicFile.write(SlurmJobScript.merge(stage: stage.name, command: merge, shardFolder: shardFolder, log: plan.logPath(stage),
+        try writeFileAtomically(SlurmJobScript.merge(stage: stage.name, command: merge, shardFolder: shardFolder, log: plan.logPath(stage),
                                                   exitFile: exitFile(s), pipeline: plan.spec.name, run: plan.run.id, runFolder: plan.run.folder),
                              to: mergeScript)
         var mergeOptions = options

@@ -4,6 +4,7 @@
 // ended, reads each job's exit status file and records the finished stages in the lock. Written
 // after every submission, so even a submit that died half way leaves the ids of what it queued.
 import Foundation
+import ZooStore
 
 /// One submission's jobs.
 public struct SlurmRecord: Sendable, Equatable {
@@ -74,7 +75,7 @@ public struct SlurmRecord: Sendable, Equatable {
         }
         let node = JSONNode.object(["format": .string(Self.format), "format_version": 1, "submitted": .string(submitted),
                                     "stages": .object(stages)])
-        try AtomicFile.write(node.pretty, to: Self.path(folder: folder))
+        try writeFileAtomically(node.pretty, to: Self.path(folder: folder))
     }
 
     /// The exit status a job script wrote, nil when it has not written one (still running, or
