@@ -332,11 +332,8 @@ struct TrainerState {
         data.append(json)
         for r in rows { r.withUnsafeBytes { data.append(contentsOf: $0) } }
         for s in states { s.optimizerState.withUnsafeBytes { data.append(contentsOf: $0) } }
-        let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw DatasetError("\(tmp): cannot write the trainer state")
-        }
-        guard rename(tmp, path) == 0 else { throw DatasetError("\(path): cannot move the trainer state into place") }
+        // fsynced before the rename: the state must never claim an epoch the disk does not hold.
+        try writeFileAtomically([UInt8](data), to: path)
     }
 
     /// The saved state, or nil if there is none; a state for another zoo shape is an error.

@@ -3,6 +3,7 @@
 // Each rule here mirrors a check in a stage CLI and says which; the values come from the spec's
 // params or, when a param is not set, from the default the executable reports in its own help.
 import Foundation
+import ZooStore
 
 enum CrossStageChecks {
     /// Every violated constraint, with the JSON path of the param to change.
@@ -42,12 +43,6 @@ enum CrossStageChecks {
 
     /// `0,21-25` as a set of epochs; nil when it does not parse (the stage itself will say why).
     private static func epochSet(_ text: String) -> Set<Int>? {
-        var epochs = Set<Int>()
-        for part in text.split(separator: ",") {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, bounds.count <= 2, low <= high, high - low < 100_000 else { return nil }
-            epochs.formUnion(low...high)
-        }
-        return epochs
+        try? EpochList.parse(text, option: "")
     }
 }
