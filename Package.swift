@@ -59,14 +59,16 @@ let package = Package(
         .target(name: "Archive", dependencies: ["CArchive", "Compression"]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: tensorSettings),
         .target(name: "Compression", dependencies: ["CZlib"]),
+        // Work spread over threads, results in input order (concurrentMap); no other dependency.
+        .target(name: "Parallel"),
         .target(name: "ZooStore", dependencies: ["HDF5", "Compression"]),
-        .target(name: "Formats", dependencies: ["ZooStore", "Compression"]),
-        .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression"], swiftSettings: alwaysOptimized),
-        .target(name: "HyperRep", dependencies: ["HDF5", "Tensor", "Nets", "ZooStore"]),
+        .target(name: "Formats", dependencies: ["ZooStore", "Compression", "Parallel"]),
+        .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression", "Parallel"], swiftSettings: alwaysOptimized),
+        .target(name: "HyperRep", dependencies: ["HDF5", "Tensor", "Nets", "ZooStore", "Parallel"]),
         // OpenMPI through dlopen (no link-time dependency): builds and runs without MPI installed.
         .target(name: "MPI"),
         .target(name: "Pipeline", dependencies: [
-            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep", "Compression",
+            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep", "Compression", "Parallel",
         ]),
         .target(name: "HyperZooCLI", dependencies: [
             "Pipeline", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "Compression", "MPI",

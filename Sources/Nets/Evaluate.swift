@@ -50,11 +50,8 @@ public func evaluate(rows: [[Float]], architecture: ArchitectureSpec, dataset: I
     for (i, r) in rows.enumerated() {
         precondition(r.count == D, "row \(i) has \(r.count) values, \(architecture.name) has \(D) parameters")
     }
-    let results = ResultSlots<EvaluationResult>(count: rows.count)
-    parallelForEach(count: rows.count, threads: threads) { i, _ in
+    return parallelMap(count: rows.count, threads: threads) { i, _ in
         let ws = NetworkWorkspace(architecture: architecture, capacity: min(batchSize, max(dataset.count, 1)))
-        let r = rows[i].withUnsafeBufferPointer { evaluate(row: $0.baseAddress!, workspace: ws, dataset: dataset, keepPredictions: keepPredictions) }
-        results[i] = r
+        return rows[i].withUnsafeBufferPointer { evaluate(row: $0.baseAddress!, workspace: ws, dataset: dataset, keepPredictions: keepPredictions) }
     }
-    return results.values
 }

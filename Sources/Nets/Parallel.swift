@@ -1,31 +1,29 @@
-// Work distribution across models: `threads` workers pull item indices from a shared counter,
-// so long and short items balance. OpenBLAS is set to one thread while they run (each model's
+// Work distribution across models (Parallel's concurrentForEach: workers pull item indices from a
+// shared counter, so long and short items balance). OpenBLAS is set to one thread while they run (each model's
 // GEMMs are small; parallelism is across models), and restored afterwards.
-import Dispatch
 import Foundation
+import Parallel
 import Tensor
 
 /// The number of processors this process may use.
-public func defaultThreadCount() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+public func defaultThreadCount() -> Int { availableProcessorCount() }
 
-/// Calls `body(item, worker)` for every item in 0..<count on up to `threads` workers.
+/// Calls `body(item, worker)` for every item in 0..<count on up to `threads` workers, with
+/// OpenBLAS single-threaded meanwhile.
 public func parallelForEach(count: Int, threads: Int, _ body: @Sendable (Int, Int) -> Void) {
     if count == 0 { return }
-    let workers = max(1, min(threads, count))
     SingleThreadedBLAS.enter()
     defer { SingleThreadedBLAS.leave() }
-    if workers == 1 {
-        for i in 0..<count { body(i, 0) }
-        return
-    }
-    let next = Counter()
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        while true {
-            let i = next.take()
-            if i >= count { break }
-            body(i, w)
-        }
-    }
+    concurrentForEach(count: count, threads: threads, body)
+}
+
+/// `[transform(0), ..., transform(count - 1)]` on up to `threads` workers, with OpenBLAS
+/// single-threaded meanwhile.
+public func parallelMap<T>(count: Int, threads: Int, _ transform: @Sendable (_ item: Int, _ worker: Int) -> T) -> [T] {
+    if count == 0 { return [] }
+    SingleThreadedBLAS.enter()
+    defer { SingleThreadedBLAS.leave() }
+    return concurrentMap(count: count, threads: threads, transform)
 }
 
 /// Keeps OpenBLAS single-threaded while any parallel region runs (regions may overlap, e.g.
@@ -48,23 +46,4 @@ enum SingleThreadedBLAS {
         depth -= 1
         if depth == 0 { setBLASThreads(saved) }
     }
-}
-
-/// A lock-protected counter handing out 0, 1, 2, ...
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func take() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value - 1 }
-}
-
-/// Slots written by parallel workers, each slot by exactly one worker.
-final class ResultSlots<T>: @unchecked Sendable {
-    private var slots: [T?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    subscript(i: Int) -> T? {
-        get { lock.lock(); defer { lock.unlock() }; return slots[i] }
-        set { lock.lock(); slots[i] = newValue; lock.unlock() }
-    }
-    var values: [T] { slots.map { $0! } }
 }

@@ -7,6 +7,7 @@
 // Per-model problems are reported and the rest converted; a re-run after an interruption resumes
 // from the writer's last flush and skips finished models.
 import Foundation
+import Parallel
 import ZooStore
 #if canImport(Glibc)
 import Glibc
@@ -283,23 +284,9 @@ public final class ModelZoosImporter: @unchecked Sendable {
 
     /// Reads every checkpoint of `models` on `options.threads` threads; results in input order.
     func readModels(_ models: [SourceModel]) -> [[CheckpointResult]] {
-        /// One slot per model, written by exactly one iteration (no two threads share a slot, and
-        /// the buffer itself is never resized while they run).
-        final class Slots: @unchecked Sendable {
-            let buffer: UnsafeMutableBufferPointer<[CheckpointResult]>
-            init(_ n: Int) {
-                buffer = .allocate(capacity: n)
-                buffer.initialize(repeating: [])
-            }
-            deinit {
-                buffer.deinitialize()
-                buffer.deallocate()
-            }
-        }
-        let slots = Slots(models.count)
         let work = models
-        let read: @Sendable (Int) -> Void = { i in
-            slots.buffer[i] = work[i].checkpoints.map { checkpoint in
+        return concurrentMap(count: work.count, threads: max(1, options.threads)) { i, _ in
+            work[i].checkpoints.map { checkpoint in
                 do {
                     let read = try StateDictFile.readWithSkipped(path: checkpoint.path)
                     // Name the input, not the output, when a file has nothing to convert.
@@ -310,16 +297,6 @@ public final class ModelZoosImporter: @unchecked Sendable {
                 }
             }
         }
-        if options.threads <= 1 || models.count <= 1 {
-            for i in models.indices { read(i) }
-        } else {
-            // `threads` workers, each taking every threads-th model of the window.
-            let workers = min(options.threads, models.count)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for i in stride(from: w, to: work.count, by: workers) { read(i) }
-            }
-        }
-        return Array(slots.buffer)
     }
 
     // MARK: helpers

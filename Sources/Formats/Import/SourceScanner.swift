@@ -7,6 +7,7 @@
 // Scanning reads only small JSON files; checkpoints are read later, in parallel.
 import Compression
 import Foundation
+import Parallel
 import ZooStore
 
 /// One model found in the sources.
@@ -100,16 +101,7 @@ public enum SourceScanner {
 
     /// Scans trial folders on all cores (each reads its params.json and result.json); input order.
     static func scanTrials(_ folders: [String]) throws -> [SourceModel] {
-        final class Slots: @unchecked Sendable {
-            let buffer: UnsafeMutableBufferPointer<Result<SourceModel, Error>?>
-            init(_ n: Int) { buffer = .allocate(capacity: n); buffer.initialize(repeating: nil) }
-            deinit { buffer.deinitialize(); buffer.deallocate() }
-        }
-        let slots = Slots(folders.count)
-        DispatchQueue.concurrentPerform(iterations: folders.count) { i in
-            slots.buffer[i] = Result { try trial(folders[i]) }
-        }
-        return try slots.buffer.map { try $0!.get() }
+        try concurrentMap(count: folders.count, threads: availableProcessorCount()) { i, _ in try trial(folders[i]) }
     }
 
     /// One Ray Tune trial folder.

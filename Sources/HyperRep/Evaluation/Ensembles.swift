@@ -52,11 +52,9 @@ public enum EnsembleEvaluation {
     public static func probabilities(rows: [[Float]], architectures: [ArchitectureSpec], dataset: ImageDataset,
                                      threads: Int = defaultThreadCount()) -> [[Float]] {
         precondition(rows.count == architectures.count, "one architecture per row")
-        let slots = Slots<[Float]>(count: rows.count)
-        parallelForEach(count: rows.count, threads: threads) { i, _ in
-            slots.set(i, classProbabilities(row: rows[i], architecture: architectures[i], dataset: dataset))
+        return parallelMap(count: rows.count, threads: threads) { i, _ in
+            classProbabilities(row: rows[i], architecture: architectures[i], dataset: dataset)
         }
-        return slots.values
     }
 
     /// Accuracy of the ensemble whose members are `members` (indices into `pool`): the argmax
@@ -95,11 +93,3 @@ public enum EnsembleEvaluation {
     }
 }
 
-/// Results written by parallel workers, one slot each.
-final class Slots<T>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: T) { lock.lock(); storage[i] = value; lock.unlock() }
-    var values: [T] { lock.lock(); defer { lock.unlock() }; return storage.map { $0! } }
-}

@@ -4,6 +4,7 @@
 // writes report.json and report.html, or the shard's part file.
 import Foundation
 import Nets
+import Parallel
 import Tensor
 import ZooStore
 
@@ -172,7 +173,7 @@ public enum EvaluationRun {
                          environment: EvaluationEnvironment) -> (PopulationMeasurement, FineTuneOutcome) {
         let members = shard?.models(of: e.rows.count) ?? Array(e.rows.indices)
         let progress = environment.fineTuneProgress("fine-tuning \(e.name) on \(data.train.name)", members.count * data.train.count * (setup.epochs.last ?? 0))
-        let counter = Counter(), update = progress.update
+        let counter = WorkCounter(), update = progress.update
         let outcome = PopulationEvaluator.fineTune(name: e.name, role: e.role, details: e.details, rows: members.map { e.rows[$0] },
                                                    data: data, setup: setup, recipes: members.map { e.recipes[$0] }, memberIndices: members,
                                                    keepRowsAt: keep) { n in update(counter.add(n)) }
@@ -259,9 +260,3 @@ public enum EvaluationRun {
     }
 }
 
-/// Thread-safe running total for progress callbacks.
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func add(_ n: Int) -> Int { lock.lock(); defer { lock.unlock() }; value += n; return value }
-}

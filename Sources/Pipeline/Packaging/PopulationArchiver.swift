@@ -2,6 +2,7 @@
 // path order, all with fixed metadata, so the same inputs give a byte-identical archive.
 import Archive
 import Foundation
+import Parallel
 
 /// A file to archive: where it goes in the archive and where it is now.
 public struct ArchiveInput: Sendable, Equatable {
@@ -86,18 +87,12 @@ public enum PopulationArchiver {
     /// SHA-256 and size of each input, `threads` files at a time.
     static func hash(_ inputs: [ArchiveInput], threads: Int,
                      hashed: (@Sendable (Int) -> Void)? = nil) throws -> [ArchiveManifest.FileRecord] {
-        let results = LockedResults<Result<ArchiveManifest.FileRecord, Error>>(count: inputs.count)
-        let workers = max(1, min(threads, inputs.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for i in stride(from: worker, to: inputs.count, by: workers) {
-                let done = results.set(i, Result {
-                    let (digest, size) = try SHA256.hex(ofFileAt: inputs[i].sourcePath)
-                    return ArchiveManifest.FileRecord(path: inputs[i].entryPath, size: size, sha256: digest)
-                })
-                hashed?(done)
-            }
+        let done = WorkCounter()
+        return try concurrentMap(count: inputs.count, threads: max(1, threads)) { i, _ in
+            defer { hashed?(done.add(1)) }
+            let (digest, size) = try SHA256.hex(ofFileAt: inputs[i].sourcePath)
+            return ArchiveManifest.FileRecord(path: inputs[i].entryPath, size: size, sha256: digest)
         }
-        return try results.values.map { try $0!.get() }
     }
 
     /// Reads every entry, checking the manifest against the schema and every file against its
@@ -180,21 +175,4 @@ public enum PopulationArchiver {
             })
         return (manifest, files)
     }
-}
-
-/// Results filled in by concurrent workers, one slot each.
-final class LockedResults<Value>: @unchecked Sendable {
-    private var slots: [Value?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    private var filled = 0
-    /// Stores `value` in slot `index`; returns how many slots are filled now.
-    @discardableResult
-    func set(_ index: Int, _ value: Value) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        if slots[index] == nil { filled += 1 }
-        slots[index] = value
-        return filled
-    }
-    var values: [Value?] { lock.lock(); defer { lock.unlock() }; return slots }
 }
