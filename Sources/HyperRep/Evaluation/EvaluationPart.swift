@@ -96,7 +96,7 @@ public struct EvaluationPart: Codable, Sendable {
         guard size <= maximumFileBytes else { throw bad("\(size) bytes, more than a part file's limit of \(maximumFileBytes)") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw EvaluationError("\(path): cannot read the part file (\(error.localizedDescription))") }
-        guard let header = try? EvaluationReport.jsonDecoder().decode(Header.self, from: data), header.format == formatName else {
+        guard let header = try? NonFiniteJSON.decode(Header.self, from: data), header.format == formatName else {
             throw bad("not an hz-eval --shard part file (no \"format\": \"\(formatName)\" header with digest, index, count, total_members, members)")
         }
         func integer(_ v: Double, _ what: String, _ range: ClosedRange<Int>) throws -> Int {
@@ -113,7 +113,7 @@ public struct EvaluationPart: Codable, Sendable {
             throw bad("its members are not shard \(index)/\(count)'s of \(total) (member m belongs to shard m mod \(count))")
         }
         let part: EvaluationPart
-        do { part = try EvaluationReport.jsonDecoder().decode(EvaluationPart.self, from: data) } catch { throw bad("its record is not readable (\(error))") }
+        do { part = try NonFiniteJSON.decode(EvaluationPart.self, from: data) } catch { throw bad("its record is not readable (\(error))") }
         try part.record.check(members: members, total: total, fail: bad)
         return part
     }

@@ -3,6 +3,7 @@
 // page. Keys are encoded sorted, so the same run writes the same bytes.
 
 import Foundation
+import ZooStore
 
 /// Everything hz-eval measured, as written to report.json.
 public struct EvaluationReport: Codable, Sendable {
@@ -58,22 +59,11 @@ public struct EvaluationReport: Codable, Sendable {
     public func jsonData() throws -> Data { try Self.jsonEncoder(pretty: true).encode(self) }
 
     /// Reads a report written by ``jsonData()``.
-    public static func decode(_ data: Data) throws -> EvaluationReport { try jsonDecoder().decode(EvaluationReport.self, from: data) }
+    public static func decode(_ data: Data) throws -> EvaluationReport { try NonFiniteJSON.decode(EvaluationReport.self, from: data) }
 
-    /// The encoder of reports and evaluation parts: sorted keys; NaN and infinities as strings.
-    public static func jsonEncoder(pretty: Bool = false) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return encoder
-    }
-
-    /// The decoder matching ``jsonEncoder(pretty:)``.
-    public static func jsonDecoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return decoder
-    }
+    /// The encoder of reports and evaluation parts: sorted keys; NaN and infinities as strings
+    /// (NonFiniteJSON).
+    public static func jsonEncoder(pretty: Bool = false) -> JSONEncoder { NonFiniteJSON.encoder(pretty: pretty) }
 }
 
 /// One population followed through fine-tuning.

@@ -180,10 +180,8 @@ public struct ProbeReport: Codable, Sendable {
     /// Reads a report written by `hz-train probe`, checking its format and version.
     /// - Throws: `ProbeError` naming `name` and what was expected.
     public static func decode(_ data: Data, name: String) throws -> ProbeReport {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         struct Header: Decodable { var format: String?; var version: Int? }
-        guard let header = try? decoder.decode(Header.self, from: data) else {
+        guard let header = try? NonFiniteJSON.decode(Header.self, from: data) else {
             throw ProbeError("\(name): not a JSON object; expected the report of hz-train probe -o")
         }
         guard header.format == "hyperzoo.probe" else {
@@ -192,7 +190,7 @@ public struct ProbeReport: Codable, Sendable {
         guard header.version == 1 else {
             throw ProbeError("\(name): probe report version \(header.version.map(String.init) ?? "missing"), this hyperzoo reads version 1")
         }
-        do { return try decoder.decode(ProbeReport.self, from: data) } catch {
+        do { return try NonFiniteJSON.decode(ProbeReport.self, from: data) } catch {
             throw ProbeError("\(name): a hyperzoo.probe report with missing or mistyped fields (\(decodingPath(error))); write it again with hz-train probe -o")
         }
     }
