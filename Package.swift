@@ -69,7 +69,7 @@ let package = Package(
             "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep", "Compression",
         ]),
         .target(name: "HyperZooCLI", dependencies: [
-            "Pipeline", "HDF5", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "Compression",
+            "Pipeline", "HDF5", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "Compression", "MPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ] + stageExecutables.map { name in

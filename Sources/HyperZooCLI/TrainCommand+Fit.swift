@@ -18,6 +18,8 @@ extension TrainCommand {
 
             After the last epoch hz-train checks the run and warns, with what to try, when the validation R² is below 0 or did not improve in the last quarter of the epochs, or when the decoder collapsed (decoded training models spread less than 0.1× as much as the models themselves: the decoder ignores its latent). The numbers are in --json (key "diagnostics") and in the AE file (/training@diagnostics). A NaN or infinite weight in the zoo, or a NaN or infinite loss while training, stops the run with an error.
 
+            With --mpi, or when started by mpirun or srun, the run is data-parallel: every rank takes an equal slice of each batch (--batch-size must be a multiple of the rank count), the gradients are summed over the ranks, NT-Xent and the projection head's BatchNorm see the whole batch, and dropout masks are drawn as for the whole batch, so K ranks train the same AE as one process up to float rounding. Only rank 0 writes files and prints; the checkpoint holds no rank-specific state, so a run resumes with any rank count. An error on any rank ends all of them (MPI_Abort). OpenMPI is loaded at run time (libmpi.so.40).
+
             With --views, the views come from hz-augment (in another process, through a pipe) instead of being made here. The zoo still supplies the training rows (for the layer-wise σ and the model split) and the held-out models for validation; the stream must carry --epochs epochs of views of exactly the training checkpoints, epoch by epoch. hz-train holds one epoch of views at a time and reads the next when it starts that epoch, so a fast writer waits in the pipe. Views are keyed by checkpoint (zoo row), so the same seed and augmentation give the same AE either way.
 
             Examples:
@@ -26,6 +28,7 @@ extension TrainCommand {
                 | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
               hz-train zoo.h5 -o ae-mse.h5 --no-layer-norm --gamma 0     # the plain-MSE ablation
               hz-train zoo.h5 -o ae.h5 --resume --epochs 80
+              mpirun -n 4 hz-train zoo.h5 -o ae.h5 --epochs 50 --batch-size 64
             """)
 
         @Argument(help: ArgumentHelp("The zoo file (hyperzoo.zoo).", valueName: "zoo"))
@@ -81,6 +84,7 @@ extension TrainCommand {
         @Flag(help: "Continue the run in --output (its .partial if interrupted; same zoo; options are taken from the file, except --lr).") public var resume = false
         @Flag(help: "Replace an existing output (kept until the new one is complete).") public var force = false
         @Flag(help: "Print the final metrics and the run's diagnostics as JSON on stdout.") public var json = false
+        @Flag(help: "Train data-parallel over MPI, one process per rank (on by itself under mpirun or srun).") public var mpi = false
 
         public init() {}
 
@@ -204,10 +208,15 @@ extension TrainCommand {
         }
 
         public func run() throws {
-            try TrainCommand.reporting("fit") { try train() }
+            if usesMPI {
+                try runOverMPI { try train(group: $0) }
+            } else {
+                try TrainCommand.reporting("fit") { try train(group: nil) }
+            }
         }
 
-        private func train() throws {
+        /// One run; with a group, this process is one of its ranks and only rank 0 writes and prints.
+        private func train(group: (any TrainingGroup)?) throws {
             var request = AutoencoderRunRequest(
                 zoo: zoo, output: output, epochs: epochs,
                 newRun: { table in
@@ -228,17 +237,20 @@ extension TrainCommand {
                 }
             }
             let run = AutoencoderTrainingRun(request)
+            run.group = group
+            let isRoot = (group?.rank ?? 0) == 0
             let bar = ProgressBar(label: "training", unit: "steps")
             run.progress = { done, total in bar.update(done, of: total) }
-            run.loopFinished = { bar.finish() }
+            run.loopFinished = { if isRoot { bar.finish() } }
             let result = try run.perform()
-            for warning in result.diagnostics.warnings {
+            guard isRoot, let diagnostics = result.diagnostics else { return }
+            for warning in diagnostics.warnings {
                 FileHandle.standardError.write(Data("hz-train: warning: \(warning.message); try: \(warning.advice)\n".utf8))
             }
             if json, let last = result.lastEpoch {
                 let encoder = JSONEncoder.sortedNonFinite()
                 var object = try JSONSerialization.jsonObject(with: try encoder.encode(last)) as! [String: Any]
-                object["diagnostics"] = try JSONSerialization.jsonObject(with: try encoder.encode(result.diagnostics))
+                object["diagnostics"] = try JSONSerialization.jsonObject(with: try encoder.encode(diagnostics))
                 try TrainCommand.printJSON(object)
             }
         }

@@ -5,40 +5,17 @@ import Testing
 import TestSupport
 @testable import MPI
 
-/// mpirun on PATH, or nil. Tests needing it skip visibly, or fail under HYPERZOO_REQUIRE_MPI=1.
-func mpirunPath() -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/mpirun") {
-        return "\(dir)/mpirun"
-    }
-    return nil
-}
-
-var mpiRequired: Bool { ProcessInfo.processInfo.environment["HYPERZOO_REQUIRE_MPI"] == "1" }
-
-/// Runs `tool` under `mpirun -n ranks` on loopback (TCP between ranks, allowed as root);
-/// returns status, stdout and stderr.
-func runUnderMPI(_ mpirun: String, ranks: Int, _ tool: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    var environment = ProcessInfo.processInfo.environment
-    environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-    environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-    return try ToolRunner.runProcess(URL(fileURLWithPath: mpirun),
-                                     ["-n", "\(ranks)", "--oversubscribe", "--mca", "btl", "self,tcp",
-                                      ToolRunner.executable(tool).path] + arguments,
-                                     environment: environment)
-}
-
 @Suite("MPI wrapper")
 struct MPIWrapperTests {
     @Test("allreduce, allgather and broadcast agree across 2 ranks under mpirun")
     func collectivesUnderMpirun() throws {
-        guard let mpirun = mpirunPath() else {
-            if mpiRequired { Issue.record("HYPERZOO_REQUIRE_MPI=1 but mpirun is not on PATH (install openmpi-bin)") }
+        guard MPIRunner.mpirun != nil else {
+            if MPIRunner.required { Issue.record("HYPERZOO_REQUIRE_MPI=1 but mpirun is not on PATH (install openmpi-bin)") }
             else { print("MPI wrapper tests skipped: mpirun not found (install openmpi-bin libopenmpi-dev)") }
             return
         }
         try #require(ToolRunner.isBuilt("hz-mpi-check"), "build hz-mpi-check first (swift build --build-tests)")
-        let result = try runUnderMPI(mpirun, ranks: 2, "hz-mpi-check", [])
+        let result = try MPIRunner.run(ranks: 2, "hz-mpi-check", [])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("rank=") }.map(String.init).sorted()
         // Rank r sends floats [r+1, 10r, 0.5], doubles [r+0.25, r²], gathers [r, 100+r], root 0 broadcasts 7.
@@ -49,7 +26,7 @@ struct MPIWrapperTests {
 
     @Test("a plain run (no launcher) is a 1-rank world and detects no launcher")
     func singletonWithoutLauncher() throws {
-        guard mpirunPath() != nil else { return }
+        guard MPIRunner.mpirun != nil else { return }
         let result = try ToolRunner.run("hz-mpi-check", [])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("rank=0 size=1 launched=false sumf=1.0,0.0,0.5 sumd=0.25,0.0 gather=0.0,100.0 bcast=7.0"), "\(result.stdout)")

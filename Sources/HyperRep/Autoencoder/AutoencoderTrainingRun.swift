@@ -67,10 +67,10 @@ public struct AutoencoderRunRequest {
     }
 }
 
-/// What a finished run reports.
+/// What a finished run reports (on the root rank; other ranks have no diagnostics).
 public struct AutoencoderRunResult {
     public var lastEpoch: AutoencoderEpochMetrics?
-    public var diagnostics: AutoencoderDiagnostics
+    public var diagnostics: AutoencoderDiagnostics?
 }
 
 /// One training run; `perform()` does all of it.
@@ -110,9 +110,11 @@ public final class AutoencoderTrainingRun {
         try refuseNonFinite(valRows, rows: valIndices, of: reader)
         let viewStream = try r.openViews?(reader.table, trainIndices)
         let trainer = try makeTrainer(table: reader.table, trainRows: trainRows, count: trainIndices.count, views: viewStream)
+        trainer.group = group
         do { try trainer.checkTrainingRows(trainIndices.count) } catch {
             throw AutoencoderError("\(r.zoo): \(error) (--batch-size \(trainer.options.batchSize)\(!r.batchSizeGiven && !r.resume ? ", the default" : ""))")
         }
+        try trainer.checkGroup()
         if valIndices.count >= 2 && valIndices.count < trainer.options.batchSize {
             note("hz-train: note: \(valIndices.count) validation checkpoints, fewer than the batch size \(trainer.options.batchSize): validation losses use one batch of \(valIndices.count)")
         }
@@ -167,8 +169,7 @@ public final class AutoencoderTrainingRun {
         // Only the root writes; the others are done once the root has committed.
         guard isRoot else {
             try group?.barrier()
-            return AutoencoderRunResult(lastEpoch: trainer.history.last,
-                                        diagnostics: diagnostics ?? diagnose(trainer, trainRows: trainRows, count: trainIndices.count))
+            return AutoencoderRunResult(lastEpoch: trainer.history.last, diagnostics: nil)
         }
         if diagnostics == nil {
             // Nothing was left to train (a resumed run already at --epochs): check it as it is.
