@@ -119,7 +119,7 @@ public final class AutoencoderTrainingRun {
             note("hz-train: note: \(valIndices.count) validation checkpoints, fewer than the batch size \(trainer.options.batchSize): validation losses use one batch of \(valIndices.count)")
         }
         let origin = viewStream.map { " views from \($0.origin)," } ?? ""
-        let ranks = group.map { ", \($0.size) MPI ranks" } ?? ""
+        let ranks = group.map { ", \($0.size) MPI rank\($0.size == 1 ? "" : "s")" } ?? ""
         note("hz-train: \(trainIndices.count) training / \(valIndices.count) validation checkpoints,\(origin) \(trainer.model.parameters.count) AE parameters\(ranks), epochs \(trainer.epoch + 1)…\(r.epochs)")
         // Every rank has read the files it needs before the root writes any.
         try group?.barrier()
