@@ -5,9 +5,6 @@ import Foundation
 import HyperRep
 import Tensor
 import ZooStore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension TrainCommand {
     public struct Fit: ParsableCommand {
@@ -21,6 +18,8 @@ extension TrainCommand {
 
             After the last epoch hz-train checks the run and warns, with what to try, when the validation R² is below 0 or did not improve in the last quarter of the epochs, or when the decoder collapsed (decoded training models spread less than 0.1× as much as the models themselves: the decoder ignores its latent). The numbers are in --json (key "diagnostics") and in the AE file (/training@diagnostics). A NaN or infinite weight in the zoo, or a NaN or infinite loss while training, stops the run with an error.
 
+            With --mpi, or when started by mpirun or srun, the run is data-parallel: every rank takes an equal slice of each batch (--batch-size must be a multiple of the rank count), the gradients are summed over the ranks, NT-Xent and the projection head's BatchNorm see the whole batch, and dropout masks are drawn as for the whole batch, so K ranks train the same AE as one process up to float rounding. Only rank 0 writes files and prints; the checkpoint holds no rank-specific state, so a run resumes with any rank count. An error on any rank ends all of them (MPI_Abort). OpenMPI is loaded at run time (libmpi.so.40).
+
             With --views, the views come from hz-augment (in another process, through a pipe) instead of being made here. The zoo still supplies the training rows (for the layer-wise σ and the model split) and the held-out models for validation; the stream must carry --epochs epochs of views of exactly the training checkpoints, epoch by epoch. hz-train holds one epoch of views at a time and reads the next when it starts that epoch, so a fast writer waits in the pipe. Views are keyed by checkpoint (zoo row), so the same seed and augmentation give the same AE either way.
 
             Examples:
@@ -29,6 +28,7 @@ extension TrainCommand {
                 | hz-train zoo.h5 --views - -o ae.h5 --epochs 50
               hz-train zoo.h5 -o ae-mse.h5 --no-layer-norm --gamma 0     # the plain-MSE ablation
               hz-train zoo.h5 -o ae.h5 --resume --epochs 80
+              mpirun -n 4 hz-train zoo.h5 -o ae.h5 --epochs 50 --batch-size 64
             """)
 
         @Argument(help: ArgumentHelp("The zoo file (hyperzoo.zoo).", valueName: "zoo"))
@@ -84,6 +84,7 @@ extension TrainCommand {
         @Flag(help: "Continue the run in --output (its .partial if interrupted; same zoo; options are taken from the file, except --lr).") public var resume = false
         @Flag(help: "Replace an existing output (kept until the new one is complete).") public var force = false
         @Flag(help: "Print the final metrics and the run's diagnostics as JSON on stdout.") public var json = false
+        @Flag(help: "Train data-parallel over MPI, one process per rank (on by itself under mpirun or srun).") public var mpi = false
 
         public init() {}
 
@@ -207,194 +208,51 @@ extension TrainCommand {
         }
 
         public func run() throws {
-            try TrainCommand.reporting("fit") { try train() }
-        }
-
-        /// The files of one run: the finished AE and metrics, and where they are written meanwhile.
-        struct RunFiles {
-            let output: String
-            var partial: String { AtomicOutput.partialPath(for: output) }
-            var metrics: String { output + ".metrics.jsonl" }
-            var metricsPartial: String { AtomicOutput.partialPath(for: metrics) }
-        }
-
-        private func train() throws {
-            let reader = try ZooReader(path: zoo)
-            defer { reader.close() }
-            let files = RunFiles(output: output)
-            let exists = { (path: String) in FileManager.default.fileExists(atPath: path) }
-            let zooEpochSet = try zooEpochs.map { try ConvertCommand.parseEpochs($0, option: "--zoo-epochs") }
-            let trainIndices = reader.select(split: .train, epochs: zooEpochSet, splitSeed: splitSeed)
-            let valIndices = reader.select(split: .val, epochs: zooEpochSet, splitSeed: splitSeed)
-            guard trainIndices.count >= 2 else {
-                throw AutoencoderError("\(zoo): \(trainIndices.count) training checkpoints selected; need at least 2 (check --zoo-epochs and the zoo's splits)")
-            }
-            let trainRows = try reader.readRows(indices: trainIndices)
-            let valRows = try reader.readRows(indices: valIndices)
-            try refuseNonFinite(trainRows, rows: trainIndices, of: reader)
-            try refuseNonFinite(valRows, rows: valIndices, of: reader)
-            let log = FileHandle.standardError
-            let viewStream = try views.map { try openViews($0, table: reader.table, trainingCheckpoints: trainIndices) }
-
-            let trainer: AutoencoderTrainer
-            if resume {
-                // An interrupted run (new, forced or resumed) lives in the partial; a finished one at the output.
-                let source = exists(files.partial) ? files.partial : files.output
-                guard exists(source) else {
-                    throw AutoencoderError("\(output): nothing to resume (run without --resume to start)")
-                }
-                let (model, state) = try AutoencoderCheckpoint.load(path: source)
-                guard var state else { throw AutoencoderError("\(source): has no /training state (an imported AE cannot resume)") }
-                guard model.config.table == reader.table else {
-                    throw AutoencoderError("\(source): trained on a different architecture than \(zoo)")
-                }
-                let conflicts = try resumeConflicts(config: model.config, options: state.options)
-                guard conflicts.isEmpty else {
-                    throw AutoencoderError("\(source): a resumed run keeps its options, but \(conflicts.joined(separator: ", ")) was given; resume without them (--lr and --epochs may change), or start a new run with --force")
-                }
-                state.options.epochs = epochs
-                if let lr, lr != state.options.optimizer.learningRate {
-                    log.write(Data("hz-train: --lr \(lr) replaces the run's learning rate \(state.options.optimizer.learningRate) from epoch \(state.epoch + 1) on (schedule \(state.options.schedule) restarts from the new rate)\n".utf8))
-                    state.options.optimizer.learningRate = lr
-                    state.scheduler = LearningRateScheduler(state.options.schedule, base: lr)
-                }
-                state.diagnostics = nil
-                trainer = try AutoencoderTrainer(model: model, resuming: state)
-                if source == files.partial {
-                    log.write(Data("hz-train: resuming the interrupted run in \(files.partial) after epoch \(state.epoch)\n".utf8))
-                }
+            if usesMPI {
+                try runOverMPI { try train(group: $0) }
             } else {
-                if !force {
-                    if exists(files.partial) {
-                        throw AutoencoderError("\(files.partial): an interrupted run exists; pass --resume to continue it or --force to start over")
-                    }
-                    if exists(files.output) {
-                        throw AutoencoderError("\(output): exists; pass --resume to continue it or --force to replace it")
-                    }
-                    if exists(files.metrics) {
-                        throw AutoencoderError("\(files.metrics): exists without \(output); pass --force to replace it")
-                    }
-                } else {
-                    // --force starts over: an interrupted run's partial files (ours) go, the finished
-                    // output and its metrics stay until the new run replaces them.
-                    unlink(files.partial)
-                    unlink(files.metricsPartial)
+                try TrainCommand.reporting("fit") { try train(group: nil) }
+            }
+        }
+
+        /// One run; with a group, this process is one of its ranks and only rank 0 writes and prints.
+        private func train(group: (any TrainingGroup)?) throws {
+            var request = AutoencoderRunRequest(
+                zoo: zoo, output: output, epochs: epochs,
+                newRun: { table in
+                    (try Autoencoder(config: try modelConfig(table: table), seed: seed ?? Defaults.seed), try trainingOptions())
+                },
+                resumeConflicts: { config, options in try resumeConflicts(config: config, options: options) })
+            request.zooEpochs = try zooEpochs.map { try ConvertCommand.parseEpochs($0, option: "--zoo-epochs") }
+            request.splitSeed = splitSeed
+            request.resume = resume
+            request.force = force
+            request.learningRate = lr
+            request.batchSizeGiven = batchSize != nil
+            request.viewsGiven = views != nil
+            if let views {
+                request.openViews = { table, checkpoints in
+                    ViewStreamSource(try openViews(views, table: table, trainingCheckpoints: checkpoints),
+                                     name: views == "-" ? "stdin" : views)
                 }
-                let model = try Autoencoder(config: try modelConfig(table: reader.table), seed: seed ?? Defaults.seed)
-                var options = try trainingOptions()
-                if let viewStream { options.augment = viewStream.run.options }
-                trainer = try trainRows.withUnsafeBufferPointer {
-                    try AutoencoderTrainer(model: model, options: options, trainRows: $0, count: trainIndices.count)
-                }
             }
-            do { try trainer.checkTrainingRows(trainIndices.count) } catch {
-                throw AutoencoderError("\(zoo): \(error) (--batch-size \(trainer.options.batchSize)\(batchSize == nil && !resume ? ", the default" : ""))")
-            }
-            if valIndices.count >= 2 && valIndices.count < trainer.options.batchSize {
-                log.write(Data("hz-train: note: \(valIndices.count) validation checkpoints, fewer than the batch size \(trainer.options.batchSize): validation losses use one batch of \(valIndices.count)\n".utf8))
-            }
-            let origin = viewStream.map { " views from \(views == "-" ? "stdin" : views!) (hz-augment seed \($0.run.seed))," } ?? ""
-            log.write(Data("hz-train: \(trainIndices.count) training / \(valIndices.count) validation checkpoints,\(origin) \(trainer.model.parameters.count) AE parameters, epochs \(trainer.epoch + 1)…\(epochs)\n".utf8))
-            let startEpoch = trainer.epoch
-            let steps = trainer.stepsPerEpoch(count: trainIndices.count)
+            let run = AutoencoderTrainingRun(request)
+            run.group = group
+            let isRoot = (group?.rank ?? 0) == 0
             let bar = ProgressBar(label: "training", unit: "steps")
-            let totalSteps = max(epochs - trainer.epoch, 0) * steps
-            var done = 0
-            // One epoch of views from the stream, as flat rows [2, N, P] (empty when augmenting here).
-            var epochViews = [Float](repeating: 0, count: viewStream == nil ? 0 : 2 * trainIndices.count * reader.parameterCount)
-            var diagnostics: AutoencoderDiagnostics?
-            do {
-                while let viewStream, viewStream.epochsRead < trainer.epoch { try viewStream.skipEpoch() }
-                while trainer.epoch < epochs {
-                    if let viewStream { try epochViews.withUnsafeMutableBufferPointer { try viewStream.readEpoch(into: $0) } }
-                    let metrics = try trainRows.withUnsafeBufferPointer { t in
-                        try valRows.withUnsafeBufferPointer { v in
-                            try epochViews.withUnsafeBufferPointer { given in
-                                try trainer.trainEpoch(views: viewStream == nil ? .augmented(rows: t, sampleIDs: trainIndices) : .given(given),
-                                                       count: trainIndices.count, validationRows: v, validationCount: valIndices.count,
-                                                       validationIDs: valIndices) { _, _, _ in
-                                    done += 1
-                                    bar.update(done, of: totalSteps)
-                                }
-                            }
-                        }
-                    }
-                    var state = trainer.state
-                    if trainer.epoch == epochs {
-                        // The last epoch: its checkpoint carries the run's diagnostics.
-                        diagnostics = diagnose(trainer, trainRows: trainRows, count: trainIndices.count)
-                        state.diagnostics = diagnostics
-                    }
-                    try AutoencoderCheckpoint.save(trainer.model, training: state, source: "hz-train \(zoo)", to: files.partial)
-                    try writeMetrics(trainer.history, to: files.metricsPartial)
-                    log.write(Data(String(format: "%@epoch %d/%d  loss %.5f (contrast %.4f, recon %.5f)  val loss %.5f  val R² %.4f  lr %.2e  %.1fs\n",
-                                          isatty(STDERR_FILENO) != 0 ? "\n" : "", metrics.epoch, epochs, metrics.trainLoss, metrics.trainContrast,
-                                          metrics.trainReconstruction, metrics.validationLoss, metrics.validationRSquared,
-                                          metrics.learningRate, metrics.seconds).utf8))
-                }
-                try viewStream?.finish()
-            } catch {
-                throw runFailure(error, files: files, trainedEpochs: trainer.epoch, startEpoch: startEpoch)
+            run.progress = { done, total in bar.update(done, of: total) }
+            run.loopFinished = { if isRoot { bar.finish() } }
+            let result = try run.perform()
+            guard isRoot, let diagnostics = result.diagnostics else { return }
+            for warning in diagnostics.warnings {
+                FileHandle.standardError.write(Data("hz-train: warning: \(warning.message); try: \(warning.advice)\n".utf8))
             }
-            bar.finish()
-            if diagnostics == nil {
-                // Nothing was left to train (a resumed run already at --epochs): check it as it is.
-                diagnostics = diagnose(trainer, trainRows: trainRows, count: trainIndices.count)
-                if exists(files.partial) {
-                    var state = trainer.state
-                    state.diagnostics = diagnostics
-                    try AutoencoderCheckpoint.save(trainer.model, training: state, source: "hz-train \(zoo)", to: files.partial)
-                    try writeMetrics(trainer.history, to: files.metricsPartial)
-                }
-            }
-            // Commit: the metrics, then the AE. The AE's rename is the commit point: if the run is
-            // killed between the two, <output>.partial is still there and --resume finishes the commit.
-            if exists(files.partial) {
-                try AtomicOutput(path: files.metrics, overwrite: true, allowExistingPartial: true).commit()
-                try AtomicOutput(path: files.output, overwrite: force || resume, allowExistingPartial: true).commit()
-            }
-            for warning in diagnostics!.warnings {
-                log.write(Data("hz-train: warning: \(warning.message); try: \(warning.advice)\n".utf8))
-            }
-            if json, let last = trainer.history.last {
+            if json, let last = result.lastEpoch {
                 let encoder = JSONEncoder.sortedNonFinite()
                 var object = try JSONSerialization.jsonObject(with: try encoder.encode(last)) as! [String: Any]
-                object["diagnostics"] = try JSONSerialization.jsonObject(with: try encoder.encode(diagnostics!))
+                object["diagnostics"] = try JSONSerialization.jsonObject(with: try encoder.encode(diagnostics))
                 try TrainCommand.printJSON(object)
             }
         }
-
-        /// The diagnostics of the trainer's model on the training rows.
-        private func diagnose(_ trainer: AutoencoderTrainer, trainRows: [Float], count: Int) -> AutoencoderDiagnostics {
-            AutoencoderDiagnostics(model: trainer.model, history: trainer.history, trainRows: trainRows, count: count,
-                                   layerRanges: trainer.objective.reconstruction.layerRanges)
-        }
-
-        /// Refuses rows [rows.count, P] with a NaN or infinite value, naming the first one.
-        private func refuseNonFinite(_ values: [Float], rows: [Int], of reader: ZooReader) throws {
-            guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return }
-            let P = reader.parameterCount
-            let row = rows[bad / P], k = bad % P
-            let name = reader.table.entries.first { $0.range.contains(k) }?.name ?? "parameter \(k)"
-            throw AutoencoderError("\(zoo): checkpoint \(row) (model \(reader.model(row: row).id), epoch \(reader.epoch[row])) has \(values[bad]) in \(name) (value \(k) of the row): the zoo holds a diverged model; rebuild the zoo, or leave that model's checkpoints out (--zoo-epochs, or a zoo without it)")
-        }
-
-        /// Rewrites the metrics file at `path` from the run's history (atomically).
-        private func writeMetrics(_ history: [AutoencoderEpochMetrics], to path: String) throws {
-            let encoder = JSONEncoder.sortedNonFinite()
-            var text = ""
-            for m in history { text += String(decoding: try encoder.encode(m), as: UTF8.self) + "\n" }
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        }
-    }
-}
-
-extension JSONEncoder {
-    /// Sorted keys; NaN and infinities as strings (metrics can be NaN before validation).
-    static func sortedNonFinite() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
     }
 }

@@ -23,18 +23,19 @@ extension TrainCommand.Fit {
         }
         return reader
     }
+}
 
-    /// The error of a run that stopped (a failed view stream, a diverged loss, a write error), with
-    /// what became of the files: <output> and its metrics are never touched before the run is
-    /// complete; the epochs trained so far stay in <output>.partial, where --resume continues them.
-    func runFailure(_ error: Error, files: RunFiles, trainedEpochs: Int, startEpoch: Int) -> Error {
-        let exists = FileManager.default.fileExists(atPath: files.output)
-        let final = "\(output) \(exists ? "unchanged" : "not written")"
-        let message = "\(error)"
-        guard trainedEpochs > startEpoch, FileManager.default.fileExists(atPath: files.partial) else {
-            let kept = FileManager.default.fileExists(atPath: files.partial) ? " (\(files.partial) still holds epoch \(startEpoch))" : ""
-            return OperatorError("\(message); \(final)\(kept)")
-        }
-        return OperatorError("\(message); \(final); epochs up to \(trainedEpochs) are kept in \(files.partial): continue with --resume\(views != nil ? " and a complete stream" : ""), or start over with --force")
+/// hz-augment's view stream as the training run reads it.
+final class ViewStreamSource: AutoencoderViewSource {
+    let reader: TrainingViewReader
+    let origin: String
+    init(_ reader: TrainingViewReader, name: String) {
+        self.reader = reader
+        origin = "\(name) (hz-augment seed \(reader.run.seed))"
     }
+    var epochsRead: Int { reader.epochsRead }
+    var augmentOptions: AugmentOptions { reader.run.options }
+    func skipEpoch() throws { try reader.skipEpoch() }
+    func readEpoch(into views: UnsafeMutableBufferPointer<Float>) throws { try reader.readEpoch(into: views) }
+    func finish() throws { try reader.finish() }
 }

@@ -88,6 +88,13 @@ public final class Communicator: @unchecked Sendable {
     /// Waits until every rank has arrived.
     public func barrier() throws { try library.check(library.barrier(handle), "MPI_Barrier") }
 
+    /// Ends every rank of the job with exit status `code` (MPI_Abort): what a rank that failed
+    /// calls so that the others, waiting in a collective, do not hang.
+    public func abort(code: Int32) -> Never {
+        _ = library.abort(handle, code)
+        exit(code)
+    }
+
     /// Ends MPI for this process (once; later calls do nothing).
     public func finalize() throws {
         var flag: Int32 = 0

@@ -24,6 +24,7 @@ final class MPILibrary: @unchecked Sendable {
     typealias BcastFn = @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
     typealias CommFn = @convention(c) (Handle) -> Int32
     typealias VoidFn = @convention(c) () -> Int32
+    typealias AbortFn = @convention(c) (Handle, Int32) -> Int32
 
     let initialize: InitFn
     let initialized: FlagFn
@@ -35,6 +36,7 @@ final class MPILibrary: @unchecked Sendable {
     let bcast: BcastFn
     let barrier: CommFn
     let finalize: VoidFn
+    let abort: AbortFn
     let commWorld: Handle
     let float: Handle
     let double: Handle
@@ -73,6 +75,7 @@ final class MPILibrary: @unchecked Sendable {
         bcast = try function("MPI_Bcast", BcastFn.self)
         barrier = try function("MPI_Barrier", CommFn.self)
         finalize = try function("MPI_Finalize", VoidFn.self)
+        abort = try function("MPI_Abort", AbortFn.self)
         commWorld = try symbol("ompi_mpi_comm_world")
         float = try symbol("ompi_mpi_float")
         double = try symbol("ompi_mpi_double")

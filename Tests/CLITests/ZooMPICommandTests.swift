@@ -5,12 +5,12 @@ import ZooStore
 
 /// `hz-zoo --shard mpi` under a real `mpirun -n 2` on loopback: the zoo rank 0 merges equals the
 /// single-process zoo bit for bit, and a run stopped mid-training resumes every rank's shard.
-@Suite(.serialized, .enabled(if: MPIRunner.mpirunPath != nil || MPIRunner.isRequired, "mpirun not found (install openmpi-bin libopenmpi-dev)"))
+@Suite(.serialized, .enabled(if: MPIRunner.enabled, "mpirun not found (install openmpi-bin libopenmpi-dev)"))
 struct ZooMPICommandTests {
     func write(_ text: String, _ path: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) }
 
     func mpirun() throws -> String {
-        try #require(MPIRunner.mpirunPath, "HYPERZOO_REQUIRE_MPI=1 but mpirun is not on PATH (install openmpi-bin)")
+        try #require(MPIRunner.mpirun, "HYPERZOO_REQUIRE_MPI=1 but mpirun is not on PATH (install openmpi-bin)")
     }
 
     @Test func twoRanksEqualTheSingleProcessZoo() throws {
@@ -20,7 +20,7 @@ struct ZooMPICommandTests {
         let whole = dir.path("whole.h5"), zoo = dir.path("mpi.h5")
         let single = try ToolRunner.run("hz-zoo", [cfg, "-o", whole, "-q", "--threads", "2"])
         #expect(single.status == 0, "\(single.stderr)")
-        let r = try MPIRunner.run(try mpirun(), ranks: 2, "hz-zoo", [cfg, "-o", zoo, "-q", "--threads", "1", "--shard", "mpi"])
+        let r = try MPIRunner.run(ranks: 2, "hz-zoo", [cfg, "-o", zoo, "-q", "--threads", "1", "--shard", "mpi"])
         #expect(r.status == 0, "\(r.stderr)")
         let a = try ZooReader(path: whole), b = try ZooReader(path: zoo)
         defer { a.close(); b.close() }
@@ -29,7 +29,7 @@ struct ZooMPICommandTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.contains(".shard-") }
         #expect(left.isEmpty, "shard files left after the merge: \(left)")
 
-        let again = try MPIRunner.run(try mpirun(), ranks: 2, "hz-zoo", [cfg, "-o", zoo, "-q", "--threads", "1", "--shard", "mpi"])
+        let again = try MPIRunner.run(ranks: 2, "hz-zoo", [cfg, "-o", zoo, "-q", "--threads", "1", "--shard", "mpi"])
         #expect(again.status == 1 && again.stderr.contains("--force"), "\(again.stderr)")
         let plain = try ToolRunner.run("hz-zoo", [cfg, "-o", dir.path("x.h5"), "-q", "--shard", "mpi"])
         #expect(plain.status == 1 && plain.stderr.contains("mpirun"), "\(plain.stderr)")
@@ -60,7 +60,7 @@ struct ZooMPICommandTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try mpirun())
         p.arguments = MPIRunner.arguments(ranks: 2, "hz-zoo", arguments)
-        p.environment = MPIRunner.environment
+        p.environment = MPIRunner.environment()
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -81,7 +81,7 @@ struct ZooMPICommandTests {
         #expect(!FileManager.default.fileExists(atPath: zoo))
         #expect(FileManager.default.fileExists(atPath: zoo + ".shard-0-of-2.h5.partial"))
 
-        let resumed = try MPIRunner.run(try mpirun(), ranks: 2, "hz-zoo", arguments)
+        let resumed = try MPIRunner.run(ranks: 2, "hz-zoo", arguments)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let a = try ZooReader(path: whole), b = try ZooReader(path: zoo)
         defer { a.close(); b.close() }

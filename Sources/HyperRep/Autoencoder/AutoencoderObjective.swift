@@ -62,6 +62,7 @@ extension Autoencoder {
                                  stream: inout RandomStream) -> AutoencoderLosses {
         let N = 2 * B, P = parameterCount, L = latentSize
         let ws = workspace(batch: N, training: true)
+        ws.dropoutRows = nil
         let ow = objectiveWorkspace(batch: B)
         parameters.zeroGradients()
         var s: RandomStream? = stream

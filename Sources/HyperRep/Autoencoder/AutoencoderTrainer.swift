@@ -116,6 +116,10 @@ public final class AutoencoderTrainer: @unchecked Sendable {
     public private(set) var history: [AutoencoderEpochMetrics] = []
     private var dropoutStream: RandomStream
     private let augmenter: Augmenter
+    /// Data-parallel training over these ranks (nil or one rank: this process alone). Every rank
+    /// shuffles the same way, takes its equal slice of each batch and applies the same summed
+    /// gradients, so all ranks hold the same weights and state as one process would.
+    public var group: (any TrainingGroup)?
 
     /// A new run. σ_l (if normalising) and the R² reference come from `trainRows` [count, P].
     public convenience init(model: Autoencoder, options: AutoencoderTrainingOptions, trainRows: UnsafeBufferPointer<Float>, count: Int) throws {
@@ -211,11 +215,22 @@ public final class AutoencoderTrainer: @unchecked Sendable {
         let steps = count / B
         var views = [Float](repeating: 0, count: 2 * B * P)
         var sums = (loss: 0.0, contrast: 0.0, recon: 0.0)
+        let slice = try dataParallelSlice()
+        if let slice { views = [Float](repeating: 0, count: 2 * slice.localModels * P) }
         for step in 0..<steps {
             let batch = Array(order[(step * B)..<((step + 1) * B)])
-            batchViews(source, count: count, indices: batch, epoch: epoch, into: &views)
-            let losses = views.withUnsafeBufferPointer {
-                model.lossAndGradients(views: $0.baseAddress!, batch: B, objective: objective, stream: &dropoutStream)
+            let losses: AutoencoderLosses
+            if let slice {
+                let mine = Array(batch[(slice.group.rank * slice.localModels)..<((slice.group.rank + 1) * slice.localModels)])
+                batchViews(source, count: count, indices: mine, epoch: epoch, into: &views)
+                losses = try views.withUnsafeBufferPointer {
+                    try model.lossAndGradients(views: $0.baseAddress!, slice: slice, objective: objective, stream: &dropoutStream)
+                }
+            } else {
+                batchViews(source, count: count, indices: batch, epoch: epoch, into: &views)
+                losses = views.withUnsafeBufferPointer {
+                    model.lossAndGradients(views: $0.baseAddress!, batch: B, objective: objective, stream: &dropoutStream)
+                }
             }
             guard losses.total.isFinite else {
                 throw AutoencoderError("epoch \(epoch + 1), step \(step + 1) of \(steps): the training loss is \(losses.total) (contrast \(losses.contrast), reconstruction \(losses.reconstruction.loss)): training diverged; try a lower learning rate or gradient clipping")
@@ -248,6 +263,18 @@ public final class AutoencoderTrainer: @unchecked Sendable {
         epoch += 1
         history.append(metrics)
         return metrics
+    }
+
+    /// Refuses a group whose rank count does not divide the batch size.
+    public func checkGroup() throws { _ = try dataParallelSlice() }
+
+    /// This rank's share of every batch, or nil when training alone.
+    private func dataParallelSlice() throws -> DataParallelSlice? {
+        guard let group, group.size > 1 else { return nil }
+        guard options.batchSize % group.size == 0 else {
+            throw AutoencoderError("--batch-size \(options.batchSize) is not a multiple of the \(group.size) MPI ranks: every rank takes an equal slice of each batch; use a batch size divisible by the rank count")
+        }
+        return DataParallelSlice(group: group, localModels: options.batchSize / group.size)
     }
 
     /// Writes views [2B, P] of the models at `indices`: view 1 of every model, then view 2.

@@ -235,6 +235,11 @@ final class AutoencoderWorkspace {
         for i in 0..<(B * L) { dZ[i] += dzb[i] }
     }
 
+    /// Which rows of a global batch this workspace holds (data-parallel training), for dropout.
+    var dropoutRows: DropoutRows? {
+        didSet { encBlocks.dropoutRows = dropoutRows; decBlocks.dropoutRows = dropoutRows }
+    }
+
     /// Whether the last forward passes ran with dropout (their backward must use the same masks).
     var lastEncoderDropped = false
     var lastDecoderDropped = false

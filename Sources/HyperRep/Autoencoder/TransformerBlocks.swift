@@ -115,12 +115,17 @@ final class TransformerBlocks {
     }
 
     /// Draws one block's dropout masks, always in this order (forward and backward must agree).
+    /// With `rows`, each mask is drawn for the whole global batch and this rank keeps its rows.
     private func fillMasks(_ a: BlockActivations, stream: inout RandomStream) {
-        fillDropoutMask(a.attMask, count: B * H * S * S, p: dropout, stream: &stream)
-        fillDropoutMask(a.mask1, count: R * D, p: dropout, stream: &stream)
-        fillDropoutMask(a.ffMask, count: R * F, p: dropout, stream: &stream)
-        fillDropoutMask(a.mask2, count: R * D, p: dropout, stream: &stream)
+        fillDropoutMask(a.attMask, rowLength: H * S * S, rows: B, window: dropoutRows, p: dropout, stream: &stream)
+        fillDropoutMask(a.mask1, rowLength: S * D, rows: B, window: dropoutRows, p: dropout, stream: &stream)
+        fillDropoutMask(a.ffMask, rowLength: S * F, rows: B, window: dropoutRows, p: dropout, stream: &stream)
+        fillDropoutMask(a.mask2, rowLength: S * D, rows: B, window: dropoutRows, p: dropout, stream: &stream)
     }
+
+    /// Which rows of the global batch this workspace's B rows are (data-parallel training; nil
+    /// when it holds the whole batch).
+    var dropoutRows: DropoutRows?
 
     /// Runs the blocks on `input` [R,D]; the result is in `output`. With `stream`, dropout is on.
     func forward(_ input: UnsafePointer<Float>, stream: inout RandomStream?) {

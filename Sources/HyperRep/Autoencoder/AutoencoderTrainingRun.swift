@@ -1,0 +1,295 @@
+// One `hz-train` run as a library call: the zoo's rows, a new or resumed trainer, the epoch loop
+// with validation, an atomic checkpoint and metrics file after every epoch, the diagnostics of
+// the finished run and the final commit (rename) of both files. The command only parses options
+// and prints what `perform()` returns.
+//
+// Files: the AE and its metrics live in <output>.partial and <output>.metrics.jsonl.partial while
+// the run is under way; only after the last epoch are both renamed, so a stopped or failed run
+// never leaves a half-trained AE at <output>.
+import Foundation
+import Tensor
+import ZooStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Views made elsewhere (hz-augment's view stream), one epoch at a time, [2, count, P] per epoch.
+public protocol AutoencoderViewSource: AnyObject {
+    /// Epochs read (or skipped) so far.
+    var epochsRead: Int { get }
+    /// The augmentation the views were made with (a new run records it as its own).
+    var augmentOptions: AugmentOptions { get }
+    /// Where the views come from, for the log line ("stdin (hz-augment seed 7)").
+    var origin: String { get }
+    func skipEpoch() throws
+    func readEpoch(into views: UnsafeMutableBufferPointer<Float>) throws
+    /// Checks that the stream ends here.
+    func finish() throws
+}
+
+/// The files of one run: the finished AE and metrics, and where they are written meanwhile.
+public struct AutoencoderRunFiles: Sendable {
+    public let output: String
+    public init(output: String) { self.output = output }
+    public var partial: String { AtomicOutput.partialPath(for: output) }
+    public var metrics: String { output + ".metrics.jsonl" }
+    public var metricsPartial: String { AtomicOutput.partialPath(for: metrics) }
+}
+
+/// What a run is asked to do (the command line, parsed).
+public struct AutoencoderRunRequest {
+    public var zoo: String
+    public var output: String
+    /// Epochs to train in total (a resumed run continues up to this).
+    public var epochs: Int
+    public var zooEpochs: Set<Int>?
+    public var splitSeed: UInt64?
+    public var resume = false
+    public var force = false
+    /// --lr given: a resumed run takes it from the next epoch on.
+    public var learningRate: Float?
+    /// Whether --batch-size was given (the error for too few rows says "the default" otherwise).
+    public var batchSizeGiven = false
+    /// Whether the views come from a stream (the failure message then asks for a complete one).
+    public var viewsGiven = false
+    /// A new run's model and options for the zoo's parameter table.
+    public var newRun: (ParameterTable) throws -> (model: Autoencoder, options: AutoencoderTrainingOptions)
+    /// The options given that differ from a resumed run's (which cannot change them).
+    public var resumeConflicts: (AutoencoderConfig, AutoencoderTrainingOptions) throws -> [String]
+    /// Opens the view stream for the table and training checkpoints (nil: augment here).
+    public var openViews: ((ParameterTable, [Int]) throws -> AutoencoderViewSource)?
+
+    public init(zoo: String, output: String, epochs: Int,
+                newRun: @escaping (ParameterTable) throws -> (model: Autoencoder, options: AutoencoderTrainingOptions),
+                resumeConflicts: @escaping (AutoencoderConfig, AutoencoderTrainingOptions) throws -> [String]) {
+        self.zoo = zoo; self.output = output; self.epochs = epochs
+        self.newRun = newRun; self.resumeConflicts = resumeConflicts
+    }
+}
+
+/// What a finished run reports (on the root rank; other ranks have no diagnostics).
+public struct AutoencoderRunResult {
+    public var lastEpoch: AutoencoderEpochMetrics?
+    public var diagnostics: AutoencoderDiagnostics?
+}
+
+/// One training run; `perform()` does all of it.
+public final class AutoencoderTrainingRun {
+    public let request: AutoencoderRunRequest
+    public let files: AutoencoderRunFiles
+    /// One line of the run's log (stderr in hz-train), without the newline.
+    public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// Called after every training step with (steps done, steps in the run).
+    public var progress: (Int, Int) -> Void = { _, _ in }
+    /// Called once the loop is over (the progress bar ends there).
+    public var loopFinished: () -> Void = {}
+    /// Data-parallel training over these ranks (nil: this process alone). Only its root writes.
+    public var group: (any TrainingGroup)?
+
+    public init(_ request: AutoencoderRunRequest) {
+        self.request = request
+        files = AutoencoderRunFiles(output: request.output)
+    }
+
+    private var isRoot: Bool { (group?.rank ?? 0) == 0 }
+    private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+    private func note(_ line: String) { if isRoot { log(line) } }
+
+    public func perform() throws -> AutoencoderRunResult {
+        let r = request
+        let reader = try ZooReader(path: r.zoo)
+        defer { reader.close() }
+        let trainIndices = reader.select(split: .train, epochs: r.zooEpochs, splitSeed: r.splitSeed)
+        let valIndices = reader.select(split: .val, epochs: r.zooEpochs, splitSeed: r.splitSeed)
+        guard trainIndices.count >= 2 else {
+            throw AutoencoderError("\(r.zoo): \(trainIndices.count) training checkpoints selected; need at least 2 (check --zoo-epochs and the zoo's splits)")
+        }
+        let trainRows = try reader.readRows(indices: trainIndices)
+        let valRows = try reader.readRows(indices: valIndices)
+        try refuseNonFinite(trainRows, rows: trainIndices, of: reader)
+        try refuseNonFinite(valRows, rows: valIndices, of: reader)
+        let viewStream = try r.openViews?(reader.table, trainIndices)
+        let trainer = try makeTrainer(table: reader.table, trainRows: trainRows, count: trainIndices.count, views: viewStream)
+        trainer.group = group
+        do { try trainer.checkTrainingRows(trainIndices.count) } catch {
+            throw AutoencoderError("\(r.zoo): \(error) (--batch-size \(trainer.options.batchSize)\(!r.batchSizeGiven && !r.resume ? ", the default" : ""))")
+        }
+        try trainer.checkGroup()
+        if valIndices.count >= 2 && valIndices.count < trainer.options.batchSize {
+            note("hz-train: note: \(valIndices.count) validation checkpoints, fewer than the batch size \(trainer.options.batchSize): validation losses use one batch of \(valIndices.count)")
+        }
+        let origin = viewStream.map { " views from \($0.origin)," } ?? ""
+        let ranks = group.map { ", \($0.size) MPI rank\($0.size == 1 ? "" : "s")" } ?? ""
+        note("hz-train: \(trainIndices.count) training / \(valIndices.count) validation checkpoints,\(origin) \(trainer.model.parameters.count) AE parameters\(ranks), epochs \(trainer.epoch + 1)…\(r.epochs)")
+        // Every rank has read the files it needs before the root writes any.
+        try group?.barrier()
+        let startEpoch = trainer.epoch
+        let steps = trainer.stepsPerEpoch(count: trainIndices.count)
+        let totalSteps = max(r.epochs - trainer.epoch, 0) * steps
+        var done = 0
+        // One epoch of views from the stream, as flat rows [2, N, P] (empty when augmenting here).
+        var epochViews = [Float](repeating: 0, count: viewStream == nil ? 0 : 2 * trainIndices.count * reader.parameterCount)
+        var diagnostics: AutoencoderDiagnostics?
+        do {
+            while let viewStream, viewStream.epochsRead < trainer.epoch { try viewStream.skipEpoch() }
+            while trainer.epoch < r.epochs {
+                if let viewStream { try epochViews.withUnsafeMutableBufferPointer { try viewStream.readEpoch(into: $0) } }
+                let metrics = try trainRows.withUnsafeBufferPointer { t in
+                    try valRows.withUnsafeBufferPointer { v in
+                        try epochViews.withUnsafeBufferPointer { given in
+                            try trainer.trainEpoch(views: viewStream == nil ? .augmented(rows: t, sampleIDs: trainIndices) : .given(given),
+                                                   count: trainIndices.count, validationRows: v, validationCount: valIndices.count,
+                                                   validationIDs: valIndices) { _, _, _ in
+                                done += 1
+                                if self.isRoot { self.progress(done, totalSteps) }
+                            }
+                        }
+                    }
+                }
+                if isRoot {
+                    var state = trainer.state
+                    if trainer.epoch == r.epochs {
+                        // The last epoch: its checkpoint carries the run's diagnostics.
+                        diagnostics = diagnose(trainer, trainRows: trainRows, count: trainIndices.count)
+                        state.diagnostics = diagnostics
+                    }
+                    try AutoencoderCheckpoint.save(trainer.model, training: state, source: "hz-train \(r.zoo)", to: files.partial)
+                    try writeMetrics(trainer.history, to: files.metricsPartial)
+                }
+                note(String(format: "%@epoch %d/%d  loss %.5f (contrast %.4f, recon %.5f)  val loss %.5f  val R² %.4f  lr %.2e  %.1fs",
+                            isatty(STDERR_FILENO) != 0 ? "\n" : "", metrics.epoch, r.epochs, metrics.trainLoss, metrics.trainContrast,
+                            metrics.trainReconstruction, metrics.validationLoss, metrics.validationRSquared,
+                            metrics.learningRate, metrics.seconds))
+            }
+            try viewStream?.finish()
+        } catch {
+            throw runFailure(error, trainedEpochs: trainer.epoch, startEpoch: startEpoch)
+        }
+        loopFinished()
+        // Only the root writes; the others are done once the root has committed.
+        guard isRoot else {
+            try group?.barrier()
+            return AutoencoderRunResult(lastEpoch: trainer.history.last, diagnostics: nil)
+        }
+        if diagnostics == nil {
+            // Nothing was left to train (a resumed run already at --epochs): check it as it is.
+            diagnostics = diagnose(trainer, trainRows: trainRows, count: trainIndices.count)
+            if exists(files.partial) {
+                var state = trainer.state
+                state.diagnostics = diagnostics
+                try AutoencoderCheckpoint.save(trainer.model, training: state, source: "hz-train \(r.zoo)", to: files.partial)
+                try writeMetrics(trainer.history, to: files.metricsPartial)
+            }
+        }
+        // Commit: the metrics, then the AE. The AE's rename is the commit point: if the run is
+        // killed between the two, <output>.partial is still there and --resume finishes the commit.
+        if exists(files.partial) {
+            try AtomicOutput(path: files.metrics, overwrite: true, allowExistingPartial: true).commit()
+            try AtomicOutput(path: files.output, overwrite: r.force || r.resume, allowExistingPartial: true).commit()
+        }
+        try group?.barrier()
+        return AutoencoderRunResult(lastEpoch: trainer.history.last, diagnostics: diagnostics!)
+    }
+
+    /// A resumed trainer from <output>.partial or <output>, or a new one (after the checks that
+    /// keep an existing run from being overwritten by accident).
+    private func makeTrainer(table: ParameterTable, trainRows: [Float], count: Int,
+                             views: AutoencoderViewSource?) throws -> AutoencoderTrainer {
+        let r = request
+        if r.resume {
+            // An interrupted run (new, forced or resumed) lives in the partial; a finished one at the output.
+            let source = exists(files.partial) ? files.partial : files.output
+            guard exists(source) else {
+                throw AutoencoderError("\(r.output): nothing to resume (run without --resume to start)")
+            }
+            let (model, state) = try AutoencoderCheckpoint.load(path: source)
+            guard var state else { throw AutoencoderError("\(source): has no /training state (an imported AE cannot resume)") }
+            guard model.config.table == table else {
+                throw AutoencoderError("\(source): trained on a different architecture than \(r.zoo)")
+            }
+            let conflicts = try r.resumeConflicts(model.config, state.options)
+            guard conflicts.isEmpty else {
+                throw AutoencoderError("\(source): a resumed run keeps its options, but \(conflicts.joined(separator: ", ")) was given; resume without them (--lr and --epochs may change), or start a new run with --force")
+            }
+            state.options.epochs = r.epochs
+            if let lr = r.learningRate, lr != state.options.optimizer.learningRate {
+                note("hz-train: --lr \(lr) replaces the run's learning rate \(state.options.optimizer.learningRate) from epoch \(state.epoch + 1) on (schedule \(state.options.schedule) restarts from the new rate)")
+                state.options.optimizer.learningRate = lr
+                state.scheduler = LearningRateScheduler(state.options.schedule, base: lr)
+            }
+            state.diagnostics = nil
+            let trainer = try AutoencoderTrainer(model: model, resuming: state)
+            if source == files.partial {
+                note("hz-train: resuming the interrupted run in \(files.partial) after epoch \(state.epoch)")
+            }
+            return trainer
+        }
+        if !r.force {
+            if exists(files.partial) {
+                throw AutoencoderError("\(files.partial): an interrupted run exists; pass --resume to continue it or --force to start over")
+            }
+            if exists(files.output) {
+                throw AutoencoderError("\(r.output): exists; pass --resume to continue it or --force to replace it")
+            }
+            if exists(files.metrics) {
+                throw AutoencoderError("\(files.metrics): exists without \(r.output); pass --force to replace it")
+            }
+        } else if isRoot {
+            // --force starts over: an interrupted run's partial files (ours) go, the finished
+            // output and its metrics stay until the new run replaces them.
+            unlink(files.partial)
+            unlink(files.metricsPartial)
+        }
+        var (model, options) = try r.newRun(table)
+        if let views { options.augment = views.augmentOptions }
+        return try trainRows.withUnsafeBufferPointer {
+            try AutoencoderTrainer(model: model, options: options, trainRows: $0, count: count)
+        }
+    }
+
+    /// The error of a run that stopped (a failed view stream, a diverged loss, a write error), with
+    /// what became of the files: <output> and its metrics are never touched before the run is
+    /// complete; the epochs trained so far stay in <output>.partial, where --resume continues them.
+    private func runFailure(_ error: Error, trainedEpochs: Int, startEpoch: Int) -> Error {
+        let final = "\(request.output) \(exists(files.output) ? "unchanged" : "not written")"
+        let message = "\(error)"
+        guard trainedEpochs > startEpoch, exists(files.partial) else {
+            let kept = exists(files.partial) ? " (\(files.partial) still holds epoch \(startEpoch))" : ""
+            return AutoencoderError("\(message); \(final)\(kept)")
+        }
+        return AutoencoderError("\(message); \(final); epochs up to \(trainedEpochs) are kept in \(files.partial): continue with --resume\(request.viewsGiven ? " and a complete stream" : ""), or start over with --force")
+    }
+
+    /// The diagnostics of the trainer's model on the training rows.
+    private func diagnose(_ trainer: AutoencoderTrainer, trainRows: [Float], count: Int) -> AutoencoderDiagnostics {
+        AutoencoderDiagnostics(model: trainer.model, history: trainer.history, trainRows: trainRows, count: count,
+                               layerRanges: trainer.objective.reconstruction.layerRanges)
+    }
+
+    /// Refuses rows [rows.count, P] with a NaN or infinite value, naming the first one.
+    private func refuseNonFinite(_ values: [Float], rows: [Int], of reader: ZooReader) throws {
+        guard let bad = values.firstIndex(where: { !$0.isFinite }) else { return }
+        let P = reader.parameterCount
+        let row = rows[bad / P], k = bad % P
+        let name = reader.table.entries.first { $0.range.contains(k) }?.name ?? "parameter \(k)"
+        throw AutoencoderError("\(request.zoo): checkpoint \(row) (model \(reader.model(row: row).id), epoch \(reader.epoch[row])) has \(values[bad]) in \(name) (value \(k) of the row): the zoo holds a diverged model; rebuild the zoo, or leave that model's checkpoints out (--zoo-epochs, or a zoo without it)")
+    }
+
+    /// Rewrites the metrics file at `path` from the run's history (atomically).
+    private func writeMetrics(_ history: [AutoencoderEpochMetrics], to path: String) throws {
+        let encoder = JSONEncoder.sortedNonFinite()
+        var text = ""
+        for m in history { text += String(decoding: try encoder.encode(m), as: UTF8.self) + "\n" }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys; NaN and infinities as strings (metrics can be NaN before validation).
+    public static func sortedNonFinite() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+}
