@@ -48,20 +48,20 @@ protocol ThreadsHelp {
     static var threads: ArgumentHelp { get }
 }
 
-/// `--threads N`: worker threads, all cores when not given. Results never depend on the count.
-/// Optional rather than defaulting to the core count, so --help and `--experimental-dump-help`
-/// (whose digest is part of every pipeline cache key) are the same on every machine.
+/// `--threads N`: worker threads, all cores by default. Results never depend on the count.
+/// The default is a number (not an optional) so `--experimental-dump-help` shows an integer
+/// default and the pipeline catalogue types the param as an integer.
 struct ThreadOptions<Help: ThreadsHelp>: ParsableArguments {
     @Option(help: Help.threads)
-    var threads: Int?
+    var threads: Int = defaultThreadCount()
 
     /// The threads to use.
-    var count: Int { threads ?? defaultThreadCount() }
+    var count: Int { threads }
 
     init() {}
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 }
 
