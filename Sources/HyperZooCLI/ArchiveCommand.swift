@@ -43,11 +43,20 @@ extension ArchiveCommand {
         @Argument(help: ArgumentHelp("Files or folders to archive.", valueName: "input"))
         public var inputs: [String] = []
 
-        @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The archive to write (replaced atomically).", valueName: "archive"))
-        public var output: String
+        @OptionGroup var outputOptions: OutputOptions<OutputHelp>
 
-        @Option(help: ArgumentHelp("Archive format: tar.zst, tar.gz, zip or tar. Default: from the output's extension, else tar.zst.", valueName: "format"))
-        public var format: String?
+        enum OutputHelp: OutputOptionsHelp {
+            static var output: ArgumentHelp { ArgumentHelp("The archive to write (replaced atomically).", valueName: "archive") }
+            static var force: ArgumentHelp { "Replace an existing archive." }
+            static var json: ArgumentHelp { "Print the manifest as JSON on stdout." }
+        }
+
+        var output: String { outputOptions.output }
+        var force: Bool { outputOptions.force }
+        var json: Bool { outputOptions.json }
+
+        @Option(help: ArgumentHelp("Archive format. Default: from the output's extension, else tar.zst.", valueName: "format"))
+        public var format: ArchiveFormat?
 
         @Option(help: ArgumentHelp("A population or zoo file (HDF5): archived as is, plus models/<id>.safetensors with each model's latest weights for PyTorch.", valueName: "population.h5"))
         public var population: String?
@@ -67,14 +76,11 @@ extension ArchiveCommand {
         @Option(help: ArgumentHelp("Compression level (zstd 1-19, default 3; gzip/zip 0-9, default 6).", valueName: "n"))
         public var level: Int?
 
-        @Option(help: ArgumentHelp("Threads for hashing and zstd compression (output identical for any count).", valueName: "n"))
-        public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @OptionGroup var threadOptions: ThreadOptions<ThreadsHelpText>
 
-        @Flag(help: "Print the manifest as JSON on stdout.")
-        public var json = false
-
-        @Flag(help: "Replace an existing archive.")
-        public var force = false
+        enum ThreadsHelpText: ThreadsHelp {
+            static var threads: ArgumentHelp { ArgumentHelp("Threads for hashing and zstd compression (output identical for any count). Default: all cores.", valueName: "n") }
+        }
 
         public init() {}
 
@@ -82,17 +88,15 @@ extension ArchiveCommand {
             if inputs.isEmpty && report == nil && population == nil {
                 throw ValidationError("nothing to archive: give --population, --report, or at least one file or folder")
             }
-            if let format, ArchiveFormat(rawValue: format) == nil {
-                throw ValidationError("--format must be one of \(ArchiveFormat.allCases.map(\.rawValue).joined(separator: ", ")), not '\(format)'")
-            }
-            if threads < 1 { throw ValidationError("--threads must be at least 1") }
         }
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-archive") { try create() } }
+
+        private func create() throws {
             if !force && FileManager.default.fileExists(atPath: output) {
                 throw ArchiveError(path: output, message: "already exists; pass --force to replace it")
             }
-            let chosen = format.flatMap(ArchiveFormat.init(rawValue:)) ?? ArchiveFormat.infer(fromPath: output) ?? .tarZstd
+            let chosen = format ?? ArchiveFormat.infer(fromPath: output) ?? .tarZstd
             var archiveInputs = try inputs.flatMap { try ArchiveInput.expand($0) }
             var evaluation: JSONNode?
             if let report {
@@ -123,7 +127,7 @@ extension ArchiveCommand {
                     ArchiveManifest(createdBy: "hyperzoo \(HyperZooVersion.string)", name: name, files: files, models: models,
                                     pipelineSpec: specJSON, pipelineLock: lockJSON, evaluation: evaluation)
                 },
-                compressionLevel: level, threads: threads,
+                compressionLevel: level, threads: threadOptions.count,
                 progress: { done, total in bar.update(done, of: total) })
             bar.finish()
             if json {
@@ -149,7 +153,9 @@ extension ArchiveCommand {
 
         public init() {}
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-archive") { try list() } }
+
+        private func list() throws {
             let entries = try ArchiveReader.list(path: archive)
             if json {
                 let items: [JSONNode] = entries.map { entry in
@@ -184,7 +190,9 @@ extension ArchiveCommand {
 
         public init() {}
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-archive") { try verify() } }
+
+        private func verify() throws {
             let bar = ProgressBar(label: "verifying", unit: "files")
             let result = try PopulationArchiver.verify(archive: archive) { done, total in bar.update(done, of: total) }
             bar.finish()
@@ -233,7 +241,9 @@ extension ArchiveCommand {
             if ByteCountText.parse(maxSize) == nil { throw ValidationError("--max-size: expected a size such as 500M or 64G (at most 8 EiB), got '\(maxSize)'") }
         }
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-archive") { try extract() } }
+
+        private func extract() throws {
             let limits = ExtractionLimits(maxTotalBytes: ByteCountText.parse(maxSize)!)
             let bar = ProgressBar(label: "extracting", unit: "files")
             let (manifest, files) = try PopulationArchiver.extract(archive: archive, to: output, limits: limits, requireManifest: !noManifest) {

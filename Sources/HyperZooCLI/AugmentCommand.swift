@@ -50,16 +50,21 @@ public struct AugmentCommand: ParsableCommand {
     public var eraseScale: String = "0.02-0.33"
 
     @Option(help: ArgumentHelp("Erasing mode: block (one contiguous block, default) or scatter.", valueName: "mode"))
-    public var eraseMode: String = EraseMode.block.rawValue
+    public var eraseMode: EraseMode = .block
 
-    @Option(help: ArgumentHelp("Output tokenizer: neuron or uniform (default: the input's, neuron for a zoo).", valueName: "kind"))
-    public var tokenizer: String?
+    @Option(help: ArgumentHelp("Output tokenizer (default: the input's, neuron for a zoo).", valueName: "kind"))
+    public var tokenizer: TokenizerChoice.Kind?
 
     @Option(help: ArgumentHelp("Uniform tokens: values per token; 0 = the widest neuron row.", valueName: "n"))
     public var tokenSize: Int = 0
 
-    @Option(help: ArgumentHelp("Seed of every random stream.", valueName: "seed"))
-    public var seed: UInt64 = 0
+    @OptionGroup var seedOptions: SeedOptions<SeedHelpText>
+
+    enum SeedHelpText: SeedHelp {
+        static var seed: ArgumentHelp { ArgumentHelp("Seed of every random stream.", valueName: "seed") }
+    }
+
+    var seed: UInt64 { seedOptions.seed }
 
     @OptionGroup public var selection: CheckpointSelectionOptions
     @OptionGroup public var output: StreamOutputOptions
@@ -71,9 +76,8 @@ public struct AugmentCommand: ParsableCommand {
         guard bounds.count == 2, let low = bounds[0], let high = bounds[1], 0 <= low, low <= high, high <= 1 else {
             throw ValidationError("--erase-scale must look like 0.02-0.33 (0 ≤ low ≤ high ≤ 1), not '\(eraseScale)'")
         }
-        guard let mode = EraseMode(rawValue: eraseMode) else { throw ValidationError("--erase-mode must be block or scatter, not '\(eraseMode)'") }
         let options = AugmentOptions(permute: permute, canonical: canonical, noise: noise, multiplicativeNoise: multiplicativeNoise,
-                                     eraseProbability: erase, eraseScale: low...high, eraseMode: mode, permutationBank: permutationBank)
+                                     eraseProbability: erase, eraseScale: low...high, eraseMode: eraseMode, permutationBank: permutationBank)
         do { try options.validate() } catch { throw ValidationError("\(error)".replacingOccurrences(of: "augment: ", with: "")) }
         return options
     }
@@ -81,17 +85,16 @@ public struct AugmentCommand: ParsableCommand {
     public func validate() throws {
         guard views >= 1 else { throw ValidationError("--views must be at least 1") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        if let tokenizer, TokenizerChoice.Kind(rawValue: tokenizer) == nil {
-            throw ValidationError("--tokenizer must be neuron or uniform, not '\(tokenizer)'")
-        }
         _ = try options()
         _ = try selection.selection()
     }
 
-    public func run() throws {
+    public func run() throws { try StageFailure.reporting(as: "hz-augment") { try augment() } }
+
+    private func augment() throws {
         let chosen = try selection.selection()
         let (source, total, fromZoo) = try TokenStageIO.openInput(input, selection: chosen)
-        let choice = tokenizer.map { TokenizerChoice(kind: TokenizerChoice.Kind(rawValue: $0)!, tokenSize: tokenSize) }
+        let choice = tokenizer.map { TokenizerChoice(kind: $0, tokenSize: tokenSize) }
         let op = try AugmentOperator(parameters: .init(options: try options(), views: views, epochs: epochs, tokenizer: choice,
                                                       selection: fromZoo || chosen.isEmpty ? nil : chosen))
         let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint", "tokens"], label: "augmenting")

@@ -37,11 +37,20 @@ public struct ConvertCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Sources: a Model Zoos folder, trial or export folders, or checkpoint files. With --to: one zoo file.", valueName: "source"))
     public var sources: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The zoo file to write (written as <output>.partial, renamed when done); with --to, the folder to write.", valueName: "path"))
-    public var output: String
+    @OptionGroup var outputOptions: OutputOptions<OutputHelp>
 
-    @Option(help: ArgumentHelp("Export instead of import: the format to write. Only 'safetensors'.", valueName: "format"))
-    public var to: String?
+    enum OutputHelp: OutputOptionsHelp {
+        static var output: ArgumentHelp { ArgumentHelp("The zoo file to write (written as <output>.partial, renamed when done); with --to, the folder to write.", valueName: "path") }
+        static var force: ArgumentHelp { "Replace an existing output, or discard an interrupted one instead of resuming it." }
+        static var json: ArgumentHelp { "Print the summary as JSON on stdout (for scripts)." }
+    }
+
+    var output: String { outputOptions.output }
+    var force: Bool { outputOptions.force }
+    var json: Bool { outputOptions.json }
+
+    @Option(help: ArgumentHelp("Export instead of import: the format to write.", valueName: "format"))
+    var to: ExportFormat?
 
     @Option(help: ArgumentHelp("Epochs to keep, e.g. '0,10,20' or '0-5,50'. Default: all.", valueName: "list"))
     public var epochs: String?
@@ -49,8 +58,11 @@ public struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Convert at most this many models (in sorted source order).", valueName: "n"))
     public var maxModels: Int?
 
-    @Option(help: ArgumentHelp("Threads reading checkpoints. Default: all cores.", valueName: "n"))
-    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions<ThreadsHelpText>
+
+    enum ThreadsHelpText: ThreadsHelp {
+        static var threads: ArgumentHelp { ArgumentHelp("Threads reading checkpoints. Default: all cores.", valueName: "n") }
+    }
 
     @Option(help: ArgumentHelp("Architecture name stored in the zoo (further state_dict layouts get a suffix such as _dropout). Default: params.json 'model::type' lowercased, else 'model'.", valueName: "name"))
     public var architecture: String?
@@ -61,21 +73,13 @@ public struct ConvertCommand: ParsableCommand {
     @Flag(help: "Fail (exit 1) on the first problem instead of reporting it and converting the rest.")
     public var strict = false
 
-    @Flag(help: "Replace an existing output, or discard an interrupted one instead of resuming it.")
-    public var force = false
-
-    @Flag(help: "Print the summary as JSON on stdout (for scripts).")
-    public var json = false
-
     public init() {}
 
     public func validate() throws {
         if sources.isEmpty { throw ValidationError("give at least one source (a folder or checkpoint files)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxModels, maxModels < 1 { throw ValidationError("--max-models must be at least 1") }
         if let epochs { _ = try Self.parseEpochs(epochs) }
-        if let to {
-            guard to == "safetensors" else { throw ValidationError("--to supports only 'safetensors', not '\(to)'") }
+        if to != nil {
             guard sources.count == 1 else { throw ValidationError("--to exports one zoo file; got \(sources.count) sources") }
         }
     }
@@ -87,19 +91,12 @@ public struct ConvertCommand: ParsableCommand {
 
     public func run() throws {
         let selected = try epochs.map { try Self.parseEpochs($0) }
-        do {
+        try StageFailure.reporting(as: "hz-convert") {
             if to != nil {
                 try export(epochs: selected)
             } else {
                 try convert(epochs: selected)
             }
-        } catch let error as ValidationError {
-            throw error
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            FileHandle.standardError.write(Data("hz-convert: \(error)\n".utf8))
-            throw ExitCode.failure
         }
     }
 
@@ -107,7 +104,7 @@ public struct ConvertCommand: ParsableCommand {
         var options = ImportOptions()
         options.epochs = epochs
         options.maxModels = maxModels
-        options.threads = threads
+        options.threads = threadOptions.count
         options.strict = strict
         options.overwrite = force
         options.architecture = architecture

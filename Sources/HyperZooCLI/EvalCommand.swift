@@ -25,6 +25,8 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The zoo the populations were sampled from (baselines, recipe, data, novelty).", valueName: "zoo.h5"))
     public var zoo: String
 
+    // Its own -o, not OutputOptions': a folder of two files (or, with --shard, a part file), and
+    // not needed with --show-recipe.
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Folder for report.json and report.html (created); with --shard, the part file. Required unless --show-recipe.", valueName: "dir"))
     public var outputOption: String?
 
@@ -41,7 +43,7 @@ public struct EvalCommand: ParsableCommand {
     public var baselines: String = "bt,bf"
 
     @Option(help: ArgumentHelp("B_T source: init (fresh initialisations) or zoo-test (the zoo's test-split models at epoch 0).", valueName: "source"))
-    public var scratch: String = "init"
+    var scratch: ScratchSource = .fresh
 
     @Option(help: ArgumentHelp("B_F: zoo epoch used as starting point. Default: the last stored epoch.", valueName: "epoch"))
     public var bfEpoch: Int?
@@ -53,7 +55,7 @@ public struct EvalCommand: ParsableCommand {
     public var testSubset: Int = 0
 
     @Option(help: ArgumentHelp("Transfer target: digits (sklearn's UCI digits, 28x28), fashion-mnist (alias fmnist), mnist, svhn, cifar10, stl10, or none.", valueName: "dataset"))
-    public var transfer: String = "none"
+    var transfer: TransferChoice = .none
 
     @Option(help: ArgumentHelp("Transfer data: the digits CSV, the Fashion-MNIST IDX folder, or the folder of mnist/svhn/cifar10/stl10's release files. Default: the Debian location, or $HYPERZOO_DATA/<name>.", valueName: "path"))
     public var transferPath: String?
@@ -73,11 +75,17 @@ public struct EvalCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Measure novelty of sampled populations against the zoo's training models.")
     public var novelty = true
 
-    @Option(help: ArgumentHelp("Seed of fine-tuning data order, fresh initialisations, bootstraps and ensembles.", valueName: "seed"))
-    public var seed: UInt64 = 0
+    @OptionGroup var seedOptions: SeedOptions<SeedHelpText>
 
-    @Option(help: ArgumentHelp("Models trained concurrently. Default: all cores.", valueName: "n"))
-    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    enum SeedHelpText: SeedHelp {
+        static var seed: ArgumentHelp { ArgumentHelp("Seed of fine-tuning data order, fresh initialisations, bootstraps and ensembles.", valueName: "seed") }
+    }
+
+    @OptionGroup var threadOptions: ThreadOptions<ThreadsHelpText>
+
+    enum ThreadsHelpText: ThreadsHelp {
+        static var threads: ArgumentHelp { ArgumentHelp("Models trained concurrently. Default: all cores.", valueName: "n") }
+    }
 
     @Option(help: ArgumentHelp("Bootstrap resamples per interval (accuracies, comparisons, ensembles, novelty).", valueName: "n"))
     public var bootstrap: Int = 1000
@@ -88,11 +96,15 @@ public struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only re-render report.html from an existing report.json (no training).", valueName: "report.json"))
     public var renderOnly: String?
 
-    @Flag(help: "Replace an existing report.json/report.html in the output folder (the old report stays until the new one is complete).")
-    public var force = false
+    @OptionGroup var flags: OutputFlags<FlagsHelp>
 
-    @Flag(help: "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON.")
-    public var json = false
+    enum FlagsHelp: OutputFlagsHelp {
+        static var force: ArgumentHelp { "Replace an existing report.json/report.html in the output folder (the old report stays until the new one is complete)." }
+        static var json: ArgumentHelp { "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON." }
+    }
+
+    var force: Bool { flags.force }
+    var json: Bool { flags.json }
 
     @Option(help: ArgumentHelp("Fine-tune only shard I of N (member m goes to shard m mod N) into the part file -o; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the parts with hyperzoo merge-eval.", valueName: "I/N|env"))
     public var shard: String?
@@ -118,26 +130,14 @@ public struct EvalCommand: ParsableCommand {
         if populations.isEmpty && parsedBaselines.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
         if models < 1 { throw ValidationError("--models must be at least 1") }
         if bootstrap < 1 { throw ValidationError("--bootstrap must be at least 1") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
         _ = try parsedEpochs()
         _ = try parsedEnsembleSizes()
-        if !["init", "zoo-test"].contains(scratch) { throw ValidationError("--scratch must be init or zoo-test") }
-        if transferTarget == nil { throw ValidationError("--transfer must be digits, fashion-mnist, mnist, svhn, cifar10, stl10 or none") }
         if transferTrainSubset < 0 || transferTestSubset < 0 { throw ValidationError("--transfer-train-subset and --transfer-test-subset must be ≥ 0") }
-        for b in parsedBaselines where !["bt", "bf"].contains(b) { throw ValidationError("--baselines: '\(b)' is not bt or bf") }
+        for b in parsedBaselines where BaselineChoice(rawValue: b) == nil {
+            throw ValidationError("--baselines: '\(b)' is not one of \(BaselineChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if let shard, shard != "env" {
             do { _ = try ZooShard.parse(shard, environment: [:]) } catch let e as ZooStoreError { throw ValidationError(e.message) }
-        }
-    }
-
-    /// "digits", "fashion-mnist", a ``PaperDataset`` name, "" (none), or nil when not recognised.
-    var transferTarget: String? {
-        switch transfer.lowercased() {
-        case "none": return ""
-        case "digits": return "digits"
-        case "fashion-mnist", "fmnist": return "fashion-mnist"
-        case let name where PaperDataset(rawValue: name) != nil: return name
-        default: return nil
         }
     }
 
@@ -160,12 +160,12 @@ public struct EvalCommand: ParsableCommand {
     /// The options as the library's plain values (validated by `validate()`).
     func evaluationOptions() throws -> EvaluationOptions {
         var o = EvaluationOptions(populations: populations, zoo: zoo, output: output)
-        o.epochs = try parsedEpochs(); o.models = models; o.baselines = parsedBaselines; o.scratch = scratch; o.bfEpoch = bfEpoch
+        o.epochs = try parsedEpochs(); o.models = models; o.baselines = parsedBaselines; o.scratch = scratch.rawValue; o.bfEpoch = bfEpoch
         o.trainSubset = trainSubset; o.testSubset = testSubset
-        o.transfer = transferTarget ?? ""; o.transferPath = transferPath
+        o.transfer = transfer.target; o.transferPath = transferPath
         o.transferTrainSubset = transferTrainSubset; o.transferTestSubset = transferTestSubset
         o.ensembleSizes = try parsedEnsembleSizes(); o.ensembleTrials = ensembleTrials; o.novelty = novelty
-        o.seed = seed; o.threads = threads; o.bootstrap = bootstrap; o.probe = probe; o.force = force
+        o.seed = seedOptions.seed; o.threads = threadOptions.count; o.bootstrap = bootstrap; o.probe = probe; o.force = force
         o.recipe = recipeOptions.overrides
         o.shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
         o.commandLine = CommandLine.arguments.joined(separator: " ")
@@ -174,7 +174,7 @@ public struct EvalCommand: ParsableCommand {
     }
 
     public func run() throws {
-        do {
+        try StageFailure.reporting(as: "hz-eval") {
             if let renderOnly {
                 let bytes: [UInt8]
                 do { bytes = try readRegularFile(atPath: renderOnly, limit: 1 << 28) } catch let error as InputFileError {
@@ -202,14 +202,6 @@ public struct EvalCommand: ParsableCommand {
             case .report(let report): EvalPrinting.printReport(report, folder: output, json: json, tool: "hz-eval")
             case .part(let part): EvalPrinting.printPart(part, path: output, json: json)
             }
-        } catch let code as ExitCode {
-            throw code
-        } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("hz-eval: \(error.message)\n".utf8))
-            throw ExitCode.failure
-        } catch {
-            FileHandle.standardError.write(Data("hz-eval: \(error)\n".utf8))
-            throw ExitCode.failure
         }
     }
 

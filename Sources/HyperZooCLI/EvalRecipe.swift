@@ -26,8 +26,8 @@ public struct RecipeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Dropout probability of the zoo's networks.", valueName: "p"))
     public var dropout: Float?
 
-    @Option(help: ArgumentHelp("Initialiser of B_T's fresh models: \(Initializer.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
-    public var initializer: String?
+    @Option(help: ArgumentHelp("Initialiser of B_T's fresh models.", valueName: "name"))
+    public var initializer: Initializer?
 
     @Option(help: ArgumentHelp("Fine-tuning optimizer: adam, adamw or sgd.", valueName: "name"))
     public var optimizer: String?
@@ -51,7 +51,6 @@ public struct RecipeOptions: ParsableArguments {
             throw ValidationError("--normalization '\(normalization)' is not zoo, mnist, fmnist or MEAN,STD (STD > 0)")
         }
         if let activation, Activation(name: activation) == nil { throw ValidationError("--activation '\(activation)' is not a known activation") }
-        if let initializer, Initializer(rawValue: initializer) == nil { throw ValidationError("--initializer '\(initializer)' is not a known initialiser") }
         if let optimizer, OptimizerKind(rawValue: optimizer.lowercased()) == nil { throw ValidationError("--optimizer must be adam, adamw or sgd") }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--lr must be positive") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -61,7 +60,7 @@ public struct RecipeOptions: ParsableArguments {
     /// The options as the library's plain overrides.
     var overrides: RecipeOverrides {
         RecipeOverrides(dataset: dataset, datasetPath: datasetPath, normalization: normalization, activation: activation,
-                        dropout: dropout, initializer: initializer, optimizer: optimizer, learningRate: learningRate,
+                        dropout: dropout, initializer: initializer?.rawValue, optimizer: optimizer, learningRate: learningRate,
                         weightDecay: weightDecay, batchSize: batchSize)
     }
 }

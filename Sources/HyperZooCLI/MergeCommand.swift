@@ -24,14 +24,17 @@ public struct MergeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The shard files (any order).", valueName: "SHARD.h5"))
     public var shards: [String]
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The merged zoo file.", valueName: "ZOO.h5"))
-    public var output: String
+    @OptionGroup var outputOptions: OutputOptions<OutputHelp>
 
-    @Flag(help: "Replace an existing output.")
-    public var force = false
+    enum OutputHelp: OutputOptionsHelp {
+        static var output: ArgumentHelp { ArgumentHelp("The merged zoo file.", valueName: "ZOO.h5") }
+        static var force: ArgumentHelp { "Replace an existing output." }
+        static var json: ArgumentHelp { "Print a JSON summary on stdout." }
+    }
 
-    @Flag(help: "Print a JSON summary on stdout.")
-    public var json = false
+    var output: String { outputOptions.output }
+    var force: Bool { outputOptions.force }
+    var json: Bool { outputOptions.json }
 
     public init() {}
 
@@ -40,12 +43,8 @@ public struct MergeCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let summary: ZooShardMerge.Summary
-        do {
-            summary = try ZooShardMerge.merge(shards: shards, output: output, force: force)
-        } catch {
-            FileHandle.standardError.write(Data("hyperzoo merge: \(error)\n".utf8))
-            throw ExitCode.failure
+        let summary = try StageFailure.reporting(as: "hyperzoo merge") {
+            try ZooShardMerge.merge(shards: shards, output: output, force: force)
         }
         if json {
             let encoder = JSONEncoder()

@@ -24,14 +24,19 @@ public struct MergeEvalCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The part files (any order).", valueName: "PART.json"))
     public var parts: [String]
 
+    // Its own -o, not OutputOptions': the output is a folder of two files, not one file.
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Folder for report.json and report.html (created).", valueName: "dir"))
     public var output: String
 
-    @Flag(help: "Replace an existing report.json/report.html in the output folder.")
-    public var force = false
+    @OptionGroup var flags: OutputFlags<FlagsHelp>
 
-    @Flag(help: "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON.")
-    public var json = false
+    enum FlagsHelp: OutputFlagsHelp {
+        static var force: ArgumentHelp { "Replace an existing report.json/report.html in the output folder." }
+        static var json: ArgumentHelp { "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON." }
+    }
+
+    var force: Bool { flags.force }
+    var json: Bool { flags.json }
 
     public init() {}
 
@@ -40,13 +45,9 @@ public struct MergeEvalCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let report: EvaluationReport
-        do {
-            report = try EvaluationMerge.run(parts: parts, output: output, force: force, commandLine: CommandLine.arguments.joined(separator: " "),
-                                             generator: "hyperzoo \(HyperZooVersion.string)")
-        } catch {
-            FileHandle.standardError.write(Data("hyperzoo merge-eval: \(error)\n".utf8))
-            throw ExitCode.failure
+        let report = try StageFailure.reporting(as: "hyperzoo merge-eval") {
+            try EvaluationMerge.run(parts: parts, output: output, force: force, commandLine: CommandLine.arguments.joined(separator: " "),
+                                    generator: "hyperzoo \(HyperZooVersion.string)")
         }
         EvalPrinting.printReport(report, folder: output, json: json, tool: "hyperzoo merge-eval")
     }

@@ -92,7 +92,9 @@ extension PipelineCommand {
 
         public init() {}
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-pipeline") { try writeUpstreamLock() } }
+
+        private func writeUpstreamLock() throws {
             try PipelineRunner.writeUpstreamLock(recipe: recipe, to: lock)
         }
     }
@@ -116,7 +118,9 @@ extension PipelineCommand {
 
         public init() {}
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-pipeline") { try reportStatus() } }
+
+        private func reportStatus() throws {
             let client = SlurmClient.find()
             var failed = false
             var summaries: [JSONNode] = []

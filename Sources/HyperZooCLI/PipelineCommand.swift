@@ -100,7 +100,9 @@ extension PipelineCommand {
             try slurm.check()
         }
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-pipeline") { try runPipeline() } }
+
+        private func runPipeline() throws {
             let plans = try specOptions.plans()
             var failedAny = false
             var summaries: [JSONNode] = []
@@ -284,7 +286,9 @@ extension PipelineCommand {
 
         public init() {}
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-pipeline") { try validateSpec() } }
+
+        private func validateSpec() throws {
             let plans = try specOptions.plans()
             let stages = plans.first?.stages.count ?? 0
             print("\(specOptions.spec): valid; \(stages) stages, \(plans.count) run\(plans.count == 1 ? "" : "s")")
@@ -304,7 +308,9 @@ extension PipelineCommand {
 
         public init() {}
 
-        public func run() throws {
+        public func run() throws { try StageFailure.reporting(as: "hz-pipeline") { try printGraph() } }
+
+        private func printGraph() throws {
             guard let plan = try specOptions.plans().first else { return }
             print(dot ? PipelineGraph.dot(plan) : PipelineGraph.text(plan), terminator: "")
         }

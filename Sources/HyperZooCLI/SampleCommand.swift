@@ -73,13 +73,22 @@ public struct SampleCommand: ParsableCommand {
     var zoo: String { zooArgument ?? autoencoder }
 
     /// Whether the noise control runs (it needs no autoencoder).
-    var isNoiseControl: Bool { sampler == "noise-control" }
+    var isNoiseControl: Bool { sampler == .noiseControl }
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The population file to write (atomically, via <output>.partial).", valueName: "population.h5"))
-    public var output: String
+    @OptionGroup var outputOptions: OutputOptions<OutputHelp>
 
-    @Option(help: ArgumentHelp("kde, kde-joint, gaussian, neigh, uniform, or noise-control.", valueName: "name"))
-    public var sampler: String = "kde"
+    enum OutputHelp: OutputOptionsHelp {
+        static var output: ArgumentHelp { ArgumentHelp("The population file to write (atomically, via <output>.partial).", valueName: "population.h5") }
+        static var force: ArgumentHelp { "Replace an existing output." }
+        static var json: ArgumentHelp { "Print a summary as JSON on stdout (for scripts)." }
+    }
+
+    var output: String { outputOptions.output }
+    var force: Bool { outputOptions.force }
+    var json: Bool { outputOptions.json }
+
+    @Option(help: ArgumentHelp("The sampler: a latent-space sampler, or noise-control (zoo models plus noise, no autoencoder).", valueName: "name"))
+    var sampler: SamplerChoice = .latent(.kde)
 
     @Option(help: ArgumentHelp("noise-control: the novelty to reach (median relative distance to the nearest training model).", valueName: "x"))
     public var novelty: Double?
@@ -102,42 +111,39 @@ public struct SampleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Anchor rule: topN (the top N% by --anchor-metric, e.g. top30) or all.", valueName: "rule"))
     public var anchors: String = "top30"
 
-    @Option(help: ArgumentHelp("Metric ranking anchors: test_acc, val_acc, train_acc (or a loss).", valueName: "metric"))
-    public var anchorMetric: String = "test_acc"
+    @Option(help: ArgumentHelp("Metric ranking anchors: an accuracy, or a loss (lower ranks higher).", valueName: "metric"))
+    public var anchorMetric: Metric = .testAccuracy
 
     @Option(help: ArgumentHelp("Epochs eligible as anchors, e.g. '21-25' or '25'. Default: every stored epoch.", valueName: "list"))
     public var anchorEpochs: String?
 
-    @Option(help: ArgumentHelp("Split eligible as anchors: train, val, test or any.", valueName: "split"))
-    public var anchorSplit: String = "train"
+    @Option(help: ArgumentHelp("Split eligible as anchors (any: every model).", valueName: "split"))
+    var anchorSplit: SplitFilter = .only(.train)
 
     @Option(help: ArgumentHelp("neigh: dimensions of the PCA map.", valueName: "m"))
     public var mapDimension: Int = 3
 
-    @Option(help: ArgumentHelp("neigh: the sampled box, per-component or cube (one cube over all components, as the official code).", valueName: "shape"))
-    public var box: String = "per-component"
+    @Option(help: ArgumentHelp("neigh: the sampled box, per component or one cube over all components (as the official code).", valueName: "shape"))
+    public var box: NeighbourhoodSampler.BoxShape = .perComponent
 
     @Option(help: ArgumentHelp("uniform: sample U(-v, v) in every dimension instead of the anchors' box (the paper's S_U is 1).", valueName: "v"))
     public var uniformRange: Double?
 
-    @Option(help: ArgumentHelp("Seed of the sampler's random streams.", valueName: "seed"))
-    public var seed: UInt64 = 0
+    @OptionGroup var seedOptions: SeedOptions<SeedHelpText>
+
+    enum SeedHelpText: SeedHelp {
+        static var seed: ArgumentHelp { ArgumentHelp("Seed of the sampler's random streams.", valueName: "seed") }
+    }
+
+    var seed: UInt64 { seedOptions.seed }
 
     @Option(help: ArgumentHelp("Latents decoded per batch.", valueName: "n"))
     public var batchSize: Int = 256
 
-    @Flag(help: "Replace an existing output.")
-    public var force = false
-
-    @Flag(help: "Print a summary as JSON on stdout (for scripts).")
-    public var json = false
 
     public init() {}
 
     public func validate() throws {
-        guard isNoiseControl || SamplerKind(rawValue: sampler) != nil else {
-            throw ValidationError("--sampler '\(sampler)' is not one of \((SamplerKind.allCases.map(\.rawValue) + ["noise-control"]).joined(separator: ", "))")
-        }
         if isNoiseControl {
             guard (novelty == nil) != (matchNovelty == nil) else {
                 throw ValidationError("--sampler noise-control needs exactly one of --novelty X or --match-novelty POPULATION.h5")
@@ -151,12 +157,8 @@ public struct SampleCommand: ParsableCommand {
         }
         if count < 1 { throw ValidationError("--count must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if paperSeeding && sampler != "kde" { throw ValidationError("--paper-seeding applies to --sampler kde only") }
+        if paperSeeding && sampler != .latent(.kde) { throw ValidationError("--paper-seeding applies to --sampler kde only") }
         if AnchorSpec(rule: anchors) == nil { throw ValidationError("--anchors '\(anchors)' is not topN (1-100) or all") }
-        if Metric(rawValue: anchorMetric) == nil {
-            throw ValidationError("--anchor-metric '\(anchorMetric)' is not one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        if anchorSplit != "any" && Split(rawValue: anchorSplit) == nil { throw ValidationError("--anchor-split must be train, val, test or any") }
         if BandwidthRule(bandwidth) == nil { throw ValidationError("--bandwidth '\(bandwidth)' is not scott, silverman or a positive number") }
         if let anchorEpochs { _ = try ConvertCommand.parseEpochs(anchorEpochs) }
         if let v = uniformRange, !(v > 0) { throw ValidationError("--uniform-range must be positive") }
@@ -164,30 +166,21 @@ public struct SampleCommand: ParsableCommand {
 
     /// The options as the library takes them.
     var samplerOptions: SamplerOptions {
-        SamplerOptions(kind: SamplerKind(rawValue: sampler) ?? .kde, bandwidth: bandwidth, paperSeeding: paperSeeding,
-                       mapDimension: mapDimension, box: box, uniformHalfWidth: uniformRange)
+        var kind = SamplerKind.kde
+        if case .latent(let chosen) = sampler { kind = chosen }
+        return SamplerOptions(kind: kind, bandwidth: bandwidth, paperSeeding: paperSeeding,
+                              mapDimension: mapDimension, box: box.rawValue, uniformHalfWidth: uniformRange)
     }
 
     var anchorSpec: AnchorSpec {
         get throws {
             let epochs = try anchorEpochs.map { try ConvertCommand.parseEpochs($0).sorted() }
-            return AnchorSpec(rule: anchors, metric: Metric(rawValue: anchorMetric)!, epochs: epochs,
-                              split: anchorSplit == "any" ? nil : Split(rawValue: anchorSplit))!
+            return AnchorSpec(rule: anchors, metric: anchorMetric, epochs: epochs, split: anchorSplit.split)!
         }
     }
 
     public func run() throws {
-        do {
-            try sample()
-        } catch let code as ExitCode {
-            throw code
-        } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("hz-sample: \(error.message)\n".utf8))
-            throw ExitCode.failure
-        } catch {
-            FileHandle.standardError.write(Data("hz-sample: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        try StageFailure.reporting(as: "hz-sample") { try sample() }
     }
 
     struct Summary: Encodable {

@@ -9,8 +9,8 @@ import Glibc
 
 /// Which checkpoints to read (`--split`, `--checkpoint-epochs`, `--top-k`, `--metric`).
 public struct CheckpointSelectionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Keep models of this split only: train, val or test. Default: all.", valueName: "split"))
-    public var split: String?
+    @Option(help: ArgumentHelp("Keep models of this split only. Default: all.", valueName: "split"))
+    public var split: Split?
 
     @Option(help: ArgumentHelp("Keep these checkpoint epochs only, e.g. 21-25 or 0,10,50. Default: all.", valueName: "list"))
     public var checkpointEpochs: String?
@@ -18,27 +18,21 @@ public struct CheckpointSelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Keep the k best checkpoints by --metric (zoo file input only).", valueName: "k"))
     public var topK: Int?
 
-    @Option(help: ArgumentHelp("Metric for --top-k: test_acc, val_acc, train_acc, test_loss, val_loss, train_loss.", valueName: "metric"))
-    public var metric: String = Metric.testAccuracy.rawValue
+    @Option(help: ArgumentHelp("Metric for --top-k.", valueName: "metric"))
+    public var metric: Metric = .testAccuracy
 
     public init() {}
 
     /// The selection, or a message saying which option is wrong.
     public func selection() throws -> ZooSelection {
         var s = ZooSelection()
-        if let split {
-            guard let value = Split(rawValue: split) else { throw ValidationError("--split must be train, val or test, not '\(split)'") }
-            s.split = value
-        }
+        s.split = split
         if let checkpointEpochs { s.epochs = try Self.parseEpochs(checkpointEpochs) }
         if let topK {
             guard topK > 0 else { throw ValidationError("--top-k must be at least 1") }
             s.topK = topK
         }
-        guard let m = Metric(rawValue: metric) else {
-            throw ValidationError("--metric must be one of \(Metric.allCases.map(\.rawValue).joined(separator: ", ")), not '\(metric)'")
-        }
-        s.metric = m
+        s.metric = metric
         return s
     }
 
@@ -47,17 +41,22 @@ public struct CheckpointSelectionOptions: ParsableArguments {
     }
 }
 
-/// Where a token stage writes (`-o`, `--force`, `--json`).
+/// Where a token stage writes (`-o`, `--force`, `--json`). Its -o is declared here, not in
+/// OutputOptions: it is optional, `-` (stdout) by default, since token stages chain in pipes.
 public struct StreamOutputOptions: ParsableArguments {
     @Option(name: [.short, .customLong("output")],
             help: ArgumentHelp("Output: - for a record stream on stdout (default), FILE.h5 for HDF5, any other FILE for a record-stream file.", valueName: "out"))
     public var output: String = "-"
 
-    @Flag(help: "Replace an existing output file.")
-    public var force = false
+    @OptionGroup var flags: OutputFlags<Help>
 
-    @Flag(help: "Print a JSON summary (to stdout, or to stderr when the stream goes to stdout).")
-    public var json = false
+    enum Help: OutputFlagsHelp {
+        static var force: ArgumentHelp { "Replace an existing output file." }
+        static var json: ArgumentHelp { "Print a JSON summary (to stdout, or to stderr when the stream goes to stdout)." }
+    }
+
+    public var force: Bool { flags.force }
+    public var json: Bool { flags.json }
 
     public init() {}
 }

@@ -23,7 +23,7 @@ public struct TokenizeCommand: ParsableCommand {
     public var outputPath: String?
 
     @Option(help: ArgumentHelp("Tokenizer: neuron (one token per neuron, default) or uniform (SANE-style fixed size).", valueName: "kind"))
-    public var tokenizer: String = TokenizerChoice.Kind.neuron.rawValue
+    public var tokenizer: TokenizerChoice.Kind = .neuron
 
     @Option(help: ArgumentHelp("Uniform tokens: values per token; 0 = the widest neuron row.", valueName: "n"))
     public var tokenSize: Int = 0
@@ -41,7 +41,6 @@ public struct TokenizeCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard TokenizerChoice.Kind(rawValue: tokenizer) != nil else { throw ValidationError("--tokenizer must be neuron or uniform, not '\(tokenizer)'") }
         guard tokenSize >= 0 else { throw ValidationError("--token-size must be ≥ 0 (0 picks the widest neuron row)") }
         _ = try selection.selection()
         if let outputPath, outputOptions.output != "-", outputOptions.output != outputPath {
@@ -49,8 +48,10 @@ public struct TokenizeCommand: ParsableCommand {
         }
     }
 
-    public func run() throws {
-        let choice = TokenizerChoice(kind: TokenizerChoice.Kind(rawValue: tokenizer)!, tokenSize: tokenSize)
+    public func run() throws { try StageFailure.reporting(as: "hz-tokenize") { try tokenize() } }
+
+    private func tokenize() throws {
+        let choice = TokenizerChoice(kind: tokenizer, tokenSize: tokenSize)
         let chosen = try selection.selection()
         let (source, total, fromZoo) = try TokenStageIO.openInput(input, selection: chosen)
         let op = try TokenizeOperator(parameters: .init(tokenizer: choice, selection: fromZoo || chosen.isEmpty ? nil : chosen))
@@ -58,8 +59,8 @@ public struct TokenizeCommand: ParsableCommand {
         let sink = try TokenStageIO.openOutput(output)
         try op.run(input: counted, output: sink, seed: 0)
         try sink.finish()
-        TokenStageIO.report(["samples": "\(counted.count)", "tokenizer": "\"\(tokenizer)\"", "output": "\"\(output.output)\""],
-                            sentence: "tokenized \(counted.count) checkpoints (\(tokenizer) tokens) → \(output.output == "-" ? "stdout" : output.output)",
+        TokenStageIO.report(["samples": "\(counted.count)", "tokenizer": "\"\(tokenizer.rawValue)\"", "output": "\"\(output.output)\""],
+                            sentence: "tokenized \(counted.count) checkpoints (\(tokenizer.rawValue) tokens) → \(output.output == "-" ? "stdout" : output.output)",
                             options: output)
     }
 }

@@ -43,7 +43,7 @@ extension ZooCommand {
             do {
                 let shard = try ZooShard(index: rank, count: size)
                 let builder = ZooBuilder(spec: spec, output: Self.mpiShardPath(output: output, index: rank, count: size),
-                                         threads: threads ?? defaultThreadCount(), force: force, readers: .formats, shard: shard)
+                                         threads: threadOptions.count, force: force, readers: .formats, shard: shard)
                 if force || !builder.hasFinishedShard() {
                     let bar = ZooProgressBar(enabled: rank == 0 && !quiet && isatty(2) == 1)
                     defer { bar.finish() }

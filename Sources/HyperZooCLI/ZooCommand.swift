@@ -49,8 +49,17 @@ public struct ZooCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The zoo config (JSON).", valueName: "CONFIG.json"))
     public var config: String
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The zoo file to write (written as <file>.partial, renamed when done).", valueName: "ZOO.h5"))
-    public var output: String
+    @OptionGroup var outputOptions: OutputOptions<OutputHelp>
+
+    enum OutputHelp: OutputOptionsHelp {
+        static var output: ArgumentHelp { ArgumentHelp("The zoo file to write (written as <file>.partial, renamed when done).", valueName: "ZOO.h5") }
+        static var force: ArgumentHelp { "Replace an existing output or an interrupted run instead of refusing or resuming." }
+        static var json: ArgumentHelp { "Print a JSON summary on stdout (throughput, mean test accuracy per epoch)." }
+    }
+
+    var output: String { outputOptions.output }
+    var force: Bool { outputOptions.force }
+    var json: Bool { outputOptions.json }
 
     @Option(help: ArgumentHelp("Train this many seeds (starting at the config's first seed, or --seed).", valueName: "n"))
     public var models: Int?
@@ -64,23 +73,22 @@ public struct ZooCommand: ParsableCommand {
     @Option(name: .customLong("train-size"), help: ArgumentHelp("Use only the first n training images (quick runs).", valueName: "n"))
     public var trainSize: Int?
 
+    // Not SeedOptions: this seed is the first model's (models are seeds seed, seed+1, ...), an
+    // override of the config's seed list, not the seed of this command's random streams.
     @Option(help: ArgumentHelp("First seed; seeds are seed, seed+1, ... (with --models, or the config's count).", valueName: "n"))
     public var seed: Int?
 
-    @Option(help: ArgumentHelp("Worker threads (models trained concurrently). Default: all processors.", valueName: "n"))
-    public var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions<ThreadsHelpText>
+
+    enum ThreadsHelpText: ThreadsHelp {
+        static var threads: ArgumentHelp { ArgumentHelp("Worker threads (models trained concurrently). Default: all processors.", valueName: "n") }
+    }
 
     @Option(name: .customLong("dataset-path"), help: ArgumentHelp("The dataset's folder (overrides the config's dataset.directory). Default: the config's, else $HYPERZOO_DATA/<name> for mnist, svhn, cifar10, stl10.", valueName: "path"))
     public var datasetPath: String?
 
     @Option(help: ArgumentHelp("Train only shard I of N (model m goes to shard m mod N) into a shard file; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the shards with hyperzoo merge. `mpi` (under mpirun/srun): each rank trains shard rank/size into <output>.shard-<rank>-of-<size>.h5 and rank 0 merges them into the output.", valueName: "I/N|env|mpi"))
     public var shard: String?
-
-    @Flag(help: "Replace an existing output or an interrupted run instead of refusing or resuming.")
-    public var force = false
-
-    @Flag(help: "Print a JSON summary on stdout (throughput, mean test accuracy per epoch).")
-    public var json = false
 
     @Flag(name: .shortAndLong, help: "No progress bar.")
     public var quiet = false
@@ -92,7 +100,6 @@ public struct ZooCommand: ParsableCommand {
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 or more") }
         if let trainSize, trainSize < 1 { throw ValidationError("--train-size must be at least 1") }
         if let seed, seed < 0 { throw ValidationError("--seed must be non-negative") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let shard, shard != "env", shard != "mpi" {
             do { _ = try ZooShard.parse(shard, environment: [:]) } catch let e as ZooStoreError { throw ValidationError(e.message) }
         }
@@ -100,41 +107,27 @@ public struct ZooCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let spec: ZooSpec
-        let builder: ZooBuilder
-        do {
+        // nil: the MPI run has finished (runOverMPI reports its own outcome).
+        let planned: ZooBuilder? = try StageFailure.reporting(as: "hz-zoo") {
             var loaded = try ZooSpec.load(path: config)
             if let datasetPath { loaded.dataset.directory = datasetPath }
-            spec = loaded.overriding(
+            let spec = loaded.overriding(
                 models: models, epochs: epochs, trainSize: trainSize, seed: seed,
                 checkpointEpochs: try checkpointEpochs.map { try ConvertCommand.parseEpochs($0, option: "--checkpoint-epochs") })
             try spec.validate(label: config)
             if shard == "mpi" {
                 try runOverMPI(spec: spec)
-                return
+                return nil
             }
             let shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
-            builder = ZooBuilder(spec: spec, output: output, threads: threads ?? defaultThreadCount(), force: force, readers: .formats, shard: shard)
-        } catch let e as ExitCode {
-            throw e  // runOverMPI has reported its outcome
-        } catch {
-            FileHandle.standardError.write(Data("hz-zoo: \(error)\n".utf8))
-            throw ExitCode.failure
+            return ZooBuilder(spec: spec, output: output, threads: threadOptions.count, force: force, readers: .formats, shard: shard)
         }
+        guard let builder = planned else { return }
         let bar = ZooProgressBar(enabled: !quiet && isatty(2) == 1)
-        let summary: ZooBuildSummary
-        do {
-            summary = try builder.run { bar.handle($0) }
-        } catch let e as ZooStoreError where e.kind == .exists {
-            bar.finish()
-            FileHandle.standardError.write(Data("hz-zoo: \(e)\n".utf8))  // the error already says to pass --force
-            throw ExitCode.failure
-        } catch {
-            bar.finish()
-            FileHandle.standardError.write(Data("hz-zoo: \(error)\n".utf8))
-            throw ExitCode.failure
+        let summary = try StageFailure.reporting(as: "hz-zoo") {
+            defer { bar.finish() }  // before the error line, so it starts a fresh line
+            return try builder.run { bar.handle($0) }
         }
-        bar.finish()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

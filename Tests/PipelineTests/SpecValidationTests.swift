@@ -55,7 +55,7 @@ import TestSupport
         let expected = [
             "stages[0].params.count: expected an integer, found a string",
             "stages[0].params.scale: expected a number, found a string",
-            "stages[0].params.mode: expected one of fast, slow, found \"medium\"",
+            "stages[0].params.mode: stage 'a': hz-gen --mode: expected one of fast, slow, found \"medium\"",
             "stages[0].params.lr: hz-gen has no option --lr (it has: count, fail, mode, output, scale, sleep)",
             "stages[1].inputs.input: refers to stage 'nowhere', which does not exist (stages: a, b, c, d, e, a, f)",
             "stages[2].inputs.input: stage 'a' has no output 'result' (its outputs: output)",

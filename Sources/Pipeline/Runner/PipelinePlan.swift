@@ -101,7 +101,15 @@ public struct PipelinePlan: Sendable {
                 let path = JSONPath.member("\(stage.jsonPath).params", key)
                 for name in unresolvedVariables(value) { fail(path, "undefined variable ${\(name)} (define it in vars or matrix)") }
                 guard let argument = known("params", key) else { continue }
-                if let problem = Self.typeProblem(value, argument) { fail(path, problem) }
+                if let problem = Self.typeProblem(value, argument) {
+                    // A choice names its stage and option too: the allowed values are the stage's
+                    // (from its --experimental-dump-help), not the spec's.
+                    if case .choice = argument.valueType {
+                        fail(path, "stage '\(stage.name)': \(executableName) \(argument.kind == .positional ? key : "--" + key): \(problem)")
+                    } else {
+                        fail(path, problem)
+                    }
+                }
                 params[key] = value
             }
             var outputs: [String: String] = [:]
