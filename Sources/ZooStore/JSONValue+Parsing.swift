@@ -1,7 +1,6 @@
 // Reading JSON text into a JSONValue. A small recursive-descent parser rather than Foundation's
 // decoder, for three reasons: its errors give the line and column (Foundation's say only "not
-// valid JSON"); a number no JSONValue can give back is named with its key (an integer beyond
-// Int64 would silently lose digits through Double; `1e400` is "not valid JSON" in Foundation,
+// valid JSON"); a number beyond a double is named with its key (`1e400` is "not valid JSON" in Foundation,
 // with no location), while `1e+308` is a valid number; and a duplicated key is an error, not a
 // silent last-one-wins.
 import Compression
@@ -122,8 +121,7 @@ private struct JSONParser {
         index += expected.count
     }
 
-    /// A number per RFC 8259; refused when no Double holds it or, written as an integer, when it
-    /// is beyond Int64 (so an integer read is an `intValue` and is written back as digits).
+    /// A number per RFC 8259; refused, by its key, when no Double holds it.
     private mutating func number(path: String) throws -> Double {
         let start = index
         if peek(UInt8(ascii: "-")) { index += 1 }
@@ -134,15 +132,12 @@ private struct JSONParser {
         } else {
             throw syntax("expected a digit in a number, found \(found())")
         }
-        var integral = true
         if peek(UInt8(ascii: ".")) {
-            integral = false
             index += 1
             guard digitsFollow() else { throw syntax("expected a digit after '.', found \(found())") }
             skipDigits()
         }
         if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
-            integral = false
             index += 1
             if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
             guard digitsFollow() else { throw syntax("expected a digit in the exponent, found \(found())") }
@@ -152,11 +147,8 @@ private struct JSONParser {
         guard let value = Double(text), value.isFinite else {
             throw problem(at: path, "\(text) is beyond the range of a double (about ±1.8e308)", offset: start)
         }
-        // Checked on the Double, not the text: 9223372036854775807 rounds to 2^63, which no
-        // Int64 holds and the canonical text would write with an exponent.
-        if integral, JSONValue.exactInteger(value) == nil {
-            throw problem(at: path, "\(text) is an integer beyond Int64 (2^63 or more in magnitude as a double); write it as a string, or with an exponent if it is a measure", offset: start)
-        }
+        // An integer beyond Int64 is kept as the nearest double, as Foundation reads it: reports
+        // hold UInt64 seeds. It is no `intValue`, so an integer param refuses it by its key.
         return value
     }
 
