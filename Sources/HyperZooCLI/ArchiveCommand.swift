@@ -98,7 +98,7 @@ extension ArchiveCommand {
             var evaluation: JSONValue?
             if let report {
                 let parsed = try JSONValue.read(path: report)
-                evaluation = parsed["summary"].flatMap { $0.objectValue != nil ? $0 : nil } ?? (parsed.objectValue != nil ? parsed : nil)
+                evaluation = parsed["summary"].flatMap { $0.objectValue != nil ? $0 : Optional.none } ?? (parsed.objectValue != nil ? parsed : nil)
                 if !archiveInputs.contains(where: { URL(fileURLWithPath: $0.sourcePath).standardizedFileURL == URL(fileURLWithPath: report).standardizedFileURL }) {
                     archiveInputs += try ArchiveInput.expand(report)
                 }
