@@ -5,6 +5,7 @@ import ArgumentParser
 import Compression
 import Foundation
 import Pipeline
+import ZooStore
 
 /// The archive stage.
 public struct ArchiveCommand: ParsableCommand {
@@ -98,10 +99,10 @@ extension ArchiveCommand {
             }
             let chosen = format ?? ArchiveFormat.infer(fromPath: output) ?? .tarZstd
             var archiveInputs = try inputs.flatMap { try ArchiveInput.expand($0) }
-            var evaluation: JSONNode?
+            var evaluation: JSONValue?
             if let report {
-                let parsed = try JSONNode.read(path: report)
-                evaluation = parsed["summary"].flatMap { $0.objectValue != nil ? $0 : nil } ?? (parsed.objectValue != nil ? parsed : nil)
+                let parsed = try JSONValue.read(path: report)
+                evaluation = parsed["summary"].flatMap { $0.objectValue != nil ? $0 : Optional.none } ?? (parsed.objectValue != nil ? parsed : nil)
                 if !archiveInputs.contains(where: { URL(fileURLWithPath: $0.sourcePath).standardizedFileURL == URL(fileURLWithPath: report).standardizedFileURL }) {
                     archiveInputs += try ArchiveInput.expand(report)
                 }
@@ -118,8 +119,8 @@ extension ArchiveCommand {
                 archiveInputs += exported.inputs
                 models = exported.models
             }
-            let specJSON = try spec.map { try JSONNode.read(path: $0) }
-            let lockJSON = try lock.map { try JSONNode.read(path: $0) }
+            let specJSON = try spec.map { try JSONValue.read(path: $0) }
+            let lockJSON = try lock.map { try JSONValue.read(path: $0) }
             let bar = ProgressBar(label: "archiving (hash, then compress)", unit: "steps")
             let manifest = try PopulationArchiver.create(
                 archive: output, format: chosen, inputs: archiveInputs,
@@ -158,12 +159,12 @@ extension ArchiveCommand {
         private func list() throws {
             let entries = try ArchiveReader.list(path: archive)
             if json {
-                let items: [JSONNode] = entries.map { entry in
-                    var item: [String: JSONNode] = ["path": .string(entry.path), "kind": .string(entry.kind.name)]
+                let items: [JSONValue] = entries.map { entry in
+                    var item: [String: JSONValue] = ["path": .string(entry.path), "kind": .string(entry.kind.name)]
                     if let size = entry.declaredSize { item["size"] = .number(Double(size)) }
                     return .object(item)
                 }
-                print(JSONNode.object(["archive": .string(archive), "entries": .array(items)]).pretty, terminator: "")
+                print(JSONValue.object(["archive": .string(archive), "entries": .array(items)]).pretty, terminator: "")
                 return
             }
             if let manifest = try? ArchiveManifest.read(archive: archive) {
@@ -197,7 +198,7 @@ extension ArchiveCommand {
             let result = try PopulationArchiver.verify(archive: archive) { done, total in bar.update(done, of: total) }
             bar.finish()
             if json {
-                print(JSONNode.object([
+                print(JSONValue.object([
                     "archive": .string(archive), "valid": .bool(result.isValid),
                     "files": .number(Double(result.manifest.files.count)),
                     "problems": .array(result.problems.map { .string($0) }),

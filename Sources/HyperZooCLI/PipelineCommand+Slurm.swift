@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import ZooStore
 
 /// Where `hz-pipeline run` runs the stages.
 public enum PipelineExecutor: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -123,7 +124,7 @@ extension PipelineCommand {
         private func reportStatus() throws {
             let client = SlurmClient.find()
             var failed = false
-            var summaries: [JSONNode] = []
+            var summaries: [JSONValue] = []
             let say: (String) -> Void = { line in
                 if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
             }
@@ -141,7 +142,7 @@ extension PipelineCommand {
                 if jobs.contains(where: { SlurmClient.activeStates.contains($0.state) }) {
                     for job in jobs { say("  \(job.stage): Slurm job \(job.jobs): \(job.state)") }
                     summaries.append(.object(["run": .string(plan.run.id), "folder": .string(plan.run.folder),
-                                              "slurm": .object(Dictionary(uniqueKeysWithValues: jobs.map { ($0.stage, JSONNode.object(["jobs": .string($0.jobs), "state": .string($0.state)])) }))]))
+                                              "slurm": .object(Dictionary(uniqueKeysWithValues: jobs.map { ($0.stage, JSONValue.object(["jobs": .string($0.jobs), "state": .string($0.state)])) }))]))
                     continue
                 }
                 let summary = try runner.recordEndedSlurmJobs(client)
@@ -151,7 +152,7 @@ extension PipelineCommand {
                     Run.reportFailures(summary)
                 }
             }
-            if json { print(JSONNode.array(summaries).pretty, terminator: "") }
+            if json { print(JSONValue.array(summaries).pretty, terminator: "") }
             if failed { throw ExitCode.failure }
         }
     }

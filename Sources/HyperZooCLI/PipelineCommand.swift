@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import ZooStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -105,7 +106,7 @@ extension PipelineCommand {
         private func runPipeline() throws {
             let plans = try specOptions.plans()
             var failedAny = false
-            var summaries: [JSONNode] = []
+            var summaries: [JSONValue] = []
             if !dryRun { StageSignals.forwardToStages() }
             // Progress goes where the lines go: stdout, or stderr with --json; only to a terminal.
             let display = StatusLine(descriptor: json ? 2 : 1)
@@ -147,7 +148,7 @@ extension PipelineCommand {
                 // words at the end of the run, where a person looks.
                 for line in Self.reportSummary(plan.resultPaths.map(\.path)) { say("  \(line)") }
             }
-            if json { print(JSONNode.array(summaries).pretty, terminator: "") }
+            if json { print(JSONValue.array(summaries).pretty, terminator: "") }
             if failedAny { throw ExitCode.failure }
         }
 
@@ -207,8 +208,8 @@ extension PipelineCommand {
             }
         }
 
-        static func summaryJSON(_ plan: PipelinePlan, _ summary: RunSummary) -> JSONNode {
-            var stages: [String: JSONNode] = [:]
+        static func summaryJSON(_ plan: PipelinePlan, _ summary: RunSummary) -> JSONValue {
+            var stages: [String: JSONValue] = [:]
             for (name, outcome) in summary.outcomes {
                 switch outcome {
                 case .ran(let seconds): stages[name] = .object(["status": "ran", "seconds": .number((seconds * 1000).rounded() / 1000)])

@@ -5,6 +5,7 @@ import Foundation
 import Pipeline
 import Testing
 import TestSupport
+import ZooStore
 
 func makeFiles(_ dir: TemporaryDirectory) throws -> [ArchiveInput] {
     let folder = dir.url.appendingPathComponent("population")
@@ -19,7 +20,7 @@ func makeFiles(_ dir: TemporaryDirectory) throws -> [ArchiveInput] {
         let dir = TemporaryDirectory()
         let inputs = try makeFiles(dir)
         #expect(inputs.map(\.entryPath) == ["population/models/m0.bin", "population/report.json"])
-        let spec: JSONNode = ["pipeline": "demo", "stages": []]
+        let spec: JSONValue = ["pipeline": "demo", "stages": []]
         func make(_ path: String, threads: Int) throws -> ArchiveManifest {
             try PopulationArchiver.create(archive: path, format: .tarZstd, inputs: inputs.reversed(), manifest: {
                 ArchiveManifest(createdBy: "hyperzoo test", name: "demo", files: $0, pipelineSpec: spec, evaluation: ["acc": 0.9])

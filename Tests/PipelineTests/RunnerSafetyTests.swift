@@ -5,6 +5,7 @@ import Foundation
 import Pipeline
 import Testing
 import TestSupport
+import ZooStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -246,7 +247,7 @@ import Glibc
     /// The pid of the running attempt of `stage`, from the run folder's state (waits up to 10 s).
     func stagePid(_ folder: String, _ stage: String, not old: Int32?) -> Int32? {
         for _ in 0..<200 {
-            if let node = try? JSONNode.read(path: folder + "/.hyperzoo-run.json"),
+            if let node = try? JSONValue.read(path: folder + "/.hyperzoo-run.json"),
                let pid = node["attempts"]?[stage]?["pid"]?.intValue, pid > 0, Int32(pid) != old { return Int32(pid) }
             usleep(50_000)
         }
@@ -301,12 +302,12 @@ import Glibc
         defer { orphan.terminate() }
         let statePath = dir.path("run/.hyperzoo-run.json")
         let state = try String(contentsOfFile: statePath, encoding: .utf8)
-        let node = try JSONNode.read(path: statePath)
+        let node = try JSONValue.read(path: statePath)
         var attempts = node["attempts"]?.objectValue ?? [:]
         attempts["w"] = .object(["key": "k", "pid": .number(Double(orphan.processIdentifier))])
         guard case .object(var root) = node else { return }
         root["attempts"] = .object(attempts)
-        try JSONNode.object(root).pretty.write(toFile: statePath, atomically: true, encoding: .utf8)
+        try JSONValue.object(root).pretty.write(toFile: statePath, atomically: true, encoding: .utf8)
         usleep(200_000)
         let blocked = try run(["run", specPath], tools: ops.bin, cache: dir.path("cache"))
         #expect(blocked.status == 1 && blocked.stderr.contains("stage 'w' of an earlier hz-pipeline run is still running as pid \(orphan.processIdentifier)") && blocked.stderr.contains("kill -- -\(orphan.processIdentifier)"), "\(blocked) \(state)")

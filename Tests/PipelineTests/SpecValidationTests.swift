@@ -3,6 +3,7 @@ import Foundation
 import Pipeline
 import Testing
 import TestSupport
+import ZooStore
 
 @Suite struct SpecValidationTests {
     @Test func embeddedSchemasMatchTheFiles() throws {
@@ -113,7 +114,7 @@ import TestSupport
     }
 
     @Test func canonicalJSONIsSortedAndStable() throws {
-        let node = try JSONNode.parse(Data(#"{"b": [1, 2.5, true, null], "a": {"y": "q\"", "x": -3}}"#.utf8), source: "t")
+        let node = try JSONValue.parse(Data(#"{"b": [1, 2.5, true, null], "a": {"y": "q\"", "x": -3}}"#.utf8), source: "t")
         #expect(node.canonical == #"{"a":{"x":-3,"y":"q\""},"b":[1,2.5,true,null]}"#)
     }
 }

@@ -3,6 +3,7 @@
 // spec and lock that produced the contents, and the evaluation summary. No timestamps.
 import Archive
 import Foundation
+import ZooStore
 
 /// The manifest of a hyperzoo archive.
 public struct ArchiveManifest: Equatable, Sendable {
@@ -39,12 +40,12 @@ public struct ArchiveManifest: Equatable, Sendable {
     public var name: String?
     public var files: [FileRecord]
     public var models: [ModelFile]
-    public var pipelineSpec: JSONNode?
-    public var pipelineLock: JSONNode?
-    public var evaluation: JSONNode?
+    public var pipelineSpec: JSONValue?
+    public var pipelineLock: JSONValue?
+    public var evaluation: JSONValue?
 
     public init(createdBy: String, name: String? = nil, files: [FileRecord], models: [ModelFile] = [],
-                pipelineSpec: JSONNode? = nil, pipelineLock: JSONNode? = nil, evaluation: JSONNode? = nil) {
+                pipelineSpec: JSONValue? = nil, pipelineLock: JSONValue? = nil, evaluation: JSONValue? = nil) {
         self.createdBy = createdBy
         self.name = name
         self.files = files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
@@ -55,8 +56,8 @@ public struct ArchiveManifest: Equatable, Sendable {
     }
 
     /// The manifest as JSON.
-    public var json: JSONNode {
-        var root: [String: JSONNode] = [
+    public var json: JSONValue {
+        var root: [String: JSONValue] = [
             "format": .string(Self.format),
             "format_version": 1,
             "created_by": .string(createdBy),
@@ -65,14 +66,14 @@ public struct ArchiveManifest: Equatable, Sendable {
         if let name { root["name"] = .string(name) }
         if !models.isEmpty {
             root["models"] = .array(models.map { model in
-                var m: [String: JSONNode] = ["id": .string(model.id), "file": .string(model.file)]
+                var m: [String: JSONValue] = ["id": .string(model.id), "file": .string(model.file)]
                 if let source = model.source { m["source"] = .string(source) }
                 if let epoch = model.epoch { m["epoch"] = .number(Double(epoch)) }
                 return .object(m)
             })
         }
         if pipelineSpec != nil || pipelineLock != nil {
-            var p: [String: JSONNode] = [:]
+            var p: [String: JSONValue] = [:]
             if let pipelineSpec { p["spec"] = pipelineSpec }
             if let pipelineLock { p["lock"] = pipelineLock }
             root["pipeline"] = .object(p)
@@ -85,9 +86,9 @@ public struct ArchiveManifest: Equatable, Sendable {
     public var bytes: [UInt8] { Array(json.pretty.utf8) }
 
     /// Validates `json` against the manifest schema and decodes it; errors name `source`.
-    public init(json: JSONNode, source: String) throws {
+    public init(json: JSONValue, source: String) throws {
         try ArchiveManifest.validator().require(json, file: source)
-        func string(_ node: JSONNode?) -> String? { node?.stringValue }
+        func string(_ node: JSONValue?) -> String? { node?.stringValue }
         createdBy = json["created_by"]?.stringValue ?? ""
         name = json["name"]?.stringValue
         files = (json["files"]?.arrayValue ?? []).map {
@@ -118,6 +119,6 @@ public struct ArchiveManifest: Equatable, Sendable {
         let reader = try ArchiveReader(path: archive)
         guard let first = try reader.nextEntry(), first.path == entryName, first.kind == .file else { return nil }
         let bytes = try reader.readAll(limit: 64 << 20)
-        return try ArchiveManifest(json: JSONNode.parse(Data(bytes), source: "\(archive):\(entryName)"), source: "\(archive):\(entryName)")
+        return try ArchiveManifest(json: JSONValue.parse(Data(bytes), source: "\(archive):\(entryName)"), source: "\(archive):\(entryName)")
     }
 }

@@ -20,10 +20,10 @@ public final class ContentDigester: @unchecked Sendable {
     /// - Parameter statePath: where the stat cache is kept between runs (nil: in memory only).
     public init(statePath: String?) {
         self.statePath = statePath
-        guard let statePath, let node = try? JSONNode.read(path: statePath), let files = node["files"]?.objectValue else { return }
+        guard let statePath, let node = try? JSONValue.read(path: statePath), let files = node["files"]?.objectValue else { return }
         for (path, value) in files {
             // mtime in ns is beyond a double's 53 bits: kept as a string.
-            if let size = value["size"]?.numberValue, let mtime = value["mtime_ns"]?.stringValue.flatMap({ Int64($0) }),
+            if let size = value["size"]?.doubleValue, let mtime = value["mtime_ns"]?.stringValue.flatMap({ Int64($0) }),
                let digest = value["sha256"]?.stringValue {
                 entries[path] = Entry(size: Int64(size), mtime: mtime, digest: digest)
             }
@@ -94,11 +94,11 @@ public final class ContentDigester: @unchecked Sendable {
     public func save() {
         lock.lock(); defer { lock.unlock() }
         guard dirty, let statePath else { return }
-        var files: [String: JSONNode] = [:]
+        var files: [String: JSONValue] = [:]
         for (path, entry) in entries where FileManager.default.fileExists(atPath: path) {
             files[path] = .object(["size": .number(Double(entry.size)), "mtime_ns": .string(String(entry.mtime)), "sha256": .string(entry.digest)])
         }
-        try? writeFileAtomically(JSONNode.object(["files": .object(files)]).canonical, to: statePath)
+        try? writeFileAtomically(JSONValue.object(["files": .object(files)]).canonical, to: statePath)
         dirty = false
     }
 }

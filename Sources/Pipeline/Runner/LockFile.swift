@@ -11,7 +11,7 @@ public struct LockEntry: Equatable, Sendable {
     public var key: String
     public var operatorName: String
     public var tool: String
-    public var params: [String: JSONNode]
+    public var params: [String: JSONValue]
     /// Input name → digest ("stream:<producer key>" for a piped input).
     public var inputs: [String: String]
     /// Output name → (path, digest); streamed outputs have no entry.
@@ -23,9 +23,9 @@ public struct LockEntry: Equatable, Sendable {
     }
 
     /// The cache key of a stage given its resolved inputs' digests.
-    public static func key(operatorName: String, tool: String, params: [String: JSONNode], inputs: [String: String],
+    public static func key(operatorName: String, tool: String, params: [String: JSONValue], inputs: [String: String],
                            outputNames: [String: String], args: [String]) -> String {
-        let material = JSONNode.object([
+        let material = JSONValue.object([
             "operator": .string(operatorName), "tool": .string(tool), "params": .object(params),
             "inputs": .object(inputs.mapValues { .string($0) }),
             "outputs": .object(outputNames.mapValues { .string($0) }),
@@ -41,7 +41,7 @@ public struct LockEntry: Equatable, Sendable {
         return entry
     }
 
-    var json: JSONNode {
+    var json: JSONValue {
         .object([
             "key": .string(key), "operator": .string(operatorName), "tool": .string(tool),
             "params": .object(params),
@@ -51,7 +51,7 @@ public struct LockEntry: Equatable, Sendable {
         ])
     }
 
-    init(key: String, operatorName: String, tool: String, params: [String: JSONNode], inputs: [String: String],
+    init(key: String, operatorName: String, tool: String, params: [String: JSONValue], inputs: [String: String],
          outputs: [String: (path: String, digest: String)], args: [String]) {
         self.key = key
         self.operatorName = operatorName
@@ -62,7 +62,7 @@ public struct LockEntry: Equatable, Sendable {
         self.args = args
     }
 
-    init?(json: JSONNode) {
+    init?(json: JSONValue) {
         guard let key = json["key"]?.stringValue else { return nil }
         self.key = key
         operatorName = json["operator"]?.stringValue ?? ""
@@ -93,7 +93,7 @@ public struct LockFile: Sendable {
     /// Reads `path`; a missing file is an empty lock, an unreadable one is an error.
     public static func read(path: String, pipeline: String, run: String) throws -> LockFile {
         guard FileManager.default.fileExists(atPath: path) else { return LockFile(pipeline: pipeline, run: run) }
-        let node = try JSONNode.read(path: path)
+        let node = try JSONValue.read(path: path)
         guard node["format"]?.stringValue == format else {
             throw SpecError(file: path, path: "format", message: "expected \"\(format)\"; delete the file to start the run afresh")
         }
@@ -102,9 +102,9 @@ public struct LockFile: Sendable {
         return LockFile(pipeline: pipeline, run: run, stages: stages)
     }
 
-    public var json: JSONNode {
+    public var json: JSONValue {
         .object([
-            "format": .string(Self.format), "format_version": 1,
+            "format": .string(Self.format), "format_version": 2,
             "pipeline": .string(pipeline), "run": .string(run),
             "stages": .object(stages.mapValues(\.json)),
         ])

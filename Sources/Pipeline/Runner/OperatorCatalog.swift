@@ -108,7 +108,7 @@ public final class OperatorCatalog: @unchecked Sendable {
         }
         let subcommands = Array(parts.dropFirst())
         let (status, output) = try describeCached(executable, subcommands)
-        guard status == 0, let dump = try? JSONNode.parse(output, source: executableName), var command = dump["command"] else {
+        guard status == 0, let dump = try? JSONValue.parse(output, source: executableName), var command = dump["command"] else {
             let hint = subcommands.isEmpty
                 ? "is \(executable) a hyperzoo stage of this version (rebuild with `swift build`)?"
                 : "is '\(subcommands.joined(separator: " "))' one of its subcommands?"
@@ -153,7 +153,7 @@ public final class OperatorCatalog: @unchecked Sendable {
                                    options: options, positionals: positionals, toolDigest: SHA256.hexString(digest.finalize()))
     }
 
-    private static func valueType(_ argument: JSONNode) -> OptionValueType {
+    private static func valueType(_ argument: JSONValue) -> OptionValueType {
         if let values = argument["allValueStrings"]?.arrayValue ?? argument["allValues"]?.arrayValue, !values.isEmpty {
             return .choice(values.compactMap(\.stringValue))
         }

@@ -2,6 +2,7 @@
 // input and output checked against the stage executable's own arguments, references resolved,
 // cycles found. All problems are reported together, each with its JSON path, before anything runs.
 import Foundation
+import ZooStore
 
 /// A resolved input of a planned stage.
 public enum PlannedInput: Equatable, Sendable {
@@ -22,7 +23,7 @@ public struct PlannedStage: Sendable {
     public var spec: StageSpec
     public var description: OperatorDescription
     /// Params after variable substitution.
-    public var params: [String: JSONNode]
+    public var params: [String: JSONValue]
     public var inputs: [String: PlannedInput]
     /// Output name → path (relative to the working directory), "-" for a streamed output.
     public var outputs: [String: String]
@@ -95,7 +96,7 @@ public struct PipelinePlan: Sendable {
             vars["run_folder"] = .string(run.folder)
             vars["spec_file"] = .string(run.folder + "/" + Self.specFileName)
             vars["upstream_lock"] = .string(Self.upstreamLockPath(run: run, stage: stage.name))
-            var params: [String: JSONNode] = [:]
+            var params: [String: JSONValue] = [:]
             for (key, raw) in stage.params.sorted(by: { $0.key < $1.key }) {
                 let value = substitute(raw, vars: vars)
                 let path = JSONPath.member("\(stage.jsonPath).params", key)
@@ -125,7 +126,7 @@ public struct PipelinePlan: Sendable {
             var dependencies = Set<Int>()
             // A repeating argument (hz-eval's populations) takes a list of references; each
             // element is planned as its own input under the key "name[000]", "name[001]", ...
-            var references: [(key: String, raw: JSONNode, path: String)] = []
+            var references: [(key: String, raw: JSONValue, path: String)] = []
             for (key, raw) in stage.inputs.sorted(by: { $0.key < $1.key }) {
                 let path = JSONPath.member("\(stage.jsonPath).inputs", key)
                 guard let argument = known("inputs", key) else { continue }
@@ -294,7 +295,7 @@ public struct PipelinePlan: Sendable {
         return stuck.sorted().map { stages[$0].name }.joined(separator: ", ")
     }
 
-    static func typeProblem(_ value: JSONNode, _ argument: OperatorArgument) -> String? {
+    static func typeProblem(_ value: JSONValue, _ argument: OperatorArgument) -> String? {
         if case .array(let items) = value {
             guard argument.isRepeating else { return "expected a single value (the option does not repeat), found an array" }
             for item in items { if let problem = typeProblem(item, OperatorArgument(name: argument.name, kind: argument.kind, valueType: argument.valueType, isOptional: true, isRepeating: false)) { return problem } }
@@ -306,7 +307,7 @@ public struct PipelinePlan: Sendable {
         case .integer:
             return value.intValue == nil ? "expected an integer, found \(value.typeDescription == "a number" ? value.canonical : value.typeDescription)" : nil
         case .number:
-            return value.numberValue == nil ? "expected a number, found \(value.typeDescription)" : nil
+            return value.doubleValue == nil ? "expected a number, found \(value.typeDescription)" : nil
         case .choice(let allowed):
             return allowed.contains(value.commandLineText) ? nil : "expected one of \(allowed.joined(separator: ", ")), found \(value.canonical)"
         case .text:

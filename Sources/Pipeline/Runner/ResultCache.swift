@@ -36,13 +36,13 @@ struct ResultCache {
     }
 
     func record(_ stage: String, _ key: String) -> Record? {
-        guard let node = try? JSONNode.read(path: indexPath(stage, key)), let entryNode = node["entry"],
+        guard let node = try? JSONValue.read(path: indexPath(stage, key)), let entryNode = node["entry"],
               let entry = LockEntry(json: entryNode) else { return nil }
         return Record(entry: entry, locations: (node["locations"]?.arrayValue ?? []).compactMap(\.stringValue))
     }
 
     private func write(_ stage: String, _ record: Record) throws {
-        let node = JSONNode.object(["entry": record.entry.json, "locations": .array(record.locations.map { .string($0) })])
+        let node = JSONValue.object(["entry": record.entry.json, "locations": .array(record.locations.map { .string($0) })])
         try writeFileAtomically(node.pretty, to: indexPath(stage, record.entry.key))
     }
 

@@ -36,7 +36,7 @@ public struct RunFolderState {
         var state = RunFolderState(folder: folder, created: [], attempts: [:])
         let file = folder + "/" + fileName
         if FileManager.default.fileExists(atPath: file) {
-            let node = try JSONNode.read(path: file)
+            let node = try JSONValue.read(path: file)
             guard node["format"]?.stringValue == format else {
                 throw SpecError(file: file, path: "format", message: "expected \"\(format)\"; this is not a hz-pipeline run folder's state file")
             }
@@ -87,8 +87,8 @@ public struct RunFolderState {
 
     /// Writes the state atomically.
     public func save() throws {
-        let attemptNodes = attempts.mapValues { JSONNode.object(["key": .string($0.key), "pid": .number(Double($0.pid))]) }
-        let node = JSONNode.object([
+        let attemptNodes = attempts.mapValues { JSONValue.object(["key": .string($0.key), "pid": .number(Double($0.pid))]) }
+        let node = JSONValue.object([
             "format": .string(Self.format), "format_version": 1,
             "created": .array(created.sorted().map { .string($0) }),
             "attempts": .object(attemptNodes),

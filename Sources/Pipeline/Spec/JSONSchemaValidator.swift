@@ -7,10 +7,11 @@
 // are ignored. A schema using any other keyword is rejected when loaded, so no rule is ever
 // silently skipped. Errors carry JSON paths: `stages[3].params.lr: expected a number, found a string`.
 import Foundation
+import ZooStore
 
 /// A compiled schema document that validates JSON values.
 public struct JSONSchemaValidator: Sendable {
-    public let root: JSONNode
+    public let root: JSONValue
     private let name: String
 
     private static let assertions: Set<String> = [
@@ -25,7 +26,7 @@ public struct JSONSchemaValidator: Sendable {
     ]
 
     /// Loads a schema; throws when it uses a keyword this validator does not implement.
-    public init(schema: JSONNode, name: String) throws {
+    public init(schema: JSONValue, name: String) throws {
         root = schema
         self.name = name
         try JSONSchemaValidator.checkKeywords(schema, at: "", in: name)
@@ -33,18 +34,18 @@ public struct JSONSchemaValidator: Sendable {
 
     /// Parses the schema text (for schemas embedded in the binary).
     public init(text: String, name: String) throws {
-        try self.init(schema: try JSONNode.parse(Data(text.utf8), source: name), name: name)
+        try self.init(schema: try JSONValue.parse(Data(text.utf8), source: name), name: name)
     }
 
     /// Every violation, as (JSON path, message) pairs; empty when `value` is valid.
-    public func validate(_ value: JSONNode) -> [(path: String, message: String)] {
+    public func validate(_ value: JSONValue) -> [(path: String, message: String)] {
         var errors: [(String, String)] = []
         check(value, against: root, at: "", into: &errors)
         return errors
     }
 
     /// Throws `SpecErrors` naming `file` when `value` is invalid.
-    public func require(_ value: JSONNode, file: String) throws {
+    public func require(_ value: JSONValue, file: String) throws {
         let errors = validate(value)
         if !errors.isEmpty {
             throw SpecErrors(errors.map { SpecError(file: file, path: $0.path, message: $0.message) })
@@ -53,7 +54,7 @@ public struct JSONSchemaValidator: Sendable {
 
     // MARK: - Keyword checks
 
-    private static func checkKeywords(_ schema: JSONNode, at path: String, in name: String) throws {
+    private static func checkKeywords(_ schema: JSONValue, at path: String, in name: String) throws {
         guard case .object(let members) = schema else {
             if case .bool = schema { return }
             throw SpecError(file: name, path: path, message: "a schema must be an object or a boolean")
@@ -74,7 +75,7 @@ public struct JSONSchemaValidator: Sendable {
         }
     }
 
-    private func resolve(_ reference: String) -> JSONNode? {
+    private func resolve(_ reference: String) -> JSONValue? {
         guard reference.hasPrefix("#/") else { return nil }
         var node = root
         for part in reference.dropFirst(2).split(separator: "/") {
@@ -84,7 +85,7 @@ public struct JSONSchemaValidator: Sendable {
         return node
     }
 
-    private func check(_ value: JSONNode, against schema: JSONNode, at path: String, into errors: inout [(String, String)]) {
+    private func check(_ value: JSONValue, against schema: JSONValue, at path: String, into errors: inout [(String, String)]) {
         if case .bool(let allowed) = schema {
             if !allowed { errors.append((path, "not allowed here")) }
             return
@@ -157,7 +158,7 @@ public struct JSONSchemaValidator: Sendable {
         } ?? []
     }
 
-    private func checkObject(_ members: [String: JSONNode], _ s: [String: JSONNode], at path: String, into errors: inout [(String, String)]) {
+    private func checkObject(_ members: [String: JSONValue], _ s: [String: JSONValue], at path: String, into errors: inout [(String, String)]) {
         let properties = s["properties"]?.objectValue ?? [:]
         let patterns = (s["patternProperties"]?.objectValue ?? [:]).sorted { $0.key < $1.key }
         for key in (s["required"]?.arrayValue ?? []).compactMap(\.stringValue) where members[key] == nil {
@@ -192,7 +193,7 @@ public struct JSONSchemaValidator: Sendable {
         }
     }
 
-    private func checkArray(_ items: [JSONNode], _ s: [String: JSONNode], at path: String, into errors: inout [(String, String)]) {
+    private func checkArray(_ items: [JSONValue], _ s: [String: JSONValue], at path: String, into errors: inout [(String, String)]) {
         if let minimum = s["minItems"]?.intValue, items.count < minimum {
             errors.append((path, "expected at least \(minimum) item\(minimum == 1 ? "" : "s"), found \(items.count)"))
         }
@@ -209,24 +210,24 @@ public struct JSONSchemaValidator: Sendable {
         }
     }
 
-    private func checkString(_ text: String, _ s: [String: JSONNode], at path: String, into errors: inout [(String, String)]) {
+    private func checkString(_ text: String, _ s: [String: JSONValue], at path: String, into errors: inout [(String, String)]) {
         if let minimum = s["minLength"]?.intValue, text.count < minimum {
             errors.append((path, minimum == 1 ? "must not be empty" : "expected at least \(minimum) characters"))
         }
         if let pattern = s["pattern"]?.stringValue, !Self.search(pattern, in: text) {
-            errors.append((path, "\(JSONNode.string(text).canonical) does not match the pattern \(pattern)"))
+            errors.append((path, "\(JSONValue.string(text).canonical) does not match the pattern \(pattern)"))
         }
     }
 
-    private func checkNumber(_ n: Double, _ s: [String: JSONNode], at path: String, into errors: inout [(String, String)]) {
-        let text = JSONNode.format(n)
-        if let m = s["minimum"]?.numberValue, n < m { errors.append((path, "expected ≥ \(JSONNode.format(m)), found \(text)")) }
-        if let m = s["maximum"]?.numberValue, n > m { errors.append((path, "expected ≤ \(JSONNode.format(m)), found \(text)")) }
-        if let m = s["exclusiveMinimum"]?.numberValue, n <= m { errors.append((path, "expected > \(JSONNode.format(m)), found \(text)")) }
-        if let m = s["exclusiveMaximum"]?.numberValue, n >= m { errors.append((path, "expected < \(JSONNode.format(m)), found \(text)")) }
+    private func checkNumber(_ n: Double, _ s: [String: JSONValue], at path: String, into errors: inout [(String, String)]) {
+        let text = JSONValue.number(n).canonical
+        if let m = s["minimum"]?.doubleValue, n < m { errors.append((path, "expected ≥ \(JSONValue.number(m).canonical), found \(text)")) }
+        if let m = s["maximum"]?.doubleValue, n > m { errors.append((path, "expected ≤ \(JSONValue.number(m).canonical), found \(text)")) }
+        if let m = s["exclusiveMinimum"]?.doubleValue, n <= m { errors.append((path, "expected > \(JSONValue.number(m).canonical), found \(text)")) }
+        if let m = s["exclusiveMaximum"]?.doubleValue, n >= m { errors.append((path, "expected < \(JSONValue.number(m).canonical), found \(text)")) }
     }
 
-    private func matches(_ value: JSONNode, type: String) -> Bool {
+    private func matches(_ value: JSONValue, type: String) -> Bool {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("number", .number), ("string", .string),
              ("array", .array), ("object", .object): return true

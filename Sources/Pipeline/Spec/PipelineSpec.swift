@@ -1,6 +1,7 @@
 // The pipeline spec (schemas/pipeline.schema.json): loaded, overridden with --set, checked against
 // the schema, and expanded into runs (one per combination of the matrix variables).
 import Foundation
+import ZooStore
 
 /// Where a stage input comes from.
 public enum StageInput: Equatable, Sendable {
@@ -15,8 +16,8 @@ public struct StageSpec: Equatable, Sendable {
     public var index: Int
     public var name: String
     public var operatorName: String
-    public var params: [String: JSONNode]
-    public var inputs: [String: JSONNode]
+    public var params: [String: JSONValue]
+    public var inputs: [String: JSONValue]
     public var outputs: [String: String]
     public var args: [String]
     /// `"paths_outside_run_folder": true`: params and args may name paths anywhere (default: every
@@ -32,11 +33,11 @@ public struct PipelineSpec: Sendable {
     /// The file it came from (for messages and for resolving relative input files).
     public var file: String
     /// The document after `--set` overrides (recorded in archives).
-    public var document: JSONNode
+    public var document: JSONValue
     public var name: String
-    public var vars: [String: JSONNode]
+    public var vars: [String: JSONValue]
     /// Matrix variables in name order, with their values.
-    public var matrix: [(name: String, values: [JSONNode])]
+    public var matrix: [(name: String, values: [JSONValue])]
     public var output: String?
     /// Results to print at the end: name → "stage.output[/file]", sorted by name.
     public var results: [(name: String, reference: String)]
@@ -44,13 +45,13 @@ public struct PipelineSpec: Sendable {
 
     /// Loads `path`, applies `overrides` (`stage.param=value`, `vars.name=value`) and checks the schema.
     public static func load(path: String, overrides: [String] = []) throws -> PipelineSpec {
-        var document = try JSONNode.read(path: path)
+        var document = try JSONValue.read(path: path)
         for override in overrides { document = try apply(override: override, to: document, file: path) }
         return try PipelineSpec(document: document, file: path)
     }
 
     /// Checks `document` against the pipeline schema and reads it.
-    public init(document: JSONNode, file: String) throws {
+    public init(document: JSONValue, file: String) throws {
         try PipelineSpec.validator().require(document, file: file)
         self.file = file
         self.document = document
@@ -90,14 +91,14 @@ public struct PipelineSpec: Sendable {
 
     /// Applies one `stage.param=value` (or `vars.name=value`) override. The value is read as JSON
     /// when it parses (numbers, booleans, arrays), else as a string.
-    static func apply(override: String, to document: JSONNode, file: String) throws -> JSONNode {
+    static func apply(override: String, to document: JSONValue, file: String) throws -> JSONValue {
         guard let equals = override.firstIndex(of: "="), let dot = override[..<equals].firstIndex(of: ".") else {
             throw SpecError(file: file, path: "", message: "--set '\(override)': expected stage.param=value or vars.name=value")
         }
         let target = String(override[..<dot])
         let key = String(override[override.index(after: dot)..<equals])
         let text = String(override[override.index(after: equals)...])
-        let value = (try? JSONNode.parse(Data(text.utf8), source: "--set")) ?? .string(text)
+        let value = (try? JSONValue.parse(Data(text.utf8), source: "--set")) ?? .string(text)
         guard case .object(var root) = document else { return document }
         if target == "vars" {
             var vars = root["vars"]?.objectValue ?? [:]
@@ -137,7 +138,7 @@ public struct PipelineSpec: Sendable {
     public func runs(outputOverride: String? = nil) -> [PipelineRun] {
         let base = outputOverride ?? output.map { substituteText($0, vars: vars.merging(["pipeline": .string(name)]) { a, _ in a }) }
             ?? "runs/\(name)"
-        var combinations: [[(String, JSONNode)]] = [[]]
+        var combinations: [[(String, JSONValue)]] = [[]]
         for (variable, values) in matrix {
             combinations = combinations.flatMap { prefix in values.map { prefix + [(variable, $0)] } }
         }
@@ -155,12 +156,12 @@ public struct PipelineSpec: Sendable {
 public struct PipelineRun: Sendable {
     public var id: String
     public var folder: String
-    public var vars: [String: JSONNode]
+    public var vars: [String: JSONValue]
     /// The folder shared by every run of the spec (the matrix's parent folder; the run folder
     /// itself without a matrix): the result cache and the digest cache live there.
     public var base: String
 
-    public init(id: String, folder: String, vars: [String: JSONNode], base: String? = nil) {
+    public init(id: String, folder: String, vars: [String: JSONValue], base: String? = nil) {
         self.id = id
         self.folder = folder
         self.vars = vars
@@ -169,7 +170,7 @@ public struct PipelineRun: Sendable {
 }
 
 /// Replaces `${name}` in `text`; unknown names are left as they are (the planner reports them).
-func substituteText(_ text: String, vars: [String: JSONNode]) -> String {
+func substituteText(_ text: String, vars: [String: JSONValue]) -> String {
     guard text.contains("${") else { return text }
     var out = ""
     var rest = Substring(text)
@@ -185,7 +186,7 @@ func substituteText(_ text: String, vars: [String: JSONNode]) -> String {
 
 /// Substitutes variables in a value: a string that is exactly `${name}` takes the variable's value
 /// (and type); other strings get textual substitution; arrays recurse.
-func substitute(_ value: JSONNode, vars: [String: JSONNode]) -> JSONNode {
+func substitute(_ value: JSONValue, vars: [String: JSONValue]) -> JSONValue {
     switch value {
     case .string(let s):
         if s.hasPrefix("${"), s.hasSuffix("}"), s.dropFirst(2).dropLast().allSatisfy({ $0 != "$" && $0 != "{" && $0 != "}" }),
@@ -199,7 +200,7 @@ func substitute(_ value: JSONNode, vars: [String: JSONNode]) -> JSONNode {
 }
 
 /// Variable names a value still mentions after substitution (i.e. undefined ones).
-func unresolvedVariables(_ value: JSONNode) -> [String] {
+func unresolvedVariables(_ value: JSONValue) -> [String] {
     switch value {
     case .string(let s):
         var names: [String] = []

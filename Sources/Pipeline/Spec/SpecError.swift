@@ -25,14 +25,3 @@ public struct SpecErrors: Error, CustomStringConvertible, Sendable {
     public init(_ errors: [SpecError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
-
-/// JSON path helpers: `stages[3].params.lr`.
-enum JSONPath {
-    static func member(_ base: String, _ key: String) -> String {
-        let simple = !key.isEmpty && key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
-        let part = simple ? key : "[\"\(key)\"]"
-        if base.isEmpty { return simple ? key : part }
-        return simple ? "\(base).\(key)" : "\(base)\(part)"
-    }
-    static func index(_ base: String, _ i: Int) -> String { "\(base)[\(i)]" }
-}

@@ -49,7 +49,7 @@ public struct SlurmRecord: Sendable, Equatable {
     public static func read(folder: String) throws -> SlurmRecord? {
         let path = path(folder: folder)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let node = try JSONNode.read(path: path)
+        let node = try JSONValue.read(path: path)
         guard node["format"]?.stringValue == format, let stages = node["stages"]?.objectValue else {
             throw SpecError(file: path, path: "format", message: "expected a \"\(format)\" record of submitted Slurm jobs")
         }
@@ -65,15 +65,15 @@ public struct SlurmRecord: Sendable, Equatable {
     }
 
     public func write(folder: String) throws {
-        var stages: [String: JSONNode] = [:]
+        var stages: [String: JSONValue] = [:]
         for (name, s) in self.stages {
-            var o: [String: JSONNode] = ["job": .string(s.job), "exit_file": .string(s.exitFile), "slurm_log": .string(s.slurmLog)]
+            var o: [String: JSONValue] = ["job": .string(s.job), "exit_file": .string(s.exitFile), "slurm_log": .string(s.slurmLog)]
             if let shardJob = s.shardJob { o["shard_job"] = .string(shardJob) }
             if let shards = s.shards { o["shards"] = .number(Double(shards)) }
             if let key = s.key { o["key"] = .string(key) }
             stages[name] = .object(o)
         }
-        let node = JSONNode.object(["format": .string(Self.format), "format_version": 1, "submitted": .string(submitted),
+        let node = JSONValue.object(["format": .string(Self.format), "format_version": 1, "submitted": .string(submitted),
                                     "stages": .object(stages)])
         try writeFileAtomically(node.pretty, to: Self.path(folder: folder))
     }

@@ -7,14 +7,15 @@
 // (afterok), so the digests of their outputs are final and the entries equal those the lock
 // records later (the same key computation, LockEntry.key).
 import Foundation
+import ZooStore
 
 enum UpstreamLockRecipe {
     static let format = "hyperzoo.pipeline-upstream-recipe"
 
     /// The recipe of stage `s`'s ancestors, in run order. `submitted`: stages whose entries are
     /// computed when the job starts.
-    static func make(plan: PipelinePlan, lock: LockFile, stage s: Int, submitted: Set<Int>) -> JSONNode {
-        var stages: [JSONNode] = []
+    static func make(plan: PipelinePlan, lock: LockFile, stage s: Int, submitted: Set<Int>) -> JSONValue {
+        var stages: [JSONValue] = []
         let ancestors = plan.ancestors(of: s)
         for a in plan.order where ancestors.contains(a) {
             let stage = plan.stages[a]
@@ -22,7 +23,7 @@ enum UpstreamLockRecipe {
                 stages.append(.object(["name": .string(stage.name), "entry": entry.json]))
                 continue
             }
-            var inputs: [String: JSONNode] = [:]
+            var inputs: [String: JSONValue] = [:]
             for (name, input) in stage.inputs {
                 switch input {
                 case .file(let path):
@@ -48,7 +49,7 @@ extension PipelineRunner {
     /// Computes the upstream lock a recipe describes and writes it to `lockPath` (atomically).
     /// Throws naming the stage whose output is missing or whose recipe is malformed.
     public static func writeUpstreamLock(recipe path: String, to lockPath: String) throws {
-        let node = try JSONNode.read(path: path)
+        let node = try JSONValue.read(path: path)
         guard node["format"]?.stringValue == UpstreamLockRecipe.format, let stages = node["stages"]?.arrayValue else {
             throw SpecError(file: path, path: "format", message: "expected a \"\(UpstreamLockRecipe.format)\" recipe")
         }
