@@ -14,17 +14,8 @@ import ZooStore
 
 /// Reads and writes autoencoder checkpoints.
 public enum AutoencoderCheckpoint {
-    static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }
-    static func decoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }
+    // NaN and infinities as NonFiniteJSON spells them; checkpoints written with "nan"/"inf" still read.
+    static func encoder() -> JSONEncoder { NonFiniteJSON.encoder() }
     static func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try encoder().encode(v), as: UTF8.self) }
 
     /// Writes `model` (and the training state, if given) to `path`, atomically.
@@ -76,7 +67,7 @@ public enum AutoencoderCheckpoint {
         let file = try File(path: path, mode: .readOnly)
         defer { file.close() }
         _ = try ZooFormat.check(file, accepted: [.ae])
-        let config = try decoder().decode(AutoencoderConfig.self, from: Data(try file.attributes.string("config").utf8))
+        let config = try NonFiniteJSON.decode(AutoencoderConfig.self, from: Data(try file.attributes.string("config").utf8))
         let model = try Autoencoder(config: config)
         for (flat, group) in [(model.parameters, "parameters"), (model.buffers, "buffers")] {
             for v in flat.views {
@@ -95,14 +86,14 @@ public enum AutoencoderCheckpoint {
         guard file.contains("training") else { return (model, nil) }
         let g = try file.openGroup("training")
         func decode<T: Decodable>(_ name: String, _ type: T.Type) throws -> T {
-            do { return try decoder().decode(type, from: Data(try g.attributes.string(name).utf8)) } catch {
+            do { return try NonFiniteJSON.decode(type, from: Data(try g.attributes.string(name).utf8)) } catch {
                 throw AutoencoderError("\(path):/training@\(name): cannot read (\(error))")
             }
         }
         let history: [AutoencoderEpochMetrics]
         do {
             let text = try g.openDataset("history").readStrings().first ?? "[]"
-            history = try decoder().decode([AutoencoderEpochMetrics].self, from: Data(text.utf8))
+            history = try NonFiniteJSON.decode([AutoencoderEpochMetrics].self, from: Data(text.utf8))
         } catch {
             throw AutoencoderError("\(path):/training/history: cannot read (\(error))")
         }

@@ -285,11 +285,7 @@ public final class AutoencoderTrainingRun {
 }
 
 extension JSONEncoder {
-    /// Sorted keys; NaN and infinities as strings (metrics can be NaN before validation).
-    public static func sortedNonFinite() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }
+    /// Sorted keys; NaN and infinities as strings, spelled as NonFiniteJSON does (metrics can be
+    /// NaN before validation).
+    public static func sortedNonFinite() -> JSONEncoder { NonFiniteJSON.encoder() }
 }
