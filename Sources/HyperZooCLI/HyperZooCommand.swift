@@ -70,7 +70,6 @@ public enum StageRegistry {
             MergeEvalCommand.self,
             ArchiveCommand.self,
             PipelineCommand.self,
-            StreamBenchCommand.self,
         ]
     }
 }

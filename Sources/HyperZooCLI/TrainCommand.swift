@@ -26,7 +26,7 @@ public struct TrainCommand: ParsableCommand {
           hz-train probe ae.h5 zoo.h5 -o probe.json
         """,
         version: HyperZooVersion.string,
-        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self, Reconstruct.self, Probe.self, Bench.self],
+        subcommands: [Fit.self, ImportGHRP.self, Encode.self, Decode.self, Reconstruct.self, Probe.self],
         defaultSubcommand: Fit.self
     )
 

@@ -89,8 +89,6 @@ import TestSupport
             .run(extra: ["hz-train": ["--epochs", "0-10", "--mlp-epochs", "5", "--hidden", "8"]]), // the tiny zoo keeps epochs 0 and 4
         "hz-train reconstruct ae.h5 zoo.h5 --split test --epochs 4 -o recon.json": .run(),
         "hz-train reconstruct ae.h5 zoo.h5 --split val --rows recon.npy --json": .run(),
-        "hz-train bench --batch 100 --width 256 --latent 128 --ff-width 512 --heads 4 --blocks 2 --steps 5":
-            .parseOnly("a benchmark: times full-size training steps and an sgemm (tools/bench/bench-ae)"),
         // hz-sample
         "hz-sample ae.h5 zoo.h5 --sampler kde --count 100 -o kde30.h5": .run(),
         "hz-sample ae.h5 zoo.h5 --sampler kde --paper-seeding --bandwidth 0.002 -o kde30-paper.h5": .run(),
@@ -132,7 +130,6 @@ import TestSupport
         "hz-pipeline graph spec.json --dot | dot -Tsvg > dag.svg": .run(),
         "hz-pipeline schema > pipeline.schema.json": .run(),
         "hz-pipeline schema": .run(),
-        "hyperzoo stream-bench write --megabytes 4096 | hyperzoo stream-bench read": .parseOnly("a hidden benchmark: streams 4 GiB"),
         // README.md
         "tools/test": .parseOnly("runs the whole test suite"),
         "hz-zoo fixtures/zoo/fmnist-cnn-s.json -o zoo.h5 --models 20 --epochs 5":

@@ -1,6 +1,6 @@
-// `hyperzoo stream-bench`: measures record-stream throughput between two processes
-// (tools/bench/bench-augment runs `hyperzoo stream-bench write | hyperzoo stream-bench read`).
-// Hidden from the command list: it is a benchmark, not a stage.
+// hz-bench-stream (was `hyperzoo stream-bench`): measures record-stream throughput between two
+// processes (tools/bench/bench-augment runs `hz-bench-stream write | hz-bench-stream read`).
+// A benchmark driver, not a product.
 import ArgumentParser
 import Foundation
 import Pipeline
@@ -9,25 +9,24 @@ import Glibc
 #endif
 
 /// Writes or reads a synthetic record stream as fast as possible and reports GB/s.
-public struct StreamBenchCommand: ParsableCommand {
+struct StreamBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "stream-bench",
+        commandName: "hz-bench-stream",
         abstract: "Measure record-stream throughput through a pipe (write | read).",
-        discussion: "  hyperzoo stream-bench write --megabytes 4096 | hyperzoo stream-bench read",
-        shouldDisplay: false)
+        discussion: "  hz-bench-stream write --megabytes 4096 | hz-bench-stream read")
 
     @Argument(help: ArgumentHelp("write (records to stdout) or read (verify records from stdin).", valueName: "role"))
-    public var role: String
+    var role: String
 
     @Option(help: ArgumentHelp("Payload megabytes to write.", valueName: "MB"))
-    public var megabytes: Int = 2048
+    var megabytes: Int = 2048
 
     @Option(help: ArgumentHelp("Payload bytes per record, in KiB (a CNN-s view pair is 75 KiB).", valueName: "KiB"))
-    public var recordKib: Int = 256
+    var recordKib: Int = 256
 
-    public init() {}
+    init() {}
 
-    public func run() throws {
+    func run() throws {
         let start = Date()
         var bytes = 0, records = 0
         switch role {
@@ -64,3 +63,5 @@ public struct StreamBenchCommand: ParsableCommand {
         FileHandle.standardError.write(Data(line.utf8))
     }
 }
+
+StreamBench.main()

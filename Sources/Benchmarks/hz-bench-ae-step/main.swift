@@ -1,5 +1,5 @@
-// `hz-train bench`: seconds per training step on random CNN-s-shaped rows, the same workload as
-// ../shared/peers/ghrp_ae_step.py (two views of B rows, NT-Xent with a 4-layer projection head +
+// hz-bench-ae-step (was `hz-train bench`): seconds per training step on random CNN-s-shaped
+// rows, the same workload as ../shared/peers/ghrp_ae_step.py (two views of B rows, NT-Xent with a 4-layer projection head +
 // layer-normalised reconstruction, AdamW). Driven by tools/bench/bench-ae beside the peer.
 import ArgumentParser
 import Foundation
@@ -7,14 +7,13 @@ import HyperRep
 import Tensor
 import ZooStore
 
-extension TrainCommand {
-    public struct Bench: ParsableCommand {
+struct AEStepBench: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            commandName: "bench",
+            commandName: "hz-bench-ae-step",
             abstract: "Time AE training steps on random rows of the CNN-s shape (prints JSON; see tools/bench/bench-ae).",
             discussion: """
             Example:
-              hz-train bench --batch 100 --width 256 --latent 128 --ff-width 512 --heads 4 --blocks 2 --steps 5
+              hz-bench-ae-step --batch 100 --width 256 --latent 128 --ff-width 512 --heads 4 --blocks 2 --steps 5
             Also measures the machine's sgemm rate (n = 1024) with the same BLAS, for the fraction of the ceiling.
             """)
 
@@ -27,10 +26,10 @@ extension TrainCommand {
         @Option(help: ArgumentHelp("Timed steps (after one warm-up step).", valueName: "n")) public var steps: Int = 5
         @Option(help: ArgumentHelp("BLAS threads.", valueName: "n")) public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-        public init() {}
+        init() {}
 
         public func run() throws {
-            try TrainCommand.reporting("bench") {
+            try reporting {
                 setBLASThreads(threads)
                 let index: [String: Any] = [
                     "layer": [[0, "conv2d"], [3, "conv2d"], [6, "conv2d"], [9, "fc"], [11, "fc"]],
@@ -61,7 +60,7 @@ extension TrainCommand {
                 let seconds = Date().timeIntervalSince(start) / Double(max(steps, 1))
                 let flops = Self.stepFLOPs(config: config, layout: model.layout, batch: batch)
                 let ceiling = Self.sgemmRate(n: 1024)
-                try TrainCommand.printJSON([
+                try printJSON([
                     "tool": "hz-train", "batch": batch, "d_model": width, "params": model.parameters.count,
                     "threads": threads, "s_per_step": (seconds * 10_000).rounded() / 10_000,
                     "models_per_s": (Double(batch) / seconds * 10).rounded() / 10,
@@ -103,4 +102,19 @@ extension TrainCommand {
             return 2 * Double(n * n * n) * Double(reps) / Date().timeIntervalSince(start) / 1e9
         }
     }
+
+/// One error line and exit 1, as the stages do.
+func reporting(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as ValidationError { throw error } catch let code as ExitCode { throw code } catch {
+        FileHandle.standardError.write(Data("hz-bench-ae-step: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
 }
+
+/// The result as one sorted JSON line.
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+AEStepBench.main()
