@@ -214,6 +214,7 @@ public struct ZooBuilder: Sendable {
     private struct WriteFailure: Error { var underlying: any Error }
 
     /// Writing through `body`, with a failure marked as a write failure.
+    @discardableResult
     private static func writing<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch { throw WriteFailure(underlying: error) }
     }

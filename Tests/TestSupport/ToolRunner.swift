@@ -52,7 +52,7 @@ public enum ToolRunner {
                                   environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let scratch = TemporaryDirectory("tool-stderr")
         let errPath = scratch.path("stderr")
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let process = Process()
         process.executableURL = executable
