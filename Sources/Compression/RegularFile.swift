@@ -79,3 +79,18 @@ public func readRegularFile(atPath path: String, limit: Int) throws -> [UInt8] {
 
 /// The largest JSON configuration or spec file any stage reads (specs are kilobytes).
 public let maxConfigFileBytes = 64 << 20
+
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Returns 0, or the errno of
+/// the write that failed (callers word the error: a full disk, a closed pipe).
+public func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+    var done = 0
+    while done < bytes.count {
+        let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        done += n
+    }
+    return 0
+}

@@ -31,17 +31,8 @@ final class AtomicFile {
     }
 
     func write(_ bytes: some ContiguousBytes) throws {
-        try bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FormatError(file: path, "write failed: \(String(cString: strerror(errno)))")
-                }
-                offset += n
-            }
-        }
+        let failure = bytes.withUnsafeBytes { writeAll(descriptor, $0) }
+        if failure != 0 { throw FormatError(file: path, "write failed: \(String(cString: strerror(failure)))") }
     }
 
     /// Flushes to disk and renames into place.

@@ -86,15 +86,8 @@ public struct AtomicOutput: Sendable {
         let fd = open(partialPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ZooStoreError(.io, path: partialPath, message: "cannot create: \(errnoText())") }
         defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ZooStoreError(.io, path: partialPath, message: "cannot write: \(errnoText())")
-            }
-            offset += n
-        }
+        let failure = writeAll(fd, bytes)
+        if failure != 0 { throw ZooStoreError(.io, path: partialPath, message: "cannot write: \(String(cString: strerror(failure)))") }
     }
 
 }

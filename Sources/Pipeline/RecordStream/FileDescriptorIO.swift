@@ -1,4 +1,5 @@
 // Whole-buffer reads and writes on file descriptors, retrying short transfers and EINTR.
+import Compression
 #if canImport(Glibc)
 import Glibc
 #else
@@ -8,16 +9,9 @@ import Darwin
 enum FileDescriptorIO {
     /// Writes all of `bytes` to `fd`.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE { throw RecordStreamError("\(name): the reading end of the pipe was closed (the next stage stopped early)") }
-                throw RecordStreamError("\(name): write failed: \(String(cString: strerror(errno)))")
-            }
-            done += n
-        }
+        let failure = Compression.writeAll(fd, bytes)
+        if failure == EPIPE { throw RecordStreamError("\(name): the reading end of the pipe was closed (the next stage stopped early)") }
+        if failure != 0 { throw RecordStreamError("\(name): write failed: \(String(cString: strerror(failure)))") }
     }
 
     /// Reads up to `buffer.count` bytes, returning fewer only at end of input.
