@@ -83,7 +83,8 @@ final class ThreadGroup: TrainingGroup, @unchecked Sendable {
         let gradient = Array(UnsafeBufferPointer(start: single.parameters.gradients, count: single.parameters.count))
 
         let hub = ThreadGroup.Hub(size: K)
-        let models = try (0..<K).map { _ in try Autoencoder(config: config, seed: 3) }
+        // Autoencoder is not Sendable: each thread uses only its own rank's instance.
+        nonisolated(unsafe) let models = try (0..<K).map { _ in try Autoencoder(config: config, seed: 3) }
         nonisolated(unsafe) var results = [(AutoencoderLosses, RandomStream)?](repeating: nil, count: K)
         nonisolated(unsafe) var failures: [String] = []
         let lock = NSLock()

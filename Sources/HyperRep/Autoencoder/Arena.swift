@@ -1,7 +1,7 @@
 // Float buffers allocated once per batch shape and freed together (llm.c's activation memory).
 
 /// Owns a set of zeroed Float buffers; all are released with the arena.
-final class Arena: @unchecked Sendable {
+final class Arena {
     private var buffers: [UnsafeMutablePointer<Float>] = []
     /// Floats allocated so far.
     private(set) var floats = 0

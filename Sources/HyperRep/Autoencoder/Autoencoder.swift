@@ -21,8 +21,9 @@ import Tensor
 ///     let z = ae.encode(rows: rows, count: n)         // [n, L]
 ///     let w = ae.decode(latents: z, count: n)         // [n, P]
 ///
-/// Not safe for concurrent use: calls share the activation workspaces; use one instance per thread.
-public final class Autoencoder: @unchecked Sendable {
+/// Not safe for concurrent use, so not Sendable: calls share the activation workspaces; use one
+/// instance per thread.
+public final class Autoencoder {
     /// Sizes and switches.
     public let config: AutoencoderConfig
     /// The neuron tokens of the zoo architecture.

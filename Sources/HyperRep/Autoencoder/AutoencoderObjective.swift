@@ -36,9 +36,16 @@ final class ObjectiveWorkspace {
     let dZ: UnsafeMutablePointer<Float>     // [N,L]
     let dP: UnsafeMutablePointer<Float>     // [N,O]
     let scratch: UnsafeMutablePointer<Float>
+    /// A data-parallel step's latents of the global batch [N,L] and this rank's rows of dZ
+    /// [n ≤ N, L]; made on first use, so one process (which needs neither) allocates nothing more.
+    private(set) lazy var gatheredZ: UnsafeMutablePointer<Float> = arena.make(rows * latentSize)
+    private(set) lazy var ownDZ: UnsafeMutablePointer<Float> = arena.make(rows * latentSize)
+    private let rows: Int, latentSize: Int
 
     init(model: Autoencoder, batch B: Int) {
         let N = 2 * B, O = model.config.projectionOutput
+        rows = N
+        latentSize = model.latentSize
         head = ProjectionHeadWorkspace(model: model, groups: 2, rowsPerGroup: B)
         dY = arena.make(N * model.parameterCount)
         dZ = arena.make(N * model.latentSize)
@@ -55,41 +62,8 @@ extension Autoencoder {
         return w
     }
 
-    /// One training forward and backward pass: `views` [2B, P] holds view i of B models then view j
-    /// of the same models. Zeroes the gradients, then fills them with dL/dθ. Dropout masks are
-    /// drawn from `stream`, which advances. Returns the losses.
-    public func lossAndGradients(views: UnsafePointer<Float>, batch B: Int, objective: AutoencoderObjective,
-                                 stream: inout RandomStream) -> AutoencoderLosses {
-        let N = 2 * B, P = parameterCount, L = latentSize
-        let ws = workspace(batch: N, training: true)
-        ws.dropoutRows = nil
-        let ow = objectiveWorkspace(batch: B)
-        parameters.zeroGradients()
-        var s: RandomStream? = stream
-        ws.encoderForward(views, stream: &s)
-        ws.decoderForward(ws.z, stream: &s)
-        stream = s!
-        let gamma = objective.gamma
-        let recon = objective.reconstruction.evaluate(output: ws.y, target: views, rows: N, parameters: P, gradient: ow.dY)
-        ow.dZ.update(repeating: 0, count: N * L)
-        var contrast: Float = 0
-        if gamma > 0 {
-            ow.head.forward(ws.z, training: true)
-            contrast = ntXentLoss(dP: ow.dP, p: ow.head.output, scratch: ow.scratch, rows: N,
-                                  width: config.projectionOutput, temperature: objective.temperature)
-            for i in 0..<(N * config.projectionOutput) { ow.dP[i] *= gamma }
-            ow.head.backward(ow.dP, dZ: ow.dZ)
-        }
-        if gamma < 1 {
-            let scale = 1 - gamma
-            for i in 0..<(N * P) { ow.dY[i] *= scale }
-            ws.decoderBackward(ow.dY, dZ: ow.dZ)
-        }
-        ws.encoderBackward(ow.dZ)
-        return AutoencoderLosses(total: gamma * contrast + (1 - gamma) * recon.loss, contrast: contrast, reconstruction: recon)
-    }
-
-    /// The same losses in eval mode (no dropout, BatchNorm with running statistics), no gradients.
+    /// The training step's losses (TrainingStep.swift) in eval mode (no dropout, BatchNorm with
+    /// running statistics), no gradients.
     public func evaluationLosses(views: UnsafePointer<Float>, batch B: Int, objective: AutoencoderObjective) -> AutoencoderLosses {
         let N = 2 * B, P = parameterCount
         let ws = workspace(batch: N, training: false)

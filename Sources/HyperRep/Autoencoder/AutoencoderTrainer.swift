@@ -105,8 +105,9 @@ public enum EpochViews {
     }
 }
 
-/// Trains an `Autoencoder` epoch by epoch.
-public final class AutoencoderTrainer: @unchecked Sendable {
+/// Trains an `Autoencoder` epoch by epoch. Not Sendable: a run (its model, optimizer and
+/// streams) is driven by one thread; data-parallel ranks are processes, each with its own trainer.
+public final class AutoencoderTrainer {
     public let model: Autoencoder
     public let options: AutoencoderTrainingOptions
     public let objective: AutoencoderObjective
@@ -213,24 +214,15 @@ public final class AutoencoderTrainer: @unchecked Sendable {
         var shuffle = RandomStream(seed: options.seed, purpose: "hyperrep.train.shuffle", index: UInt64(epoch))
         let order = shuffle.permutation(count)
         let steps = count / B
-        var views = [Float](repeating: 0, count: 2 * B * P)
         var sums = (loss: 0.0, contrast: 0.0, recon: 0.0)
         let slice = try dataParallelSlice()
-        if let slice { views = [Float](repeating: 0, count: 2 * slice.localModels * P) }
+        let b = slice.localModels, rank = slice.group.rank
+        var views = [Float](repeating: 0, count: 2 * b * P)
         for step in 0..<steps {
-            let batch = Array(order[(step * B)..<((step + 1) * B)])
-            let losses: AutoencoderLosses
-            if let slice {
-                let mine = Array(batch[(slice.group.rank * slice.localModels)..<((slice.group.rank + 1) * slice.localModels)])
-                batchViews(source, count: count, indices: mine, epoch: epoch, into: &views)
-                losses = try views.withUnsafeBufferPointer {
-                    try model.lossAndGradients(views: $0.baseAddress!, slice: slice, objective: objective, stream: &dropoutStream)
-                }
-            } else {
-                batchViews(source, count: count, indices: batch, epoch: epoch, into: &views)
-                losses = views.withUnsafeBufferPointer {
-                    model.lossAndGradients(views: $0.baseAddress!, batch: B, objective: objective, stream: &dropoutStream)
-                }
+            let mine = Array(order[(step * B + rank * b)..<(step * B + (rank + 1) * b)])
+            batchViews(source, count: count, indices: mine, epoch: epoch, into: &views)
+            let losses = try views.withUnsafeBufferPointer {
+                try model.lossAndGradients(views: $0.baseAddress!, slice: slice, objective: objective, stream: &dropoutStream)
             }
             guard losses.total.isFinite else {
                 throw AutoencoderError("epoch \(epoch + 1), step \(step + 1) of \(steps): the training loss is \(losses.total) (contrast \(losses.contrast), reconstruction \(losses.reconstruction.loss)): training diverged; try a lower learning rate or gradient clipping")
@@ -268,9 +260,9 @@ public final class AutoencoderTrainer: @unchecked Sendable {
     /// Refuses a group whose rank count does not divide the batch size.
     public func checkGroup() throws { _ = try dataParallelSlice() }
 
-    /// This rank's share of every batch, or nil when training alone.
-    private func dataParallelSlice() throws -> DataParallelSlice? {
-        guard let group, group.size > 1 else { return nil }
+    /// This rank's share of every batch: the whole batch when training alone.
+    private func dataParallelSlice() throws -> DataParallelSlice {
+        guard let group, group.size > 1 else { return .whole(models: options.batchSize) }
         guard options.batchSize % group.size == 0 else {
             throw AutoencoderError("--batch-size \(options.batchSize) is not a multiple of the \(group.size) MPI ranks: every rank takes an equal slice of each batch; use a batch size divisible by the rank count")
         }

@@ -105,12 +105,18 @@ public struct ReconstructionLoss: Codable, Sendable, Equatable {
             perLayer[l] = Float(sse / denominator)
             total += Double(layerWeights[l]) * sse / denominator
         }
+        return result(loss: Float(total), perLayer: perLayer)
+    }
+
+    /// The result of a loss and its per-layer losses, with R² against the mean-model losses
+    /// (also used for the mean of K ranks' losses in a data-parallel step).
+    func result(loss: Float, perLayer: [Float]) -> ReconstructionResult {
         var rsq: [Float] = []
         if meanLoss.count == perLayer.count {
             rsq = zip(perLayer, meanLoss).map { 1 - $0 / $1 }
         }
-        return ReconstructionResult(loss: Float(total), perLayer: perLayer,
-                                    rSquared: meanLossTotal.isNaN ? .nan : 1 - Float(total) / meanLossTotal,
+        return ReconstructionResult(loss: loss, perLayer: perLayer,
+                                    rSquared: meanLossTotal.isNaN ? .nan : 1 - loss / meanLossTotal,
                                     rSquaredPerLayer: rsq)
     }
 }

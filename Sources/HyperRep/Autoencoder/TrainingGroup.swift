@@ -15,3 +15,15 @@ public protocol TrainingGroup: AnyObject {
     func allgather(_ values: UnsafeBufferPointer<Float>) throws -> [Float]
     func barrier() throws
 }
+
+/// This process alone: rank 0 of 1, every collective the identity. The one-process training
+/// step is the data-parallel step over this group (TrainingStep.swift).
+public final class SingleProcessGroup: TrainingGroup, Sendable {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func allreduceSum(_ values: UnsafeMutableBufferPointer<Float>) {}
+    public func allreduceSum(_ values: inout [Double]) {}
+    public func allgather(_ values: UnsafeBufferPointer<Float>) -> [Float] { Array(values) }
+    public func barrier() {}
+}
