@@ -17,7 +17,8 @@ public struct ParameterView: Sendable, Equatable {
 }
 
 /// Values and gradients of a model's parameters, each in one contiguous Float buffer.
-public final class FlatParameters: @unchecked Sendable {
+/// Not Sendable: passes write both buffers in place, so one thread at a time uses a model.
+public final class FlatParameters {
     /// The tensors in declaration order.
     public let views: [ParameterView]
     /// Total number of parameters.

@@ -1,66 +1,13 @@
-// Normalisation over the feature axis: the standard layer norm and the hyper-representation
-// paper's `Norm` (its official code's variant with the *unbiased* standard deviation and the
-// epsilon added to the std, not to the variance).
+// Normalisation over the feature axis: the hyper-representation paper's `Norm` (its official
+// code's variant of layer norm with the *unbiased* standard deviation and the epsilon added to
+// the std, not to the variance). The AE's pre-norm blocks use it; nothing in hyperzoo uses the
+// standard nn.LayerNorm, so it is not kept here.
 //
 // Size legend:  R = rows (samples × tokens), C = features normalised together.
 // Conventions as in Linear.swift: outputs first, backward accumulates (+=), no allocation.
 //
-// Standard (https://pytorch.org/docs/stable/generated/torch.nn.LayerNorm.html):
-//     out = (x − mean) / sqrt(var_biased + eps) · weight + bias
 // Paper's Norm (GHRP def_transformers.py `Norm`, eps 1e-6):
 //     out = alpha · (x − mean) / (std_unbiased + eps) + bias
-
-/// Standard layer norm forward. Saves `mean[R]` and `rstd[R]` (1/sqrt(var+eps)) for backward.
-///
-/// - Parameters: out [R,C]; mean [R]; rstd [R]; inp [R,C]; weight [C]; bias [C].
-public func layerNormForward(
-    out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-    inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-    rows R: Int, features C: Int, eps: Float = 1e-5
-) {
-    for r in 0..<R {
-        let x = inp + r * C, y = out + r * C
-        var m: Float = 0
-        for c in 0..<C { m += x[c] }
-        m /= Float(C)
-        var v: Float = 0
-        for c in 0..<C { let d = x[c] - m; v += d * d }
-        v /= Float(C)
-        let s = 1 / (v + eps).squareRoot()
-        for c in 0..<C { y[c] = (x[c] - m) * s * weight[c] + bias[c] }
-        mean[r] = m
-        rstd[r] = s
-    }
-}
-
-/// Backward of `layerNormForward`: accumulates dInp [R,C], dWeight [C], dBias [C] from dOut [R,C].
-public func layerNormBackward(
-    dInp: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
-    dOut: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
-    rows R: Int, features C: Int
-) {
-    for r in 0..<R {
-        let x = inp + r * C, dy = dOut + r * C, dx = dInp + r * C
-        let m = mean[r], s = rstd[r]
-        // dnorm = dy · weight; dx = s · (dnorm − mean(dnorm) − xhat · mean(dnorm · xhat))
-        var meanD: Float = 0, meanDX: Float = 0
-        for c in 0..<C {
-            let xhat = (x[c] - m) * s
-            let dn = dy[c] * weight[c]
-            meanD += dn
-            meanDX += dn * xhat
-            dBias[c] += dy[c]
-            dWeight[c] += dy[c] * xhat
-        }
-        meanD /= Float(C)
-        meanDX /= Float(C)
-        for c in 0..<C {
-            let xhat = (x[c] - m) * s
-            dx[c] += s * (dy[c] * weight[c] - meanD - xhat * meanDX)
-        }
-    }
-}
 
 /// The paper's `Norm` forward: out = alpha·(x−mean)/(std_unbiased + eps) + bias.
 /// Saves `mean[R]` and `std[R]` (the unbiased std, before eps) for backward. Needs C ≥ 2.

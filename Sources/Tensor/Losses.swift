@@ -1,9 +1,12 @@
-// Classification and regression losses.
+// Classification losses.
 //
-// Size legend:  B = batch rows, V = classes (logits per row), N = elements (MSE).
+// Size legend:  B = batch rows, V = classes (logits per row).
 // The zoo recipes use log_softmax followed by NLLLoss with mean reduction; `crossEntropy*` is the
-// fused pair (one pass, numerically the same). Mirrors torch.nn.functional.log_softmax,
-// nll_loss, cross_entropy and mse_loss (reduction 'mean').
+// fused pair (one pass, numerically the same) that Nets and the MLP probe train with. The
+// unfused `logSoftmax*` and `nll*` pairs are its reference: LossTests checks the fused loss and
+// gradient against them and against finite differences. Mirrors torch.nn.functional.log_softmax,
+// nll_loss and cross_entropy (reduction 'mean'). (The AE's reconstruction loss is its own fused
+// layer-wise MSE, HyperRep/Autoencoder/ReconstructionLoss.swift.)
 #if canImport(Glibc)
 import Glibc
 #else
@@ -76,18 +79,4 @@ public func crossEntropyBackward(dLogits: UnsafeMutablePointer<Float>, logProbs:
         for v in 0..<V { d[v] += g * expf(y[v]) }
         d[Int(labels[b])] -= g
     }
-}
-
-/// Mean squared error between pred[N] and target[N]; returns the loss.
-public func mseForward(pred: UnsafePointer<Float>, target: UnsafePointer<Float>, count N: Int) -> Float {
-    var s: Double = 0
-    for i in 0..<N { let d = Double(pred[i] - target[i]); s += d * d }
-    return Float(s / Double(max(N, 1)))
-}
-
-/// Backward of `mseForward`: dPred[N] += dLoss · 2 (pred − target) / N.
-public func mseBackward(dPred: UnsafeMutablePointer<Float>, pred: UnsafePointer<Float>,
-                        target: UnsafePointer<Float>, dLoss: Float = 1, count N: Int) {
-    let g = 2 * dLoss / Float(max(N, 1))
-    for i in 0..<N { dPred[i] += g * (pred[i] - target[i]) }
 }

@@ -90,8 +90,9 @@ public func sgdStep(params: UnsafeMutablePointer<Float>, momentumBuffer buf: Uns
     }
 }
 
-/// An optimizer with its state for `count` parameters, one allocation.
-public final class Optimizer: @unchecked Sendable {
+/// An optimizer with its state for `count` parameters, one allocation. Not Sendable: `step`
+/// updates the state and the step count in place, so one thread at a time uses it.
+public final class Optimizer {
     public let config: OptimizerConfig
     public let count: Int
     /// Steps taken so far (Adam's bias correction uses it).
