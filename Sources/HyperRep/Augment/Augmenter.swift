@@ -67,11 +67,6 @@ public struct Augmenter: Sendable {
         return out
     }
 
-    /// Two independent views of `row`, each from its own stream.
-    public func twoViews(_ row: [Float], first: inout RandomStream, second: inout RandomStream) -> ([Float], [Float]) {
-        (view(row, stream: &first), view(row, stream: &second))
-    }
-
     /// The stream of view `view` of sample `sample` in epoch `epoch` of a run seeded `seed`:
     /// every (epoch, sample, view) gets its own independent stream.
     public static func viewStream(seed: UInt64, epoch: Int, sample: Int, view: Int) -> RandomStream {
@@ -174,13 +169,5 @@ public struct Augmenter: Sendable {
             return (0..<group.size).sorted { keys[$0] != keys[$1] ? keys[$0] > keys[$1] : $0 < $1 }
         }
         return spec.gatherIndex(permutations: permutations)
-    }
-
-    /// The canonical form [P] of `row` (neurons of every group sorted, see `canonicalIndex`).
-    public func canonicalize(_ row: [Float]) -> [Float] {
-        row.withUnsafeBufferPointer { r in
-            let index = canonicalIndex(row: r)
-            return index.map { r[Int($0)] }
-        }
     }
 }
