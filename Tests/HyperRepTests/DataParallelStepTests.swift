@@ -9,7 +9,8 @@ import Tensor
 
 /// K ranks in one process: each collective waits for all ranks' contributions, then every rank
 /// combines them in rank order.
-final class ThreadGroup: TrainingGroup, @unchecked Sendable {
+final class ThreadGroup: TrainingGroup, Sendable {
+    // unchecked because: every access to slots, arrived, generation and result holds `condition`.
     final class Hub: @unchecked Sendable {
         let size: Int
         private let condition = NSCondition()
