@@ -72,19 +72,41 @@ public enum ReportHTML {
     static func percent(_ v: Double) -> String { v.isFinite ? String(format: "%.2f", v * 100) : "–" }
     static func number(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "–" }
 
+    /// A header or body cell: `html` is markup already (numbers, entities, escaped names);
+    /// `left` aligns it left (class "l"), as names are, numbers being right-aligned.
+    struct Cell {
+        let html: String
+        let left: Bool
+    }
+    /// A left-aligned cell of plain text (escaped).
+    static func name(_ text: String) -> Cell { Cell(html: escapeXML(text), left: true) }
+    /// A right-aligned cell of markup.
+    static func value(_ html: String) -> Cell { Cell(html: html, left: false) }
+
+    /// One report table: the header row, then one row per entry, each row on its own line.
+    static func table(_ header: [Cell], _ rows: [[Cell]]) -> String {
+        func row(_ cells: [Cell], _ tag: String) -> String {
+            "<tr>" + cells.map { "<\(tag)\($0.left ? " class=\"l\"" : "")>\($0.html)</\(tag)>" }.joined() + "</tr>\n"
+        }
+        return "<table>" + row(header, "th") + rows.map { row($0, "td") }.joined() + "</table>\n"
+    }
+    /// Header cells: the first `names` left-aligned, the rest right-aligned (markup as given).
+    static func header(names: Int, _ titles: String...) -> [Cell] {
+        titles.enumerated().map { Cell(html: $0.element, left: $0.offset < names) }
+    }
+
     static func populationTable(_ populations: [PopulationResult]) -> String {
-        var h = "<table><tr><th class=\"l\">population</th><th>models</th><th>epoch</th><th>mean %</th><th>std</th><th>median %</th>"
-            + "<th>95% CI of mean</th><th>5% / 95% quantile</th><th>mean loss</th></tr>\n"
-        for p in populations {
-            for e in p.epochs {
+        let rows = populations.flatMap { p in
+            p.epochs.map { e in
                 let s = e.accuracy
-                h += "<tr><td class=\"l\">\(escapeXML(p.name))</td><td>\(p.modelCount)</td><td>\(e.epoch)</td><td>\(percent(s.mean))</td>"
-                    + "<td>\(percent(s.standardDeviation))</td><td>\(percent(s.median))</td>"
-                    + "<td>\(percent(s.meanInterval.low))–\(percent(s.meanInterval.high))</td>"
-                    + "<td>\(percent(s.quantiles[1])) / \(percent(s.quantiles[5]))</td><td>\(number(meanOf(e.losses)))</td></tr>\n"
+                return [name(p.name), value("\(p.modelCount)"), value("\(e.epoch)"), value(percent(s.mean)),
+                        value(percent(s.standardDeviation)), value(percent(s.median)),
+                        value("\(percent(s.meanInterval.low))–\(percent(s.meanInterval.high))"),
+                        value("\(percent(s.quantiles[1])) / \(percent(s.quantiles[5]))"), value(number(meanOf(e.losses)))]
             }
         }
-        return h + "</table>\n"
+        return table(header(names: 1, "population", "models", "epoch", "mean %", "std", "median %", "95% CI of mean",
+                            "5% / 95% quantile", "mean loss"), rows)
     }
 
     /// Sampled populations against baselines: difference of means with its bootstrap interval,
@@ -93,42 +115,37 @@ public enum ReportHTML {
         let rows = all.filter { $0.experiment == experiment }
         guard !rows.isEmpty else { return "" }
         func p(_ v: Double) -> String { v.isFinite ? (v < 1e-4 ? String(format: "%.1e", v) : String(format: "%.4f", v)) : "–" }
-        var h = "<h3>Sampled populations against baselines</h3>\n<p>Difference of mean test accuracy (sampled − baseline, "
+        let h = "<h3>Sampled populations against baselines</h3>\n<p>Difference of mean test accuracy (sampled − baseline, "
             + "percentage points) with a percentile-bootstrap 95% interval; two-sided p-values of Welch's t-test and of the "
             + "Mann–Whitney U test (normal approximation), raw and Holm-adjusted over this table.</p>\n"
-            + "<table><tr><th class=\"l\">population</th><th class=\"l\">baseline</th><th>epoch</th><th>n / m</th>"
-            + "<th>Δ mean (pp)</th><th>95% CI of Δ</th><th>Welch t</th><th>p (Welch)</th><th>p Holm</th>"
-            + "<th>P(a&gt;b)</th><th>p (M–W)</th><th>p Holm</th></tr>\n"
-        for c in rows {
-            h += "<tr><td class=\"l\">\(escapeXML(c.population))</td><td class=\"l\">\(escapeXML(c.baseline))</td><td>\(c.epoch)</td>"
-                + "<td>\(c.populationCount) / \(c.baselineCount)</td><td>\(percent(c.meanDifference))</td>"
-                + "<td>\(percent(c.meanDifferenceInterval.low))–\(percent(c.meanDifferenceInterval.high))</td>"
-                + "<td>\(number(c.welch.statistic))</td><td>\(p(c.welch.pValue))</td><td>\(p(c.welchHolmP))</td>"
-                + "<td>\(number(c.mannWhitney.probabilityOfSuperiority))</td><td>\(p(c.mannWhitney.pValue))</td><td>\(p(c.mannWhitneyHolmP))</td></tr>\n"
+        let cells = rows.map { c in
+            [name(c.population), name(c.baseline), value("\(c.epoch)"), value("\(c.populationCount) / \(c.baselineCount)"),
+             value(percent(c.meanDifference)), value("\(percent(c.meanDifferenceInterval.low))–\(percent(c.meanDifferenceInterval.high))"),
+             value(number(c.welch.statistic)), value(p(c.welch.pValue)), value(p(c.welchHolmP)),
+             value(number(c.mannWhitney.probabilityOfSuperiority)), value(p(c.mannWhitney.pValue)), value(p(c.mannWhitneyHolmP))]
         }
-        return h + "</table>\n"
+        return h + table(header(names: 2, "population", "baseline", "epoch", "n / m", "Δ mean (pp)", "95% CI of Δ", "Welch t",
+                                "p (Welch)", "p Holm", "P(a&gt;b)", "p (M–W)", "p Holm"), cells)
     }
 
     static func ensembleTable(_ ensembles: [EnsembleResult]) -> String {
-        var h = "<table><tr><th class=\"l\">population</th><th>epoch</th><th>k</th><th>ensembles</th><th>ensemble mean %</th>"
-            + "<th>95% CI</th><th>member mean %</th></tr>\n"
-        for e in ensembles {
-            h += "<tr><td class=\"l\">\(escapeXML(e.population))</td><td>\(e.epoch)</td><td>\(e.size)</td><td>\(e.accuracies.count)</td>"
-                + "<td>\(percent(e.accuracy.mean))</td><td>\(percent(e.accuracy.meanInterval.low))–\(percent(e.accuracy.meanInterval.high))</td>"
-                + "<td>\(percent(e.memberMeanAccuracy))</td></tr>\n"
-        }
-        return h + "</table>\n"
+        table(header(names: 1, "population", "epoch", "k", "ensembles", "ensemble mean %", "95% CI", "member mean %"),
+              ensembles.map { e in
+                  [name(e.population), value("\(e.epoch)"), value("\(e.size)"), value("\(e.accuracies.count)"),
+                   value(percent(e.accuracy.mean)), value("\(percent(e.accuracy.meanInterval.low))–\(percent(e.accuracy.meanInterval.high))"),
+                   value(percent(e.memberMeanAccuracy))]
+              })
     }
 
     static func noveltyTable(_ novelty: [NoveltyResult]) -> String {
-        var h = "<table><tr><th class=\"l\">population</th><th>samples</th><th>typical distance</th><th>relative distance: median</th>"
-            + "<th>5% / 95%</th><th>prediction disagreement: mean %</th></tr>\n"
-        for n in novelty {
-            h += "<tr><td class=\"l\">\(escapeXML(n.population))</td><td>\(n.relativeDistances.count)</td><td>\(number(n.typicalDistance))</td>"
-                + "<td>\(number(n.relativeDistance.median))</td><td>\(number(n.relativeDistance.quantiles[1])) / \(number(n.relativeDistance.quantiles[5]))</td>"
-                + "<td>\(percent(n.disagreement.mean))</td></tr>\n"
-        }
-        return h + "</table>\n"
+        table(header(names: 1, "population", "samples", "typical distance", "relative distance: median", "5% / 95%",
+                     "prediction disagreement: mean %"),
+              novelty.map { n in
+                  [name(n.population), value("\(n.relativeDistances.count)"), value(number(n.typicalDistance)),
+                   value(number(n.relativeDistance.median)),
+                   value("\(number(n.relativeDistance.quantiles[1])) / \(number(n.relativeDistance.quantiles[5]))"),
+                   value(percent(n.disagreement.mean))]
+              })
     }
 
     /// Each sampled population beside its noise control at equal novelty, at every epoch.
@@ -138,31 +155,29 @@ public enum ReportHTML {
         func mean(_ name: String, _ epoch: Int) -> Double {
             report.populations.first { $0.name == name }?.epochs.first { $0.epoch == epoch }?.accuracy.mean ?? .nan
         }
-        var h = "<h3>Against the noise control at equal novelty</h3>\n<p>The noise control is training models plus isotropic "
+        let h = "<h3>Against the noise control at equal novelty</h3>\n<p>The noise control is training models plus isotropic "
             + "Gaussian noise scaled to the population's novelty (hz-sample --sampler noise-control). A sampler makes new good "
-            + "models only if it beats it.</p>\n<table><tr><th class=\"l\">population</th><th class=\"l\">noise control</th>"
-            + "<th>novelty (pop / control)</th><th>epoch</th><th>population mean %</th><th>control mean %</th><th>Δ mean (pp)</th>"
-            + "<th>95% CI of Δ</th><th>p Holm (Welch)</th></tr>\n"
-        for pairing in pairings {
-            for c in comparisons where c.population == pairing.population && c.baseline == pairing.control {
-                h += "<tr><td class=\"l\">\(escapeXML(pairing.population))</td><td class=\"l\">\(escapeXML(pairing.control))</td>"
-                    + "<td>\(number(pairing.populationNovelty)) / \(number(pairing.controlNovelty))</td><td>\(c.epoch)</td>"
-                    + "<td>\(percent(mean(pairing.population, c.epoch)))</td><td>\(percent(mean(pairing.control, c.epoch)))</td>"
-                    + "<td>\(percent(c.meanDifference))</td><td>\(percent(c.meanDifferenceInterval.low))–\(percent(c.meanDifferenceInterval.high))</td>"
-                    + "<td>\(number(c.welchHolmP))</td></tr>\n"
+            + "models only if it beats it.</p>\n"
+        let rows = pairings.flatMap { pairing in
+            comparisons.filter { $0.population == pairing.population && $0.baseline == pairing.control }.map { c in
+                [name(pairing.population), name(pairing.control),
+                 value("\(number(pairing.populationNovelty)) / \(number(pairing.controlNovelty))"), value("\(c.epoch)"),
+                 value(percent(mean(pairing.population, c.epoch))), value(percent(mean(pairing.control, c.epoch))),
+                 value(percent(c.meanDifference)), value("\(percent(c.meanDifferenceInterval.low))–\(percent(c.meanDifferenceInterval.high))"),
+                 value(number(c.welchHolmP))]
             }
         }
-        return h + "</table>\n"
+        return h + table(header(names: 2, "population", "noise control", "novelty (pop / control)", "epoch", "population mean %",
+                                "control mean %", "Δ mean (pp)", "95% CI of Δ", "p Holm (Welch)"), rows)
     }
 
     static func diagnosticsTable(_ diagnostics: [PopulationDiagnostics]) -> String {
-        var h = "<table><tr><th class=\"l\">population</th><th>models</th><th>spread ratio</th><th>collapsed (&lt; \(PopulationDiagnostics.collapseThreshold))</th>"
-            + "<th>near copies (&lt; \(PopulationDiagnostics.nearCopyThreshold))</th></tr>\n"
-        for d in diagnostics {
-            h += "<tr><td class=\"l\">\(escapeXML(d.population))</td><td>\(d.samples)</td><td>\(number(d.spreadRatio))</td>"
-                + "<td>\(d.collapsed ? "yes" : "no")</td><td>\(d.nearCopies)</td></tr>\n"
-        }
-        return h + "</table>\n"
+        table(header(names: 1, "population", "models", "spread ratio", "collapsed (&lt; \(PopulationDiagnostics.collapseThreshold))",
+                     "near copies (&lt; \(PopulationDiagnostics.nearCopyThreshold))"),
+              diagnostics.map { d in
+                  [name(d.population), value("\(d.samples)"), value(number(d.spreadRatio)), value(d.collapsed ? "yes" : "no"),
+                   value("\(d.nearCopies)")]
+              })
     }
 
     /// Test-split scores of `hz-train probe`: per property and feature set, ridge and MLP beside
@@ -172,18 +187,18 @@ public enum ReportHTML {
             + "\(probe.checkpoints.val) val, scored on \(probe.checkpoints.test) test checkpoints of \(escapeXML(probe.zoo)) "
             + "(AE \(escapeXML(probe.ae)), epochs \(probe.epochs.map(String.init).joined(separator: ", "))). "
             + "weights and weight_statistics are the baselines.</p>\n"
-        h += "<table><tr><th class=\"l\">property</th><th class=\"l\">metric</th><th class=\"l\">features</th><th>ridge</th><th>MLP</th><th>constant</th></tr>\n"
-        func cell(_ v: Double?) -> String { "<td>\(v.map(number) ?? "–")</td>" }
+        func cell(_ v: Double?) -> Cell { value(v.map(number) ?? "–") }
+        var rows: [[Cell]] = []
         for p in probe.properties {
-            let rows = probe.results.filter { $0.property == p.name }
-            let constant = rows.first { $0.predictor == "constant" }?.test
+            let results = probe.results.filter { $0.property == p.name }
+            let constant = results.first { $0.predictor == "constant" }?.test
             for set in probe.features {
-                func score(_ predictor: String) -> Double? { rows.first { $0.features == set.name && $0.predictor == predictor }?.test }
-                h += "<tr><td class=\"l\">\(escapeXML(p.name))</td><td class=\"l\">\(escapeXML(rows.first?.metric ?? ""))</td>"
-                    + "<td class=\"l\">\(escapeXML(set.name))</td>" + cell(score("ridge")) + cell(score("mlp")) + cell(constant) + "</tr>\n"
+                func score(_ predictor: String) -> Double? { results.first { $0.features == set.name && $0.predictor == predictor }?.test }
+                rows.append([name(p.name), name(results.first?.metric ?? ""), name(set.name),
+                             cell(score("ridge")), cell(score("mlp")), cell(constant)])
             }
         }
-        h += "</table>\n"
+        h += table(header(names: 3, "property", "metric", "features", "ridge", "MLP", "constant"), rows)
         if !probe.skipped.isEmpty {
             h += "<ul>" + probe.skipped.map { "<li>\(escapeXML($0.name)) skipped: \(escapeXML($0.reason ?? ""))</li>" }.joined() + "</ul>\n"
         }
