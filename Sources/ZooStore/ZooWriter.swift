@@ -39,7 +39,7 @@ public final class ZooWriter {
     /// Rows per chunk = rows per buffered write.
     public let rowsPerChunk: Int
     /// Weights compression, reused for layouts added later.
-    let compression: Compression?
+    let compression: DatasetCompression?
 
     /// One group under `/architectures`: its datasets, committed rows and buffered rows.
     final class LayoutState {
@@ -91,7 +91,7 @@ public final class ZooWriter {
     ///   and `overwrite` is false.
     public static func create(path: String, architecture: String, table: ParameterTable,
                               config: JSONValue = [:], format: ZooFormat = .zoo, overwrite: Bool = false,
-                              compression: Compression? = nil, rowsPerChunk: Int? = nil) throws -> ZooWriter {
+                              compression: DatasetCompression? = nil, rowsPerChunk: Int? = nil) throws -> ZooWriter {
         try create(path: path, layouts: [ZooLayout(name: architecture, table: table)], config: config, format: format,
                    overwrite: overwrite, compression: compression, rowsPerChunk: rowsPerChunk)
     }
@@ -104,7 +104,7 @@ public final class ZooWriter {
     /// - Throws: `ZooStoreError` `.invalid` for incompatible layouts, `.exists` as above.
     public static func create(path: String, layouts: [ZooLayout],
                               config: JSONValue = [:], format: ZooFormat = .zoo, overwrite: Bool = false,
-                              compression: Compression? = nil, rowsPerChunk: Int? = nil) throws -> ZooWriter {
+                              compression: DatasetCompression? = nil, rowsPerChunk: Int? = nil) throws -> ZooWriter {
         guard format != .ae else {
             throw ZooStoreError(.invalid, path: path, message: "ZooWriter writes zoos and populations; AE checkpoints use their own layout")
         }
@@ -139,7 +139,7 @@ public final class ZooWriter {
     }
 
     /// Creates `/architectures/<name>` with its table and empty row-indexed datasets.
-    private static func createGroup(in file: File, layout: ZooLayout, chunkRows: Int, compression: Compression?) throws {
+    private static func createGroup(in file: File, layout: ZooLayout, chunkRows: Int, compression: DatasetCompression?) throws {
         let table = layout.table
         let group = try file.createGroup(Layout.architecture(layout.name))
         try group.attributes.setJSON(Layout.tableAttribute, table.entries)
