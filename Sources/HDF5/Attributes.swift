@@ -44,7 +44,7 @@ public enum AttributeValue: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The attributes of one object. Obtained from `object.attributes`.
-public struct Attributes: @unchecked Sendable {
+public struct Attributes: Sendable {
     let owner: Object
 
     /// Whether an attribute called `name` exists.
@@ -57,27 +57,20 @@ public struct Attributes: @unchecked Sendable {
         }
     }
 
-    /// Attribute names, in creation order when tracked, else by name.
+    /// Attribute names in creation order where the object tracks it (files and groups written
+    /// here). Elsewhere (datasets, files h5py wrote) libhdf5 lists them in the order it stores
+    /// them, which need not be by name nor as written.
     public func names() throws -> [String] {
         try HDF5Library.withLock {
             let id = try owner.openID()
-            final class Box { var names: [String] = [] }
-            let box = Box()
-            let visit: H5A_operator2_t = { _, name, _, context in
-                guard let name, let context else { return 0 }
-                Unmanaged<Box>.fromOpaque(context).takeUnretainedValue().names.append(String(cString: name))
-                return 0
+            let names = NameList.collect { order, context in
+                var index: hsize_t = 0
+                return H5Aiterate2(id, order, H5_ITER_INC, &index, { _, name, _, context in
+                    NameList.append(name, to: context)
+                }, context)
             }
-            var index: hsize_t = 0
-            var status = H5Aiterate2(id, H5_INDEX_CRT_ORDER, H5_ITER_INC, &index, visit, Unmanaged.passUnretained(box).toOpaque())
-            if status < 0 {
-                _ = H5Eclear2(hz_H5E_DEFAULT())
-                box.names = []
-                index = 0
-                status = H5Aiterate2(id, H5_INDEX_NAME, H5_ITER_INC, &index, visit, Unmanaged.passUnretained(box).toOpaque())
-            }
-            if status < 0 { throw owner.captured(.io, "cannot list attributes") }
-            return box.names
+            guard let names else { throw owner.captured(.io, "cannot list attributes") }
+            return names
         }
     }
 

@@ -114,11 +114,12 @@ func readStringElements(fileType: hid_t, count: Int, failure: () -> HDF5Error,
         let memoryType = makeUTF8StringType()
         defer { H5Tclose(memoryType) }
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-        return try pointers.withUnsafeMutableBytes { raw -> [String] in
-            guard read(memoryType, raw.baseAddress!) >= 0 else { throw failure() }
-            let typed = raw.bindMemory(to: UnsafeMutablePointer<CChar>?.self)
+        return try pointers.withUnsafeMutableBufferPointer { typed -> [String] in
+            // libhdf5 fills the array with pointers to the strings it allocated.
+            let raw = UnsafeMutableRawPointer(typed.baseAddress!)
+            guard read(memoryType, raw) >= 0 else { throw failure() }
             let result = typed.map { $0.map { String(cString: $0) } ?? "" }
-            _ = reclaim(memoryType, raw.baseAddress!)
+            _ = reclaim(memoryType, raw)
             return result
         }
     }

@@ -3,6 +3,7 @@
 import CHDF5
 
 /// An HDF5 dataset. Axis 0 is the "row" axis: row ranges select `[rows, rest of shape]`.
+// unchecked because: a subclass of Object (see there), with no stored property of its own.
 public final class Dataset: Object, CustomStringConvertible, @unchecked Sendable {
 
     // MARK: Properties
@@ -53,12 +54,12 @@ public final class Dataset: Object, CustomStringConvertible, @unchecked Sendable
     }
 
     /// Deflate/shuffle settings, or nil when the dataset is not compressed.
-    public var compression: Compression? {
+    public var compression: DatasetCompression? {
         get throws {
             try HDF5Library.withLock {
                 let dcpl = H5Dget_create_plist(try openID())
-                return withTemporary(dcpl, .propertyList) { dcpl -> Compression? in
-                    var result: Compression?
+                return withTemporary(dcpl, .propertyList) { dcpl -> DatasetCompression? in
+                    var result: DatasetCompression?
                     var shuffle = false
                     for i in 0..<max(0, H5Pget_nfilters(dcpl)) {
                         var flags: UInt32 = 0
@@ -66,7 +67,7 @@ public final class Dataset: Object, CustomStringConvertible, @unchecked Sendable
                         var values: [UInt32] = [0]
                         var config: UInt32 = 0
                         let filter = H5Pget_filter2(dcpl, UInt32(i), &flags, &count, &values, 0, nil, &config)
-                        if filter == H5Z_FILTER_DEFLATE { result = Compression(deflateLevel: Int(values[0]), shuffle: false) }
+                        if filter == H5Z_FILTER_DEFLATE { result = DatasetCompression(deflateLevel: Int(values[0]), shuffle: false) }
                         if filter == H5Z_FILTER_SHUFFLE { shuffle = true }
                     }
                     result?.shuffle = shuffle

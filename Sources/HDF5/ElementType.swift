@@ -121,13 +121,9 @@ extension UInt8: HDF5Numeric {
 extension Float16: HDF5Numeric {
     public static var elementType: ElementType { .float16 }
     /// A process-lifetime IEEE binary16 memory type (HDF5 1.10 predefines none).
-    public static var memoryType: hid_t { half.id }
+    public static var memoryType: hid_t { halfMemoryType }
 }
 
-/// Holds the half type created on first use; never closed (it lives as long as the process).
-private final class HalfType: @unchecked Sendable {
-    let id: hid_t
-    init() { id = HDF5Library.withLock { hz_H5T_IEEE_F16LE() } }
-}
-private let half = HalfType()
+/// The half type, created on first use and never closed (it lives as long as the process).
+private let halfMemoryType: hid_t = HDF5Library.withLock { hz_H5T_IEEE_F16LE() }
 #endif

@@ -23,6 +23,7 @@ public enum FileMode: String, Sendable {
 /// New files are written with the HDF5 1.8+ object format (libver bounds v18…latest), so large
 /// attributes (over 64 KiB) are stored densely and h5py ≥ 2 and HDF5 ≥ 1.8 read them.
 /// `close()` closes every object of the file; dropping the last reference closes it too.
+// unchecked because: a subclass of Object (see there); its one added property is a let.
 public final class File: Group, @unchecked Sendable {
     /// The mode the file was opened with.
     public let mode: FileMode
@@ -88,9 +89,9 @@ public final class File: Group, @unchecked Sendable {
             }
         }
         HDF5Library.withLock { markDescriptorCloseOnExec(id) }
-        let state = FileState(handle: Handle(id, kind: .file), path: path, readOnly: mode == .readOnly)
+        let state = FileState(fileID: id, path: path, readOnly: mode == .readOnly)
         let root: hid_t = HDF5Library.withLock { H5Gopen2(id, "/", hid_t(hz_H5P_DEFAULT())) }
-        super.init(state: state, handle: Handle(root, kind: .object), name: "/")
+        super.init(state: state, id: root, name: "/")
     }
 
     /// Writes buffered data and metadata to disk.

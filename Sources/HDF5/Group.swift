@@ -2,8 +2,9 @@
 // `require…` opens or creates and checks what it finds.
 import CHDF5
 
-/// Compression of a chunked dataset: deflate (h5py `compression="gzip"`) with optional shuffle.
-public struct Compression: Sendable, Equatable, CustomStringConvertible {
+/// The filter pipeline of a chunked dataset: deflate (h5py `compression="gzip"`) with optional
+/// shuffle (h5py `shuffle=True`). Not the Compression module, which compresses whole files.
+public struct DatasetCompression: Sendable, Equatable, CustomStringConvertible {
     /// Deflate level 0–9 (h5py's default is 4).
     public var deflateLevel: Int
     /// Byte-shuffle before deflate (helps float data).
@@ -15,12 +16,13 @@ public struct Compression: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// gzip level 4 with shuffle, h5py's `compression="gzip", shuffle=True`.
-    public static let gzip = Compression()
+    public static let gzip = DatasetCompression()
 
     public var description: String { "gzip(\(deflateLevel))\(shuffle ? "+shuffle" : "")" }
 }
 
 /// An HDF5 group.
+// unchecked because: a subclass of Object (see there), with no stored property of its own.
 public class Group: Object, CustomStringConvertible, @unchecked Sendable {
     public var description: String {
         guard isOpen else { return "<Closed HDF5 group>" }
@@ -51,26 +53,14 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
     public func names() throws -> [String] {
         try HDF5Library.withLock {
             let id = try openID()
-            final class Box { var names: [String] = [] }
-            let box = Box()
-            let visit: H5L_iterate_t = { _, name, _, context in
-                guard let name, let context else { return 0 }
-                Unmanaged<Box>.fromOpaque(context).takeUnretainedValue().names.append(String(cString: name))
-                return 0
+            let names = NameList.collect { order, context in
+                var index: hsize_t = 0
+                return H5Literate(id, order, H5_ITER_INC, &index, { _, name, _, context in
+                    NameList.append(name, to: context)
+                }, context)
             }
-            var index: hsize_t = 0
-            var status = H5Literate(id, H5_INDEX_CRT_ORDER, H5_ITER_INC, &index, visit,
-                                    Unmanaged.passUnretained(box).toOpaque())
-            if status < 0 {
-                // Creation order not tracked (files written elsewhere): fall back to names.
-                _ = H5Eclear2(hz_H5E_DEFAULT())
-                box.names = []
-                index = 0
-                status = H5Literate(id, H5_INDEX_NAME, H5_ITER_INC, &index, visit,
-                                    Unmanaged.passUnretained(box).toOpaque())
-            }
-            if status < 0 { throw captured(.io, "cannot list group members") }
-            return box.names
+            guard let names else { throw captured(.io, "cannot list group members") }
+            return names
         }
     }
 
@@ -106,19 +96,14 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
                 }
             }
             if gid < 0 { throw captured(.io, "cannot create group", path: path) }
-            return Group(state: state, handle: Handle(gid, kind: .object), name: childName(path))
+            return Group(state: state, id: gid, name: childName(path))
         }
     }
 
     /// Opens the group at `path`.
     /// - Throws: `notFound` if missing, `typeMismatch` if it is not a group.
     public func openGroup(_ path: String) throws -> Group {
-        let (oid, type) = try openObject(path)
-        guard type == H5I_GROUP else {
-            HDF5Library.withLock { _ = H5Oclose(oid) }
-            throw error(.typeMismatch, "expected a group, found a dataset", path: path)
-        }
-        return Group(state: state, handle: Handle(oid, kind: .object), name: childName(path))
+        Group(state: state, id: try openObject(path, expecting: H5I_GROUP), name: childName(path))
     }
 
     /// Opens the group at `path`, creating it (and intermediates) if missing.
@@ -141,7 +126,7 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
     /// - Throws: `alreadyExists` if `path` exists, `invalidArgument` for inconsistent shapes.
     @discardableResult
     public func createDataset(_ path: String, type: ElementType, shape: [Int], maxShape: [Int?]? = nil,
-                              chunks: [Int]? = nil, compression: Compression? = nil) throws -> Dataset {
+                              chunks: [Int]? = nil, compression: DatasetCompression? = nil) throws -> Dataset {
         try requireWritable()
         try createMissingParents(of: path)
         if case .other(let text) = type { throw error(.typeMismatch, "cannot create datasets of type \(text)", path: path) }
@@ -163,6 +148,9 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
         }
         if compression != nil, chunks == nil {
             throw error(.invalidArgument, "a compressed dataset needs a non-scalar shape", path: path)
+        }
+        if compression != nil, !HDF5Library.hasDeflate {
+            throw error(.invalidArgument, "this libhdf5 has no deflate (gzip) filter; write the dataset uncompressed", path: path)
         }
         return try HDF5Library.withLock {
             let id = try openID()
@@ -191,7 +179,7 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
                 }
             }
             if did < 0 { throw captured(.io, "cannot create dataset", path: path) }
-            return Dataset(state: state, handle: Handle(did, kind: .object), name: childName(path))
+            return Dataset(state: state, id: did, name: childName(path))
         }
     }
 
@@ -199,7 +187,7 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
     @discardableResult
     public func createDataset<T: HDF5Numeric>(_ path: String, data values: [T], shape: [Int]? = nil,
                                               maxShape: [Int?]? = nil, chunks: [Int]? = nil,
-                                              compression: Compression? = nil) throws -> Dataset {
+                                              compression: DatasetCompression? = nil) throws -> Dataset {
         let shape = shape ?? [values.count]
         guard shape.reduce(1, *) == values.count else {
             throw error(.invalidArgument, "\(values.count) values do not fill shape \(shape)", path: path)
@@ -232,25 +220,20 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
                 return H5Dopen2(id, path, dapl)
             }
             if did < 0 { throw captured(.io, "cannot open dataset", path: path) }
-            return Dataset(state: state, handle: Handle(did, kind: .object), name: childName(path))
+            return Dataset(state: state, id: did, name: childName(path))
         }
     }
 
     /// Opens the dataset at `path`.
     /// - Throws: `notFound` if missing, `typeMismatch` if it is a group.
     public func openDataset(_ path: String) throws -> Dataset {
-        let (oid, type) = try openObject(path)
-        guard type == H5I_DATASET else {
-            HDF5Library.withLock { _ = H5Oclose(oid) }
-            throw error(.typeMismatch, "expected a dataset, found a group", path: path)
-        }
-        return Dataset(state: state, handle: Handle(oid, kind: .object), name: childName(path))
+        Dataset(state: state, id: try openObject(path, expecting: H5I_DATASET), name: childName(path))
     }
 
     /// Opens the dataset at `path` if it exists with this element type and shape, else creates it.
     /// - Throws: `typeMismatch` quoting existing vs requested shape and type on a clash.
     public func requireDataset(_ path: String, type: ElementType, shape: [Int], maxShape: [Int?]? = nil,
-                               chunks: [Int]? = nil, compression: Compression? = nil) throws -> Dataset {
+                               chunks: [Int]? = nil, compression: DatasetCompression? = nil) throws -> Dataset {
         try HDF5Library.withLock {
             guard contains(path) else {
                 return try createDataset(path, type: type, shape: shape, maxShape: maxShape,
@@ -267,14 +250,20 @@ public class Group: Object, CustomStringConvertible, @unchecked Sendable {
 
     // MARK: Helpers
 
-    /// Opens any object at `path`, returning its id and identifier type.
-    func openObject(_ path: String) throws -> (hid_t, H5I_type_t) {
+    /// Opens the object at `path`, which must be a group (`H5I_GROUP`) or a dataset (`H5I_DATASET`).
+    /// - Throws: `notFound` if missing, `typeMismatch` if it is the other kind.
+    private func openObject(_ path: String, expecting expected: H5I_type_t) throws -> hid_t {
         try HDF5Library.withLock {
             let id = try openID()
             guard contains(path) else { throw error(.notFound, "no such object", path: path) }
             let oid = H5Oopen(id, path, hid_t(hz_H5P_DEFAULT()))
             if oid < 0 { throw captured(.io, "cannot open object", path: path) }
-            return (oid, H5Iget_type(oid))
+            guard H5Iget_type(oid) == expected else {
+                _ = H5Oclose(oid)
+                throw error(.typeMismatch, expected == H5I_GROUP ? "expected a group, found a dataset"
+                                                                 : "expected a dataset, found a group", path: path)
+            }
+            return oid
         }
     }
 

@@ -12,6 +12,8 @@ import Darwin
 #endif
 
 /// A recursive pthread mutex (a wrapper call may call other wrapper calls while holding it).
+// unchecked because: a pthread mutex exists to be shared between threads; the pointer to it is a
+// let, and the one instance (`HDF5Library.lock`) lives as long as the process.
 final class RecursiveLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
@@ -76,22 +78,8 @@ public enum HDF5Library {
         }
     }
 
-    /// Whether the linked HDF5 library was built thread-safe.
-    public static var isThreadSafe: Bool {
-        withLock {
-            var flag: hbool_t = false
-            H5is_library_threadsafe(&flag)
-            return flag
-        }
-    }
-
-    /// Number of HDF5 objects (files, groups, datasets, types, attributes) open in the whole
-    /// process. Used by tests to prove handles are closed deterministically.
-    public static var openObjectCount: Int {
-        withLock { Int(H5Fget_obj_count(hid_t(hz_H5F_OBJ_ALL()), hz_H5F_OBJ_ALL())) }
-    }
-
-    /// Whether deflate (gzip) compression is available in the linked library.
+    /// Whether deflate (gzip) compression is available in the linked library (a compressed
+    /// `createDataset` asks first, so a libhdf5 built without zlib fails with one clear line).
     public static var hasDeflate: Bool {
         withLock { H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 }
     }

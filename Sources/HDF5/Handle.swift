@@ -3,39 +3,46 @@ import CHDF5
 
 /// An owned HDF5 identifier. Closing is idempotent; an identifier already invalidated by a
 /// strong file close is skipped rather than closed twice.
+// unchecked because: its one var, `storedID`, is read and written only holding HDF5Library's lock.
 final class Handle: @unchecked Sendable {
     enum Kind { case file, object, attribute, dataspace, datatype, propertyList }
 
-    private(set) var id: hid_t
+    private var storedID: hid_t
     let kind: Kind
-    /// The write health of the identifier's file (see `WriteHealth`); set by its object.
-    var health: WriteHealth?
+    /// The write health of the identifier's file (see `WriteHealth`).
+    let health: WriteHealth
 
-    init(_ id: hid_t, kind: Kind) {
-        self.id = id
+    init(_ id: hid_t, kind: Kind, health: WriteHealth) {
+        storedID = id
         self.kind = kind
+        self.health = health
     }
 
-    var isOpen: Bool { HDF5Library.withLock { id >= 0 && H5Iis_valid(id) > 0 } }
+    /// The identifier, or -1 once closed.
+    var id: hid_t { HDF5Library.withLock { storedID } }
+
+    var isOpen: Bool { HDF5Library.withLock { storedID >= 0 && H5Iis_valid(storedID) > 0 } }
 
     func close() {
         HDF5Library.withLock {
-            guard id >= 0 else { return }
-            if health?.failed != true, H5Iis_valid(id) > 0 {
-                closeIdentifier(id, kind)
+            guard storedID >= 0 else { return }
+            if !health.failed, H5Iis_valid(storedID) > 0 {
+                closeIdentifier(storedID, kind)
                 _ = H5Eclear2(hz_H5E_DEFAULT())
             }
-            id = -1
+            storedID = -1
         }
     }
 
     /// Closes the identifier and returns libhdf5's status (negative: the close failed, e.g. a
-    /// file whose cached data could not be written). Call inside `HDF5Library.withLock`.
+    /// file whose cached data could not be written).
     func closeReturningStatus() -> herr_t {
-        guard id >= 0 else { return 0 }
-        defer { id = -1 }
-        guard H5Iis_valid(id) > 0 else { return 0 }
-        return closeIdentifier(id, kind)
+        HDF5Library.withLock {
+            guard storedID >= 0 else { return 0 }
+            defer { storedID = -1 }
+            guard H5Iis_valid(storedID) > 0 else { return 0 }
+            return closeIdentifier(storedID, kind)
+        }
     }
 
     deinit { close() }

@@ -2,18 +2,18 @@
 import CHDF5
 
 /// Shared by every object of one open file: the file identifier and its path.
-final class FileState: @unchecked Sendable {
+final class FileState: Sendable {
     let handle: Handle
     let path: String
     let readOnly: Bool
     /// Set once a write to this file failed (disk full, I/O error).
-    let health = WriteHealth()
+    let health: WriteHealth
 
-    init(handle: Handle, path: String, readOnly: Bool) {
-        self.handle = handle
+    init(fileID: hid_t, path: String, readOnly: Bool) {
+        health = WriteHealth()
+        handle = Handle(fileID, kind: .file, health: health)
         self.path = path
         self.readOnly = readOnly
-        handle.health = health
     }
 }
 
@@ -21,25 +21,33 @@ final class FileState: @unchecked Sendable {
 /// file is closed after a failed write (H5D_close flushing its chunk cache into a full disk), so
 /// after the first failure the file's identifiers are no longer closed: they are left to the
 /// end of the process, which is about to report the error anyway.
+// unchecked because: its one var, `storedFailed`, is read and written only holding HDF5Library's lock.
 final class WriteHealth: @unchecked Sendable {
-    var failed = false
+    private var storedFailed = false
+
+    var failed: Bool {
+        get { HDF5Library.withLock { storedFailed } }
+        set { HDF5Library.withLock { storedFailed = newValue } }
+    }
 }
 
 /// A named object in an HDF5 file (a group or a dataset).
 ///
 /// Objects keep their file open; closing the `File` closes every object of it (h5py semantics),
-/// after which using them throws `HDF5Error.Kind.closed`.
+/// after which using them throws `HDF5Error.Kind.closed`. Objects may be shared between threads:
+/// every libhdf5 call of this module holds `HDF5Library`'s lock.
+// unchecked because: a non-final class cannot be checked; its stored properties are lets of Sendable types.
 public class Object: @unchecked Sendable {
     let state: FileState
     let handle: Handle
     /// The absolute path inside the file, e.g. `/architectures/cnn_s/weights`.
     public let name: String
 
-    init(state: FileState, handle: Handle, name: String) {
+    /// Takes ownership of `id`, an open group or dataset of the file behind `state`.
+    init(state: FileState, id: hid_t, name: String) {
         self.state = state
-        self.handle = handle
+        handle = Handle(id, kind: .object, health: state.health)
         self.name = name
-        handle.health = state.health
     }
 
     /// The path of the file on disk.
@@ -65,17 +73,19 @@ public class Object: @unchecked Sendable {
     /// Captures HDF5's error stack for a failed call on this object.
     func captured(_ kind: HDF5Error.Kind, _ message: String, path: String? = nil) -> HDF5Error {
         let error = HDF5Error.capture(kind, file: state.path, object: path.map(childName) ?? name, message: message)
-        if error.kind == .io, !state.readOnly { HDF5Library.withLock { state.health.failed = true } }
+        if error.kind == .io, !state.readOnly { state.health.failed = true }
         return error
     }
 
     /// The open identifier, or a `closed` error.
     func openID() throws -> hid_t {
-        let id = handle.id
-        guard id >= 0, H5Iis_valid(id) > 0 else {
-            throw error(.closed, "the object (or its file) is closed")
+        try HDF5Library.withLock {
+            let id = handle.id
+            guard id >= 0, H5Iis_valid(id) > 0 else {
+                throw error(.closed, "the object (or its file) is closed")
+            }
+            return id
         }
-        return id
     }
 
     func requireWritable() throws {

@@ -7,12 +7,15 @@ public protocol MPIScalar: BinaryFloatingPoint {}
 extension Float: MPIScalar {}
 extension Double: MPIScalar {}
 
-public final class Communicator: @unchecked Sendable {
+/// MPI_COMM_WORLD of this process. Not Sendable: MPI_Init asks only for MPI_THREAD_SINGLE, so only the
+/// thread that initialised MPI may call it (hz-train and hz-zoo call it from their main thread).
+public final class Communicator {
     let library: MPILibrary
     let handle: MPILibrary.Handle
     public let rank: Int
     public let size: Int
 
+    /// The one world communicator; read and written only holding `lock`.
     private nonisolated(unsafe) static var cached: Communicator?
     private static let lock = NSLock()
 

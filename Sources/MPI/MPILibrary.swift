@@ -14,7 +14,8 @@ public struct MPIError: Error, CustomStringConvertible, Sendable {
 /// The OpenMPI entry points and predefined handles of one dlopen'ed libmpi.
 /// OpenMPI's predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM) are the addresses of its
 /// global objects ompi_mpi_comm_world, ompi_mpi_float, ompi_mpi_op_sum: dlsym gives exactly those.
-final class MPILibrary: @unchecked Sendable {
+/// Not Sendable: held by `Communicator`, whose calls stay on one thread.
+final class MPILibrary {
     typealias Handle = UnsafeMutableRawPointer
     typealias InitFn = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
     typealias FlagFn = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32

@@ -31,6 +31,7 @@ public func parallelMap<T>(count: Int, threads: Int, _ transform: @Sendable (_ i
 /// restores it. A multi-threaded OpenBLAS called from several threads at once gives
 /// nondeterministic results.
 enum SingleThreadedBLAS {
+    // Both read and written only holding `lock`.
     nonisolated(unsafe) private static var depth = 0
     nonisolated(unsafe) private static var saved = 1
     private static let lock = NSLock()

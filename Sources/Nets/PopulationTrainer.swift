@@ -181,6 +181,8 @@ public struct PopulationTrainer: Sendable {
 }
 
 /// One member's row, gradient and optimizer; touched by one worker at a time.
+// unchecked because: parallelForEach hands each state's index to exactly one worker, and its join
+// orders one parallel region's writes before the next region's (or the caller's) reads.
 final class MemberState: @unchecked Sendable {
     let member: PopulationMember
     let count: Int

@@ -342,11 +342,17 @@ struct TrainerState {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let bytes = [UInt8](data)
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else { throw DatasetError("\(path): not a hyperzoo trainer state") }
-        let n = bytes[8..<16].withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard n > 0, 16 + n <= bytes.count else { throw DatasetError("\(path): truncated trainer state header") }
+        let length = bytes[8..<16].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard length > 0, length <= UInt64(bytes.count - 16) else { throw DatasetError("\(path): truncated trainer state header") }
+        let n = Int(length)
         let header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + n)]))
         guard header.models == models, header.parameters == parameters else {
             throw DatasetError("\(path): state for \(header.models) models × \(header.parameters) parameters, this zoo has \(models) × \(parameters); pass --force to start over")
+        }
+        // Every count below comes from the file: one entry per model, each within the file's size.
+        guard header.stateFloats.count == models, header.steps.count == models, header.schedulers.count == models,
+              header.stateFloats.allSatisfy({ (0...(bytes.count / 4)).contains($0) }) else {
+            throw DatasetError("\(path): trainer state header does not list one optimizer state per model (corrupt file?); pass --force to start over")
         }
         let need = 16 + n + 4 * (models * parameters + header.stateFloats.reduce(0, +))
         guard bytes.count == need else { throw DatasetError("\(path): trainer state has \(bytes.count) bytes, expected \(need)") }

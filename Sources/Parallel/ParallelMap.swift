@@ -41,7 +41,8 @@ public func concurrentMap<T>(count: Int, threads: Int, _ transform: @Sendable (_
 }
 
 /// A lock-protected counter handing out 0, 1, 2, ... (also used to sum progress across workers).
-public final class WorkCounter: @unchecked Sendable {  // every access holds `lock`
+// unchecked because: its one var, `value`, is read and written only holding `lock`.
+public final class WorkCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     public init() {}
@@ -52,7 +53,9 @@ public final class WorkCounter: @unchecked Sendable {  // every access holds `lo
 }
 
 /// One slot per item, each written by exactly one worker, read after all of them finished.
-final class ResultSlots<T>: @unchecked Sendable {  // every access holds `lock`
+// unchecked because: `slots` is read and written only holding `lock`; each T is made by one worker
+// and read by the caller after every worker has finished (T itself need not be Sendable).
+final class ResultSlots<T>: @unchecked Sendable {
     private var slots: [T?]
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }

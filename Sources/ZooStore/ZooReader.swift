@@ -12,7 +12,7 @@ import HDF5
 /// sequence, group after group in the order of the root attribute `architectures`. `table` is
 /// the shared structure (with the first group's names) for tokenization and augmentation;
 /// `table(ofRow:)` gives the exact state_dict names of a row for exporters.
-public final class ZooReader: @unchecked Sendable {
+public final class ZooReader: Sendable {
     public let path: String
     public let format: ZooFormat
     public let formatVersion: Int

@@ -40,7 +40,7 @@ import TestSupport
         let d = try f.createDataset("w", type: .float32, shape: [0, 5], maxShape: [nil, 5], chunks: [4, 5],
                                     compression: .gzip)
         #expect(try d.chunks == [4, 5])
-        #expect(try d.compression == Compression(deflateLevel: 4, shuffle: true))
+        #expect(try d.compression == DatasetCompression(deflateLevel: 4, shuffle: true))
         #expect(try d.maxShape == [nil, 5])
         let rows = (0..<10).map { r in (0..<5).map { Float(r * 10 + $0) } }
         #expect(try d.append(rows[0..<3].flatMap { $0 }) == 0..<3)

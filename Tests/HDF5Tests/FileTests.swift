@@ -156,7 +156,7 @@ import TestSupport
         try File(path: dir.path("c.h5"), mode: .readWrite).close()
     }
 
-    @Test func libraryIsThreadSafeBuildAndHasDeflate() {
+    @Test func linkedLibraryHasDeflateAndAVersion() {
         #expect(HDF5Library.hasDeflate)
         #expect(HDF5Library.version.hasPrefix("1."))
     }

@@ -43,7 +43,7 @@ import TestSupport
 
         let w = try File(path: path).openDataset("architectures/tiny/weights")
         #expect(try w.chunks == [5, 17])
-        #expect(try w.compression == (compressed ? Compression.gzip : nil))
+        #expect(try w.compression == (compressed ? DatasetCompression.gzip : nil))
     }
 
     @Test func selectionTopKAndFlags() throws {
