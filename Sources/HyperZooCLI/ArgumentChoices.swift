@@ -22,6 +22,36 @@ extension ArchiveFormat: ExpressibleByArgument {}
 extension TokenizerChoice.Kind: ExpressibleByArgument {}
 extension Initializer: ExpressibleByArgument {}
 
+extension BottleneckKind: ExpressibleByArgument {}
+extension DecompressionKind: ExpressibleByArgument {}
+extension ReconstructionReduction: ExpressibleByArgument {}
+
+extension ProjectionHeadShape: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension ScheduleChoice: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension Activation: ExpressibleByArgument {
+    /// Model Zoos spellings too, as before the option was typed: any case, `leaky_relu`.
+    public init?(argument: String) { self.init(name: argument) }
+}
+
+extension OptimizerKind: ExpressibleByArgument {
+    /// Any case, as before the option was typed (`Adam`).
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
+extension Normalization: ExpressibleByArgument {
+    /// `zoo`, `mnist`, `fmnist` or `MEAN,STD` with STD > 0 (no fixed list: the pipeline checks it as text).
+    public init?(argument: String) {
+        guard let rule = RecipeOverrides.parseNormalization(argument) else { return nil }
+        self = rule
+    }
+}
+
 extension NeighbourhoodSampler.BoxShape: ExpressibleByArgument {
     // The enum is not CaseIterable in HyperRep; the choice list must still reach --help and the
     // pipeline catalogue, so it is spelled once here.
@@ -138,6 +168,17 @@ enum TransferChoice: Equatable, CaseIterable, ExpressibleByArgument {
     var defaultValueDescription: String { argument }
     // The alias is listed too, so a pipeline spec that says "fmnist" still validates.
     static var allValueStrings: [String] { allCases.map(\.argument) + ["fmnist"] }
+}
+
+/// `hz-train --layer-weights`: comma-separated per-layer loss weights (at least one number).
+struct LayerWeightList: ExpressibleByArgument {
+    var values: [Float]
+
+    init?(argument: String) {
+        let w = argument.split(separator: ",").compactMap { Float($0) }
+        guard !w.isEmpty else { return nil }
+        values = w
+    }
 }
 
 /// `hz-convert --to`: the export format (the reverse of an import).

@@ -103,8 +103,6 @@ public struct EvalCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON." }
     }
 
-    var force: Bool { flags.force }
-    var json: Bool { flags.json }
 
     @Option(help: ArgumentHelp("Fine-tune only shard I of N (member m goes to shard m mod N) into the part file -o; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the parts with hyperzoo merge-eval.", valueName: "I/N|env"))
     public var shard: String?
@@ -165,7 +163,7 @@ public struct EvalCommand: ParsableCommand {
         o.transfer = transfer.target; o.transferPath = transferPath
         o.transferTrainSubset = transferTrainSubset; o.transferTestSubset = transferTestSubset
         o.ensembleSizes = try parsedEnsembleSizes(); o.ensembleTrials = ensembleTrials; o.novelty = novelty
-        o.seed = seedOptions.seed; o.threads = threadOptions.count; o.bootstrap = bootstrap; o.probe = probe; o.force = force
+        o.seed = seedOptions.seed; o.threads = threadOptions.count; o.bootstrap = bootstrap; o.probe = probe; o.force = flags.force
         o.recipe = recipeOptions.overrides
         o.shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
         o.commandLine = CommandLine.arguments.joined(separator: " ")
@@ -181,7 +179,7 @@ public struct EvalCommand: ParsableCommand {
                     throw ValidationError("\(renderOnly): cannot read the report: \(error.reason)")
                 }
                 let report = try EvaluationReport.decode(Data(bytes))
-                if !force && FileManager.default.fileExists(atPath: output + "/report.html") {
+                if !flags.force && FileManager.default.fileExists(atPath: output + "/report.html") {
                     throw ValidationError("\(output)/report.html already exists; pass --force to replace it")
                 }
                 try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -191,7 +189,7 @@ public struct EvalCommand: ParsableCommand {
             }
             if showRecipe {
                 let zooReader = try ZooReader(path: zoo, formats: [.zoo])
-                EvalPrinting.printRecipe(try ZooRecipe(zoo: zooReader, options: recipeOptions), json: json)
+                EvalPrinting.printRecipe(try ZooRecipe(zoo: zooReader, options: recipeOptions), json: flags.json)
                 return
             }
             let environment = EvaluationEnvironment(readers: .formats, readProbe: Self.readProbeReport) { label, total in
@@ -199,8 +197,8 @@ public struct EvalCommand: ParsableCommand {
                 return ({ bar.update($0, of: max(total, 1)) }, { bar.finish() })
             }
             switch try EvaluationRun.run(try evaluationOptions(), environment: environment) {
-            case .report(let report): EvalPrinting.printReport(report, folder: output, json: json, tool: "hz-eval")
-            case .part(let part): EvalPrinting.printPart(part, path: output, json: json)
+            case .report(let report): EvalPrinting.printReport(report, folder: output, json: flags.json, tool: "hz-eval")
+            case .part(let part): EvalPrinting.printPart(part, path: output, json: flags.json)
             }
         }
     }

@@ -18,10 +18,10 @@ public struct RecipeOptions: ParsableArguments {
     public var datasetPath: String?
 
     @Option(help: ArgumentHelp("Pixel normalisation after scaling to [0, 1]: zoo ((x-0.5)/0.5), mnist, fmnist, or MEAN,STD.", valueName: "rule"))
-    public var normalization: String?
+    public var normalization: Normalization?
 
     @Option(help: ArgumentHelp("Activation of the zoo's networks: tanh, relu, leakyrelu, sigmoid, silu, gelu.", valueName: "name"))
-    public var activation: String?
+    public var activation: Activation?
 
     @Option(help: ArgumentHelp("Dropout probability of the zoo's networks.", valueName: "p"))
     public var dropout: Float?
@@ -30,7 +30,7 @@ public struct RecipeOptions: ParsableArguments {
     public var initializer: Initializer?
 
     @Option(help: ArgumentHelp("Fine-tuning optimizer: adam, adamw or sgd.", valueName: "name"))
-    public var optimizer: String?
+    public var optimizer: OptimizerKind?
 
     @Option(name: .customLong("lr"), help: ArgumentHelp("Fine-tuning learning rate.", valueName: "lr"))
     public var learningRate: Float?
@@ -47,11 +47,6 @@ public struct RecipeOptions: ParsableArguments {
         if let dataset, !ZooSpec.datasetNames.contains(dataset) {
             throw ValidationError("--dataset '\(dataset)' is not one of \(ZooSpec.datasetNames.joined(separator: ", "))")
         }
-        if let normalization, RecipeOverrides.parseNormalization(normalization) == nil {
-            throw ValidationError("--normalization '\(normalization)' is not zoo, mnist, fmnist or MEAN,STD (STD > 0)")
-        }
-        if let activation, Activation(name: activation) == nil { throw ValidationError("--activation '\(activation)' is not a known activation") }
-        if let optimizer, OptimizerKind(rawValue: optimizer.lowercased()) == nil { throw ValidationError("--optimizer must be adam, adamw or sgd") }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--lr must be positive") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
@@ -60,7 +55,7 @@ public struct RecipeOptions: ParsableArguments {
     /// The options as the library's plain overrides.
     var overrides: RecipeOverrides {
         RecipeOverrides(dataset: dataset, datasetPath: datasetPath, normalization: normalization, activation: activation,
-                        dropout: dropout, initializer: initializer?.rawValue, optimizer: optimizer, learningRate: learningRate,
+                        dropout: dropout, initializer: initializer, optimizer: optimizer, learningRate: learningRate,
                         weightDecay: weightDecay, batchSize: batchSize)
     }
 }
