@@ -3,11 +3,8 @@
 // are. Writes DIR/report.json (every number, commands, seeds) and DIR/report.html (self-contained,
 // inline SVG charts).
 import ArgumentParser
-import Compression
 import Foundation
-import Formats
 import HyperRep
-import Nets
 import ZooStore
 
 /// The eval stage.
@@ -174,17 +171,7 @@ public struct EvalCommand: ParsableCommand {
     public func run() throws {
         try StageFailure.reporting(as: "hz-eval") {
             if let renderOnly {
-                let bytes: [UInt8]
-                do { bytes = try readRegularFile(atPath: renderOnly, limit: 1 << 28) } catch let error as InputFileError {
-                    throw ValidationError("\(renderOnly): cannot read the report: \(error.reason)")
-                }
-                let report = try EvaluationReport.decode(Data(bytes))
-                if !flags.force && FileManager.default.fileExists(atPath: output + "/report.html") {
-                    throw ValidationError("\(output)/report.html already exists; pass --force to replace it")
-                }
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-                try ReportFiles(folder: output, names: ["report.html"]).write([Data(ReportHTML.render(report).utf8)])
-                print("\(output)/report.html")
+                print(try ReportFiles.renderHTML(try Self.readReport(renderOnly), into: output, force: flags.force))
                 return
             }
             if showRecipe {
@@ -201,14 +188,5 @@ public struct EvalCommand: ParsableCommand {
             case .part(let part): EvalPrinting.printPart(part, path: output, json: flags.json)
             }
         }
-    }
-
-    /// The `hz-train probe` report at `path`: a regular file of bounded size in that format.
-    static func readProbeReport(_ path: String) throws -> ProbeReport {
-        let file = try RandomAccessFile(path: path)
-        guard file.size <= ProbeReport.maximumFileBytes else {
-            throw ValidationError("--probe \(path): \(file.size) bytes, more than a probe report's limit of \(ProbeReport.maximumFileBytes); pass the report of hz-train probe -o")
-        }
-        return try ProbeReport.decode(Data(try file.read(count: file.size, at: 0)), name: "--probe \(path)")
     }
 }

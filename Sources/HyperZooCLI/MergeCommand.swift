@@ -32,7 +32,6 @@ public struct MergeCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print a JSON summary on stdout." }
     }
 
-
     public init() {}
 
     public func validate() throws {

@@ -35,7 +35,6 @@ public struct MergeEvalCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON." }
     }
 
-
     public init() {}
 
     public func validate() throws {
