@@ -132,6 +132,44 @@ enum BaselineChoice: String, CaseIterable {
     case bf
 }
 
+/// `hz-eval --baselines`: comma-separated ``BaselineChoice``s (any case), or none (also "").
+struct BaselineList: ExpressibleByArgument, Equatable {
+    var choices: [BaselineChoice]
+
+    init(_ choices: [BaselineChoice]) { self.choices = choices }
+
+    init?(argument: String) {
+        guard argument != "none" else { self.init([]); return }
+        var choices: [BaselineChoice] = []
+        for part in argument.split(separator: ",") {
+            guard let choice = BaselineChoice(rawValue: part.trimmingCharacters(in: .whitespaces).lowercased()) else { return nil }
+            choices.append(choice)
+        }
+        self.init(choices)
+    }
+
+    var defaultValueDescription: String { choices.isEmpty ? "none" : choices.map(\.rawValue).joined(separator: ",") }
+}
+
+/// `hz-eval --ensemble-sizes`: comma-separated sizes k ≥ 1, or none (also "").
+struct EnsembleSizeList: ExpressibleByArgument, Equatable {
+    var sizes: [Int]
+
+    init(_ sizes: [Int]) { self.sizes = sizes }
+
+    init?(argument: String) {
+        guard !argument.isEmpty, argument != "none" else { self.init([]); return }
+        var sizes: [Int] = []
+        for part in argument.split(separator: ",") {
+            guard let k = Int(part.trimmingCharacters(in: .whitespaces)), k >= 1 else { return nil }
+            sizes.append(k)
+        }
+        self.init(sizes)
+    }
+
+    var defaultValueDescription: String { sizes.isEmpty ? "none" : sizes.map(String.init).joined(separator: ",") }
+}
+
 /// `hz-eval --transfer`: the fine-tuning target of the transfer experiment. "fmnist" is an alias
 /// of fashion-mnist; a value is matched case-insensitively, as before it was typed.
 enum TransferChoice: Equatable, CaseIterable, ExpressibleByArgument {

@@ -37,7 +37,7 @@ public struct EvalCommand: ParsableCommand {
     public var models: Int = 20
 
     @Option(help: ArgumentHelp("Baselines to include: any of bt, bf (comma-separated), or none.", valueName: "list"))
-    public var baselines: String = "bt,bf"
+    var baselines = BaselineList([.bt, .bf])
 
     @Option(help: ArgumentHelp("B_T source: init (fresh initialisations) or zoo-test (the zoo's test-split models at epoch 0).", valueName: "source"))
     var scratch: ScratchSource = .fresh
@@ -64,7 +64,7 @@ public struct EvalCommand: ParsableCommand {
     public var transferTestSubset: Int = 0
 
     @Option(help: ArgumentHelp("Ensemble sizes k, e.g. '3,5' (empty or none: no ensembles).", valueName: "list"))
-    public var ensembleSizes: String = "3,5"
+    var ensembleSizes = EnsembleSizeList([3, 5])
 
     @Option(help: ArgumentHelp("Random ensembles drawn per size.", valueName: "n"))
     public var ensembleTrials: Int = 20
@@ -122,44 +122,26 @@ public struct EvalCommand: ParsableCommand {
         if outputOption == nil {
             throw ValidationError(shard == nil ? "missing -o/--output <dir>: the folder for report.json and report.html" : "missing -o/--output <part.json>: the part file of --shard")
         }
-        if populations.isEmpty && parsedBaselines.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
+        if populations.isEmpty && baselines.choices.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
         if models < 1 { throw ValidationError("--models must be at least 1") }
         if bootstrap < 1 { throw ValidationError("--bootstrap must be at least 1") }
         _ = try parsedEpochs()
-        _ = try parsedEnsembleSizes()
         if transferTrainSubset < 0 || transferTestSubset < 0 { throw ValidationError("--transfer-train-subset and --transfer-test-subset must be ≥ 0") }
-        for b in parsedBaselines where BaselineChoice(rawValue: b) == nil {
-            throw ValidationError("--baselines: '\(b)' is not one of \(BaselineChoice.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if let shard, shard != "env" {
             do { _ = try ZooShard.parse(shard, environment: [:]) } catch let e as ZooStoreError { throw ValidationError(e.message) }
         }
     }
 
-    var parsedBaselines: [String] {
-        baselines == "none" ? [] : baselines.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-    }
-
     func parsedEpochs() throws -> [Int] { try ConvertCommand.parseEpochs(epochs).sorted() }
-
-    func parsedEnsembleSizes() throws -> [Int] {
-        guard !ensembleSizes.isEmpty, ensembleSizes != "none" else { return [] }
-        return try ensembleSizes.split(separator: ",").map {
-            guard let k = Int($0.trimmingCharacters(in: .whitespaces)), k >= 1 else {
-                throw ValidationError("--ensemble-sizes: '\($0)' is not a positive integer")
-            }
-            return k
-        }
-    }
 
     /// The options as the library's plain values (validated by `validate()`).
     func evaluationOptions() throws -> EvaluationOptions {
         var o = EvaluationOptions(populations: populations, zoo: zoo, output: output)
-        o.epochs = try parsedEpochs(); o.models = models; o.baselines = parsedBaselines; o.scratch = scratch.rawValue; o.bfEpoch = bfEpoch
+        o.epochs = try parsedEpochs(); o.models = models; o.baselines = baselines.choices.map(\.rawValue); o.scratch = scratch.rawValue; o.bfEpoch = bfEpoch
         o.trainSubset = trainSubset; o.testSubset = testSubset
         o.transfer = transfer.target; o.transferPath = transferPath
         o.transferTrainSubset = transferTrainSubset; o.transferTestSubset = transferTestSubset
-        o.ensembleSizes = try parsedEnsembleSizes(); o.ensembleTrials = ensembleTrials; o.novelty = novelty
+        o.ensembleSizes = ensembleSizes.sizes; o.ensembleTrials = ensembleTrials; o.novelty = novelty
         o.seed = seedOptions.seed; o.threads = threadOptions.count; o.bootstrap = bootstrap; o.probe = probe; o.force = flags.force
         o.recipe = recipeOptions.overrides
         o.shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }

@@ -47,3 +47,22 @@ import Tensor
         }
     }
 }
+
+/// hz-eval's list options are typed too: what reaches the library, and what the parser refuses.
+@Suite struct EvalListOptionsTests {
+    @Test func baselinesAndEnsembleSizesParseAsBeforeAndRefuseOtherValues() throws {
+        let defaults = try EvalCommand.parse(["--zoo", "zoo.h5", "-o", "out"]).evaluationOptions()
+        #expect(defaults.baselines == ["bt", "bf"] && defaults.ensembleSizes == [3, 5])
+        let given = try EvalCommand.parse(["--zoo", "zoo.h5", "-o", "out", "pop.h5", "--baselines", "BF, bt", "--ensemble-sizes", "2,,7"])
+            .evaluationOptions()
+        #expect(given.baselines == ["bf", "bt"] && given.ensembleSizes == [2, 7])
+        let none = try EvalCommand.parse(["--zoo", "zoo.h5", "-o", "out", "pop.h5", "--baselines", "none", "--ensemble-sizes", "none"])
+            .evaluationOptions()
+        #expect(none.baselines.isEmpty && none.ensembleSizes.isEmpty)
+        for bad in [["--baselines", "bt,bx"], ["--ensemble-sizes", "3,0"], ["--ensemble-sizes", "three"]] {
+            #expect(throws: (any Error).self) { try EvalCommand.parse(["--zoo", "zoo.h5", "-o", "out", "pop.h5"] + bad) }
+        }
+        // No populations and no baselines: nothing to evaluate.
+        #expect(throws: (any Error).self) { try EvalCommand.parse(["--zoo", "zoo.h5", "-o", "out", "--baselines", "none"]) }
+    }
+}
