@@ -219,6 +219,18 @@ struct LayerWeightList: ExpressibleByArgument {
     }
 }
 
+/// `hz-eval --dataset`: a dataset hyperzoo reads (Nets' ZooSpec.datasetNames).
+struct DatasetName: ExpressibleByArgument, Equatable {
+    var name: String
+
+    init?(argument: String) {
+        guard ZooSpec.datasetNames.contains(argument) else { return nil }
+        name = argument
+    }
+
+    static var allValueStrings: [String] { ZooSpec.datasetNames }
+}
+
 /// `hz-convert --to`: the export format (the reverse of an import).
 enum ExportFormat: String, CaseIterable, ExpressibleByArgument {
     case safetensors

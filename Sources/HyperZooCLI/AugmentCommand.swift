@@ -92,7 +92,7 @@ public struct AugmentCommand: ParsableCommand {
 
     private func augment() throws {
         let chosen = try selection.selection()
-        let (source, total, fromZoo) = try TokenStageIO.openInput(input, selection: chosen)
+        let (source, total, fromZoo) = try TokenStageEndpoints.openInput(input, selection: chosen)
         let choice = tokenizer.map { TokenizerChoice(kind: $0, tokenSize: tokenSize) }
         let op = try AugmentOperator(parameters: .init(options: try options(), views: views, epochs: epochs, tokenizer: choice,
                                                       selection: fromZoo || chosen.isEmpty ? nil : chosen))

@@ -12,7 +12,7 @@ import ZooStore
 /// Recipe options of hz-eval, for zoos without an hz-zoo recipe or to override parts of it.
 public struct RecipeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Dataset the zoo was trained on: fashion-mnist, digits, idx, synthetic, mnist, svhn, cifar10 or stl10. Default: the zoo's recipe.", valueName: "name"))
-    public var dataset: String?
+    var dataset: DatasetName?
 
     @Option(help: ArgumentHelp("Folder of MNIST-format IDX files (fashion-mnist, idx), the digits CSV, or the folder of mnist/svhn/cifar10/stl10's release files. Default: the Debian location, or $HYPERZOO_DATA/<name>.", valueName: "path"))
     public var datasetPath: String?
@@ -44,9 +44,6 @@ public struct RecipeOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if let dataset, !ZooSpec.datasetNames.contains(dataset) {
-            throw ValidationError("--dataset '\(dataset)' is not one of \(ZooSpec.datasetNames.joined(separator: ", "))")
-        }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--lr must be positive") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
@@ -54,7 +51,7 @@ public struct RecipeOptions: ParsableArguments {
 
     /// The options as the library's plain overrides.
     var overrides: RecipeOverrides {
-        RecipeOverrides(dataset: dataset, datasetPath: datasetPath, normalization: normalization, activation: activation,
+        RecipeOverrides(dataset: dataset?.name, datasetPath: datasetPath, normalization: normalization, activation: activation,
                         dropout: dropout, initializer: initializer, optimizer: optimizer, learningRate: learningRate,
                         weightDecay: weightDecay, batchSize: batchSize)
     }

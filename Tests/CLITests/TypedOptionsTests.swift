@@ -16,7 +16,7 @@ import Tensor
         #expect(try RecipeOptions.parse([]).overrides == RecipeOverrides())
     }
 
-    @Test func aWrongChoiceIsRefusedByTheParserWithTheChoicesListed() {
+    @Test func aWrongChoiceIsRefusedByTheParserWithTheChoicesListed() throws {
         for (option, value, listed) in [("--optimizer", "lbfgs", "adamw"), ("--activation", "swish", "gelu"),
                                         ("--initializer", "ones", "kaiming_uniform")] {
             do {
@@ -28,6 +28,8 @@ import Tensor
             }
         }
         #expect(throws: (any Error).self) { try RecipeOptions.parse(["--normalization", "0.5,0"]) }
+        #expect(throws: (any Error).self) { try RecipeOptions.parse(["--dataset", "imagenet"]) }
+        #expect(try RecipeOptions.parse(["--dataset", "cifar10"]).overrides.dataset == "cifar10")
     }
 
     @Test func recipeSourcesPrintTheTextReportsStore() {
