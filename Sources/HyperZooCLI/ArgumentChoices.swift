@@ -3,7 +3,7 @@
 // catalogue turns into spec validation), and refuses any other value with its own message before
 // the command runs. Library enums are conformed here rather than copied; the few choices that
 // exist only on the command line are declared here too. The spelled values are the ones scripts,
-// README, tests and pipeline specs use: never rename one.
+// README, tests and pipeline specs use: never rename one. Lists and names: ArgumentLists.swift.
 import ArgumentParser
 import Archive
 import HyperRep
@@ -132,44 +132,6 @@ enum BaselineChoice: String, CaseIterable {
     case bf
 }
 
-/// `hz-eval --baselines`: comma-separated ``BaselineChoice``s (any case), or none (also "").
-struct BaselineList: ExpressibleByArgument, Equatable {
-    var choices: [BaselineChoice]
-
-    init(_ choices: [BaselineChoice]) { self.choices = choices }
-
-    init?(argument: String) {
-        guard argument != "none" else { self.init([]); return }
-        var choices: [BaselineChoice] = []
-        for part in argument.split(separator: ",") {
-            guard let choice = BaselineChoice(rawValue: part.trimmingCharacters(in: .whitespaces).lowercased()) else { return nil }
-            choices.append(choice)
-        }
-        self.init(choices)
-    }
-
-    var defaultValueDescription: String { choices.isEmpty ? "none" : choices.map(\.rawValue).joined(separator: ",") }
-}
-
-/// `hz-eval --ensemble-sizes`: comma-separated sizes k ≥ 1, or none (also "").
-struct EnsembleSizeList: ExpressibleByArgument, Equatable {
-    var sizes: [Int]
-
-    init(_ sizes: [Int]) { self.sizes = sizes }
-
-    init?(argument: String) {
-        guard !argument.isEmpty, argument != "none" else { self.init([]); return }
-        var sizes: [Int] = []
-        for part in argument.split(separator: ",") {
-            guard let k = Int(part.trimmingCharacters(in: .whitespaces)), k >= 1 else { return nil }
-            sizes.append(k)
-        }
-        self.init(sizes)
-    }
-
-    var defaultValueDescription: String { sizes.isEmpty ? "none" : sizes.map(String.init).joined(separator: ",") }
-}
-
 /// `hz-eval --transfer`: the fine-tuning target of the transfer experiment. "fmnist" is an alias
 /// of fashion-mnist; a value is matched case-insensitively, as before it was typed.
 enum TransferChoice: Equatable, CaseIterable, ExpressibleByArgument {
@@ -206,29 +168,6 @@ enum TransferChoice: Equatable, CaseIterable, ExpressibleByArgument {
     var defaultValueDescription: String { argument }
     // The alias is listed too, so a pipeline spec that says "fmnist" still validates.
     static var allValueStrings: [String] { allCases.map(\.argument) + ["fmnist"] }
-}
-
-/// `hz-train --layer-weights`: comma-separated per-layer loss weights (at least one number).
-struct LayerWeightList: ExpressibleByArgument {
-    var values: [Float]
-
-    init?(argument: String) {
-        let w = argument.split(separator: ",").compactMap { Float($0) }
-        guard !w.isEmpty else { return nil }
-        values = w
-    }
-}
-
-/// `hz-eval --dataset`: a dataset hyperzoo reads (Nets' ZooSpec.datasetNames).
-struct DatasetName: ExpressibleByArgument, Equatable {
-    var name: String
-
-    init?(argument: String) {
-        guard ZooSpec.datasetNames.contains(argument) else { return nil }
-        name = argument
-    }
-
-    static var allValueStrings: [String] { ZooSpec.datasetNames }
 }
 
 /// `hz-convert --to`: the export format (the reverse of an import).
