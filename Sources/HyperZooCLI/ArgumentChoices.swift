@@ -3,7 +3,7 @@
 // catalogue turns into spec validation), and refuses any other value with its own message before
 // the command runs. Library enums are conformed here rather than copied; the few choices that
 // exist only on the command line are declared here too. The spelled values are the ones scripts,
-// README, tests and pipeline specs use: never rename one.
+// README, tests and pipeline specs use: never rename one. Lists and names: ArgumentLists.swift.
 import ArgumentParser
 import Archive
 import HyperRep
@@ -21,6 +21,36 @@ extension EraseMode: ExpressibleByArgument {}
 extension ArchiveFormat: ExpressibleByArgument {}
 extension TokenizerChoice.Kind: ExpressibleByArgument {}
 extension Initializer: ExpressibleByArgument {}
+
+extension BottleneckKind: ExpressibleByArgument {}
+extension DecompressionKind: ExpressibleByArgument {}
+extension ReconstructionReduction: ExpressibleByArgument {}
+
+extension ProjectionHeadShape: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension ScheduleChoice: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension Activation: ExpressibleByArgument {
+    /// Model Zoos spellings too, as before the option was typed: any case, `leaky_relu`.
+    public init?(argument: String) { self.init(name: argument) }
+}
+
+extension OptimizerKind: ExpressibleByArgument {
+    /// Any case, as before the option was typed (`Adam`).
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
+extension Normalization: ExpressibleByArgument {
+    /// `zoo`, `mnist`, `fmnist` or `MEAN,STD` with STD > 0 (no fixed list: the pipeline checks it as text).
+    public init?(argument: String) {
+        guard let rule = RecipeOverrides.parseNormalization(argument) else { return nil }
+        self = rule
+    }
+}
 
 extension NeighbourhoodSampler.BoxShape: ExpressibleByArgument {
     // The enum is not CaseIterable in HyperRep; the choice list must still reach --help and the

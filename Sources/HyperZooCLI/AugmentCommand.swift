@@ -64,7 +64,6 @@ public struct AugmentCommand: ParsableCommand {
         static var seed: ArgumentHelp { ArgumentHelp("Seed of every random stream.", valueName: "seed") }
     }
 
-    var seed: UInt64 { seedOptions.seed }
 
     @OptionGroup public var selection: CheckpointSelectionOptions
     @OptionGroup public var output: StreamOutputOptions
@@ -93,13 +92,13 @@ public struct AugmentCommand: ParsableCommand {
 
     private func augment() throws {
         let chosen = try selection.selection()
-        let (source, total, fromZoo) = try TokenStageIO.openInput(input, selection: chosen)
+        let (source, total, fromZoo) = try TokenStageEndpoints.openInput(input, selection: chosen)
         let choice = tokenizer.map { TokenizerChoice(kind: $0, tokenSize: tokenSize) }
         let op = try AugmentOperator(parameters: .init(options: try options(), views: views, epochs: epochs, tokenizer: choice,
                                                       selection: fromZoo || chosen.isEmpty ? nil : chosen))
         let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint", "tokens"], label: "augmenting")
         let sink = try TokenStageIO.openOutput(output)
-        do { try op.run(input: counted, output: sink, seed: seed) } catch where input != "-" && !"\(error)".contains(input) {
+        do { try op.run(input: counted, output: sink, seed: seedOptions.seed) } catch where input != "-" && !"\(error)".contains(input) {
             // The operator knows its input only as "augment input"; the user needs the file's name.
             throw OperatorError("\(input): \(error)")
         }

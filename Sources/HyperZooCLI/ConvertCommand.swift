@@ -45,9 +45,6 @@ public struct ConvertCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print the summary as JSON on stdout (for scripts)." }
     }
 
-    var output: String { outputOptions.output }
-    var force: Bool { outputOptions.force }
-    var json: Bool { outputOptions.json }
 
     @Option(help: ArgumentHelp("Export instead of import: the format to write.", valueName: "format"))
     var to: ExportFormat?
@@ -106,31 +103,31 @@ public struct ConvertCommand: ParsableCommand {
         options.maxModels = maxModels
         options.threads = threadOptions.count
         options.strict = strict
-        options.overwrite = force
+        options.overwrite = outputOptions.force
         options.architecture = architecture
         options.splitSeed = splitSeed
         if let ghrp = sources.first(where: { GHRPDataset.looksLikeOne(path: $0) }) {
             guard sources.count == 1 else {
                 throw FormatError(file: ghrp, "a GHRP dataset.pt is converted on its own (it holds a whole zoo); got \(sources.count) sources")
             }
-            report(try GHRPDatasetImporter.run(source: ghrp, output: output, options: options))
+            report(try GHRPDatasetImporter.run(source: ghrp, output: outputOptions.output, options: options))
             return
         }
         let bar = ProgressBar(label: "converting", unit: "checkpoints")
         let summary: ImportSummary
         do {
-            summary = try ModelZoosImporter(sources: sources, output: output, options: options)
+            summary = try ModelZoosImporter(sources: sources, output: outputOptions.output, options: options)
                 .run { done, total in bar.update(done, of: total) }
             bar.finish()
         } catch let error as ZooStoreError where error.kind == .exists {
             bar.finish()
-            throw FormatError(file: output, "already exists; pass --force to replace it")
+            throw FormatError(file: outputOptions.output, "already exists; pass --force to replace it")
         }
         report(summary)
     }
 
     private func report(_ summary: ImportSummary) {
-        if json {
+        if outputOptions.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             encoder.nonConformingFloatEncodingStrategy = NonFiniteJSON.encoding
@@ -143,15 +140,15 @@ public struct ConvertCommand: ParsableCommand {
     private func export(epochs: Set<Int>?) throws {
         let bar = ProgressBar(label: "exporting", unit: "files")
         let start = Date()
-        let written = try ZooExporter.exportSafetensors(zoo: sources[0], to: output, epochs: epochs, overwrite: force) { done, total in
+        let written = try ZooExporter.exportSafetensors(zoo: sources[0], to: outputOptions.output, epochs: epochs, overwrite: outputOptions.force) { done, total in
             bar.update(done, of: total)
         }
         bar.finish()
         let seconds = Date().timeIntervalSince(start)
-        if json {
-            print("{\"files\":\(written),\"output\":\(JSONText.quote(output)),\"seconds\":\(String(format: "%.3f", seconds))}")
+        if outputOptions.json {
+            print("{\"files\":\(written),\"output\":\(JSONText.quote(outputOptions.output)),\"seconds\":\(String(format: "%.3f", seconds))}")
         } else {
-            print("\(output): \(written) safetensors files (<model>/epoch_<N>.safetensors) in \(String(format: "%.2f", seconds)) s")
+            print("\(outputOptions.output): \(written) safetensors files (<model>/epoch_<N>.safetensors) in \(String(format: "%.2f", seconds)) s")
         }
     }
 }

@@ -3,11 +3,8 @@
 // are. Writes DIR/report.json (every number, commands, seeds) and DIR/report.html (self-contained,
 // inline SVG charts).
 import ArgumentParser
-import Compression
 import Foundation
-import Formats
 import HyperRep
-import Nets
 import ZooStore
 
 /// The eval stage.
@@ -40,7 +37,7 @@ public struct EvalCommand: ParsableCommand {
     public var models: Int = 20
 
     @Option(help: ArgumentHelp("Baselines to include: any of bt, bf (comma-separated), or none.", valueName: "list"))
-    public var baselines: String = "bt,bf"
+    var baselines = BaselineList([.bt, .bf])
 
     @Option(help: ArgumentHelp("B_T source: init (fresh initialisations) or zoo-test (the zoo's test-split models at epoch 0).", valueName: "source"))
     var scratch: ScratchSource = .fresh
@@ -67,7 +64,7 @@ public struct EvalCommand: ParsableCommand {
     public var transferTestSubset: Int = 0
 
     @Option(help: ArgumentHelp("Ensemble sizes k, e.g. '3,5' (empty or none: no ensembles).", valueName: "list"))
-    public var ensembleSizes: String = "3,5"
+    var ensembleSizes = EnsembleSizeList([3, 5])
 
     @Option(help: ArgumentHelp("Random ensembles drawn per size.", valueName: "n"))
     public var ensembleTrials: Int = 20
@@ -103,8 +100,6 @@ public struct EvalCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON." }
     }
 
-    var force: Bool { flags.force }
-    var json: Bool { flags.json }
 
     @Option(help: ArgumentHelp("Fine-tune only shard I of N (member m goes to shard m mod N) into the part file -o; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the parts with hyperzoo merge-eval.", valueName: "I/N|env"))
     public var shard: String?
@@ -127,45 +122,27 @@ public struct EvalCommand: ParsableCommand {
         if outputOption == nil {
             throw ValidationError(shard == nil ? "missing -o/--output <dir>: the folder for report.json and report.html" : "missing -o/--output <part.json>: the part file of --shard")
         }
-        if populations.isEmpty && parsedBaselines.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
+        if populations.isEmpty && baselines.choices.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
         if models < 1 { throw ValidationError("--models must be at least 1") }
         if bootstrap < 1 { throw ValidationError("--bootstrap must be at least 1") }
         _ = try parsedEpochs()
-        _ = try parsedEnsembleSizes()
         if transferTrainSubset < 0 || transferTestSubset < 0 { throw ValidationError("--transfer-train-subset and --transfer-test-subset must be ≥ 0") }
-        for b in parsedBaselines where BaselineChoice(rawValue: b) == nil {
-            throw ValidationError("--baselines: '\(b)' is not one of \(BaselineChoice.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if let shard, shard != "env" {
             do { _ = try ZooShard.parse(shard, environment: [:]) } catch let e as ZooStoreError { throw ValidationError(e.message) }
         }
     }
 
-    var parsedBaselines: [String] {
-        baselines == "none" ? [] : baselines.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-    }
-
     func parsedEpochs() throws -> [Int] { try ConvertCommand.parseEpochs(epochs).sorted() }
-
-    func parsedEnsembleSizes() throws -> [Int] {
-        guard !ensembleSizes.isEmpty, ensembleSizes != "none" else { return [] }
-        return try ensembleSizes.split(separator: ",").map {
-            guard let k = Int($0.trimmingCharacters(in: .whitespaces)), k >= 1 else {
-                throw ValidationError("--ensemble-sizes: '\($0)' is not a positive integer")
-            }
-            return k
-        }
-    }
 
     /// The options as the library's plain values (validated by `validate()`).
     func evaluationOptions() throws -> EvaluationOptions {
         var o = EvaluationOptions(populations: populations, zoo: zoo, output: output)
-        o.epochs = try parsedEpochs(); o.models = models; o.baselines = parsedBaselines; o.scratch = scratch.rawValue; o.bfEpoch = bfEpoch
+        o.epochs = try parsedEpochs(); o.models = models; o.baselines = baselines.choices.map(\.rawValue); o.scratch = scratch.rawValue; o.bfEpoch = bfEpoch
         o.trainSubset = trainSubset; o.testSubset = testSubset
         o.transfer = transfer.target; o.transferPath = transferPath
         o.transferTrainSubset = transferTrainSubset; o.transferTestSubset = transferTestSubset
-        o.ensembleSizes = try parsedEnsembleSizes(); o.ensembleTrials = ensembleTrials; o.novelty = novelty
-        o.seed = seedOptions.seed; o.threads = threadOptions.count; o.bootstrap = bootstrap; o.probe = probe; o.force = force
+        o.ensembleSizes = ensembleSizes.sizes; o.ensembleTrials = ensembleTrials; o.novelty = novelty
+        o.seed = seedOptions.seed; o.threads = threadOptions.count; o.bootstrap = bootstrap; o.probe = probe; o.force = flags.force
         o.recipe = recipeOptions.overrides
         o.shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
         o.commandLine = CommandLine.arguments.joined(separator: " ")
@@ -176,22 +153,12 @@ public struct EvalCommand: ParsableCommand {
     public func run() throws {
         try StageFailure.reporting(as: "hz-eval") {
             if let renderOnly {
-                let bytes: [UInt8]
-                do { bytes = try readRegularFile(atPath: renderOnly, limit: 1 << 28) } catch let error as InputFileError {
-                    throw ValidationError("\(renderOnly): cannot read the report: \(error.reason)")
-                }
-                let report = try EvaluationReport.decode(Data(bytes))
-                if !force && FileManager.default.fileExists(atPath: output + "/report.html") {
-                    throw ValidationError("\(output)/report.html already exists; pass --force to replace it")
-                }
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-                try ReportFiles(folder: output, names: ["report.html"]).write([Data(ReportHTML.render(report).utf8)])
-                print("\(output)/report.html")
+                print(try ReportFiles.renderHTML(try Self.readReport(renderOnly), into: output, force: flags.force))
                 return
             }
             if showRecipe {
                 let zooReader = try ZooReader(path: zoo, formats: [.zoo])
-                EvalPrinting.printRecipe(try ZooRecipe(zoo: zooReader, options: recipeOptions), json: json)
+                EvalPrinting.printRecipe(try ZooRecipe(zoo: zooReader, options: recipeOptions), json: flags.json)
                 return
             }
             let environment = EvaluationEnvironment(readers: .formats, readProbe: Self.readProbeReport) { label, total in
@@ -199,18 +166,9 @@ public struct EvalCommand: ParsableCommand {
                 return ({ bar.update($0, of: max(total, 1)) }, { bar.finish() })
             }
             switch try EvaluationRun.run(try evaluationOptions(), environment: environment) {
-            case .report(let report): EvalPrinting.printReport(report, folder: output, json: json, tool: "hz-eval")
-            case .part(let part): EvalPrinting.printPart(part, path: output, json: json)
+            case .report(let report): EvalPrinting.printReport(report, folder: output, json: flags.json, tool: "hz-eval")
+            case .part(let part): EvalPrinting.printPart(part, path: output, json: flags.json)
             }
         }
-    }
-
-    /// The `hz-train probe` report at `path`: a regular file of bounded size in that format.
-    static func readProbeReport(_ path: String) throws -> ProbeReport {
-        let file = try RandomAccessFile(path: path)
-        guard file.size <= ProbeReport.maximumFileBytes else {
-            throw ValidationError("--probe \(path): \(file.size) bytes, more than a probe report's limit of \(ProbeReport.maximumFileBytes); pass the report of hz-train probe -o")
-        }
-        return try ProbeReport.decode(Data(try file.read(count: file.size, at: 0)), name: "--probe \(path)")
     }
 }

@@ -12,16 +12,16 @@ import ZooStore
 /// Recipe options of hz-eval, for zoos without an hz-zoo recipe or to override parts of it.
 public struct RecipeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Dataset the zoo was trained on: fashion-mnist, digits, idx, synthetic, mnist, svhn, cifar10 or stl10. Default: the zoo's recipe.", valueName: "name"))
-    public var dataset: String?
+    var dataset: DatasetName?
 
     @Option(help: ArgumentHelp("Folder of MNIST-format IDX files (fashion-mnist, idx), the digits CSV, or the folder of mnist/svhn/cifar10/stl10's release files. Default: the Debian location, or $HYPERZOO_DATA/<name>.", valueName: "path"))
     public var datasetPath: String?
 
     @Option(help: ArgumentHelp("Pixel normalisation after scaling to [0, 1]: zoo ((x-0.5)/0.5), mnist, fmnist, or MEAN,STD.", valueName: "rule"))
-    public var normalization: String?
+    public var normalization: Normalization?
 
     @Option(help: ArgumentHelp("Activation of the zoo's networks: tanh, relu, leakyrelu, sigmoid, silu, gelu.", valueName: "name"))
-    public var activation: String?
+    public var activation: Activation?
 
     @Option(help: ArgumentHelp("Dropout probability of the zoo's networks.", valueName: "p"))
     public var dropout: Float?
@@ -30,7 +30,7 @@ public struct RecipeOptions: ParsableArguments {
     public var initializer: Initializer?
 
     @Option(help: ArgumentHelp("Fine-tuning optimizer: adam, adamw or sgd.", valueName: "name"))
-    public var optimizer: String?
+    public var optimizer: OptimizerKind?
 
     @Option(name: .customLong("lr"), help: ArgumentHelp("Fine-tuning learning rate.", valueName: "lr"))
     public var learningRate: Float?
@@ -44,14 +44,6 @@ public struct RecipeOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        if let dataset, !ZooSpec.datasetNames.contains(dataset) {
-            throw ValidationError("--dataset '\(dataset)' is not one of \(ZooSpec.datasetNames.joined(separator: ", "))")
-        }
-        if let normalization, RecipeOverrides.parseNormalization(normalization) == nil {
-            throw ValidationError("--normalization '\(normalization)' is not zoo, mnist, fmnist or MEAN,STD (STD > 0)")
-        }
-        if let activation, Activation(name: activation) == nil { throw ValidationError("--activation '\(activation)' is not a known activation") }
-        if let optimizer, OptimizerKind(rawValue: optimizer.lowercased()) == nil { throw ValidationError("--optimizer must be adam, adamw or sgd") }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--lr must be positive") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
@@ -59,8 +51,8 @@ public struct RecipeOptions: ParsableArguments {
 
     /// The options as the library's plain overrides.
     var overrides: RecipeOverrides {
-        RecipeOverrides(dataset: dataset, datasetPath: datasetPath, normalization: normalization, activation: activation,
-                        dropout: dropout, initializer: initializer?.rawValue, optimizer: optimizer, learningRate: learningRate,
+        RecipeOverrides(dataset: dataset?.name, datasetPath: datasetPath, normalization: normalization, activation: activation,
+                        dropout: dropout, initializer: initializer, optimizer: optimizer, learningRate: learningRate,
                         weightDecay: weightDecay, batchSize: batchSize)
     }
 }

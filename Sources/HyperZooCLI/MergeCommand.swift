@@ -32,10 +32,6 @@ public struct MergeCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print a JSON summary on stdout." }
     }
 
-    var output: String { outputOptions.output }
-    var force: Bool { outputOptions.force }
-    var json: Bool { outputOptions.json }
-
     public init() {}
 
     public func validate() throws {
@@ -44,9 +40,9 @@ public struct MergeCommand: ParsableCommand {
 
     public func run() throws {
         let summary = try StageFailure.reporting(as: "hyperzoo merge") {
-            try ZooShardMerge.merge(shards: shards, output: output, force: force)
+            try ZooShardMerge.merge(shards: shards, output: outputOptions.output, force: outputOptions.force)
         }
-        if json {
+        if outputOptions.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))

@@ -35,9 +35,6 @@ public struct MergeEvalCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print report.json's summary (per population and epoch: mean accuracy) on stdout as JSON." }
     }
 
-    var force: Bool { flags.force }
-    var json: Bool { flags.json }
-
     public init() {}
 
     public func validate() throws {
@@ -46,9 +43,9 @@ public struct MergeEvalCommand: ParsableCommand {
 
     public func run() throws {
         let report = try StageFailure.reporting(as: "hyperzoo merge-eval") {
-            try EvaluationMerge.run(parts: parts, output: output, force: force, commandLine: CommandLine.arguments.joined(separator: " "),
+            try EvaluationMerge.run(parts: parts, output: output, force: flags.force, commandLine: CommandLine.arguments.joined(separator: " "),
                                     generator: "hyperzoo \(HyperZooVersion.string)")
         }
-        EvalPrinting.printReport(report, folder: output, json: json, tool: "hyperzoo merge-eval")
+        EvalPrinting.printReport(report, folder: output, json: flags.json, tool: "hyperzoo merge-eval")
     }
 }

@@ -146,7 +146,7 @@ extension PipelineCommand {
                     continue
                 }
                 let summary = try runner.recordEndedSlurmJobs(client)
-                summaries.append(Run.summaryJSON(plan, summary))
+                summaries.append(summary.json(plan: plan))
                 if !summary.succeeded {
                     failed = true
                     Run.reportFailures(summary)

@@ -7,6 +7,8 @@ import Glibc
 #endif
 
 /// Progress of a long operation counted in units (checkpoints, files, rows, samples).
+// unchecked because: the mutable fields (start, startDone, lastDraw) are read and written only
+// while holding `lock`; everything else is a `let`.
 public final class ProgressBar: @unchecked Sendable {
     private let label: String
     private let unit: String

@@ -83,10 +83,6 @@ public struct SampleCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print a summary as JSON on stdout (for scripts)." }
     }
 
-    var output: String { outputOptions.output }
-    var force: Bool { outputOptions.force }
-    var json: Bool { outputOptions.json }
-
     @Option(help: ArgumentHelp("The sampler: a latent-space sampler, or noise-control (zoo models plus noise, no autoencoder).", valueName: "name"))
     var sampler: SamplerChoice = .latent(.kde)
 
@@ -135,11 +131,8 @@ public struct SampleCommand: ParsableCommand {
         static var seed: ArgumentHelp { ArgumentHelp("Seed of the sampler's random streams.", valueName: "seed") }
     }
 
-    var seed: UInt64 { seedOptions.seed }
-
     @Option(help: ArgumentHelp("Latents decoded per batch.", valueName: "n"))
     public var batchSize: Int = 256
-
 
     public init() {}
 
@@ -164,138 +157,41 @@ public struct SampleCommand: ParsableCommand {
         if let v = uniformRange, !(v > 0) { throw ValidationError("--uniform-range must be positive") }
     }
 
-    /// The options as the library takes them.
-    var samplerOptions: SamplerOptions {
-        var kind = SamplerKind.kde
-        if case .latent(let chosen) = sampler { kind = chosen }
-        return SamplerOptions(kind: kind, bandwidth: bandwidth, paperSeeding: paperSeeding,
-                              mapDimension: mapDimension, box: box.rawValue, uniformHalfWidth: uniformRange)
-    }
-
-    var anchorSpec: AnchorSpec {
+    /// The options as the library takes them (validated by `validate()`).
+    var request: SamplingRequest {
         get throws {
+            let method: SamplingRequest.Method
+            switch sampler {
+            case .latent(let kind):
+                method = .latent(SamplerOptions(kind: kind, bandwidth: bandwidth, paperSeeding: paperSeeding,
+                                                mapDimension: mapDimension, box: box.rawValue, uniformHalfWidth: uniformRange))
+            case .noiseControl:
+                method = .noiseControl(matchNovelty.map { .population(path: $0, matchScale: matchScale) } ?? .novelty(novelty ?? 0))
+            }
             let epochs = try anchorEpochs.map { try ConvertCommand.parseEpochs($0).sorted() }
-            return AnchorSpec(rule: anchors, metric: anchorMetric, epochs: epochs, split: anchorSplit.split)!
+            let spec = AnchorSpec(rule: anchors, metric: anchorMetric, epochs: epochs, split: anchorSplit.split)!
+            var r = SamplingRequest(autoencoder: zooArgument == nil ? nil : autoencoder, zoo: zoo, output: outputOptions.output, method: method, anchors: spec)
+            r.count = count; r.seed = seedOptions.seed; r.batchSize = batchSize; r.force = outputOptions.force
+            r.commandLine = CommandLine.arguments.joined(separator: " ")
+            r.generator = "hyperzoo \(HyperZooVersion.string)"
+            return r
         }
     }
 
     public func run() throws {
-        try StageFailure.reporting(as: "hz-sample") { try sample() }
-    }
-
-    struct Summary: Encodable {
-        var output: String, population: String, count: Int, anchors: Int, seed: UInt64
-        var sampler: [String: String]
-        var seconds: [String: Double]
-        var diagnostics: PopulationDiagnostics
-    }
-
-    private func sample() throws {
-        if !force && FileManager.default.fileExists(atPath: output) {
-            throw ValidationError("\(output) already exists; pass --force to replace it")
-        }
-        var seconds: [String: Double] = [:]
-        var clock = Date()
-        func lap(_ name: String) { seconds[name] = Date().timeIntervalSince(clock); clock = Date() }
-
-        let reader = try ZooReader(path: zoo, formats: [.zoo])
-        let spec = try anchorSpec
-        let population: SampledPopulation
-        var mapLatents: LatentMatrix?
-        if isNoiseControl {
-            if zooArgument != nil {
-                FileHandle.standardError.write(Data("hz-sample: note: --sampler noise-control does not use the autoencoder \(autoencoder)\n".utf8))
+        try StageFailure.reporting(as: "hz-sample") {
+            let bar = ProgressBar(label: "decoding", unit: "models")
+            let summary = try SamplingRun.run(try request, decoding: { step in
+                if let (done, total) = step { bar.update(done, of: total) } else { bar.finish() }
+            }, note: { FileHandle.standardError.write(Data("hz-sample: note: \($0)\n".utf8)) })
+            for warning in summary.diagnostics.warnings { FileHandle.standardError.write(Data("hz-sample: warning: \(warning)\n".utf8)) }
+            if outputOptions.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                FileHandle.standardOutput.write(try encoder.encode(summary) + Data("\n".utf8))
+            } else {
+                print("\(summary.output): \(summary.count) models (\(summary.population)) from \(summary.anchors) anchors, seed \(summary.seed)")
             }
-            lap("load")
-            population = try noiseControlPopulation(reader, anchors: spec)
-            lap("noise_control")
-        } else {
-            (population, mapLatents) = try decodedPopulation(reader, anchors: spec, lap: lap)
         }
-        let reference = try NoveltyReference(zoo: reader)
-        let diagnostics = try PopulationDiagnostics(population: population.name, samples: population.rows,
-                                                    reference: reference.rows.flatMap { $0 },
-                                                    anchors: try reader.readRows(indices: population.anchorRows), width: reader.parameterCount)
-        lap("diagnostics")
-        let provenance: JSONValue = [
-            "command": .string(CommandLine.arguments.joined(separator: " ")),
-            "tool": .string("hyperzoo \(HyperZooVersion.string)"),
-            "autoencoder": .string(autoencoder), "zoo": .string(zoo),
-            "created_at": .string(ISO8601DateFormatter().string(from: Date())),
-        ]
-        try PopulationSampling.write(population, to: output, zoo: reader, anchors: spec, provenance: provenance,
-                                     trainingLatents: mapLatents, diagnostics: diagnostics, overwrite: force)
-        lap("write")
-        for warning in diagnostics.warnings { FileHandle.standardError.write(Data("hz-sample: warning: \(warning)\n".utf8)) }
-        let summary = Summary(output: output, population: population.name, count: population.count, anchors: population.anchorRows.count,
-                              seed: seed, sampler: population.samplerSettings, seconds: seconds, diagnostics: diagnostics)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(summary) + Data("\n".utf8))
-        } else {
-            print("\(output): \(population.count) models (\(population.name)) from \(population.anchorRows.count) anchors, seed \(seed)")
-        }
-    }
-
-    /// Encodes anchors, samples latents and decodes them; also the training latents for the 2-D map.
-    private func decodedPopulation(_ reader: ZooReader, anchors spec: AnchorSpec,
-                                   lap: (String) -> Void) throws -> (SampledPopulation, LatentMatrix) {
-        let (model, _) = try AutoencoderCheckpoint.load(path: autoencoder)
-        guard reader.table == model.config.table else {
-            throw ValidationError("\(autoencoder) was trained for a different architecture than \(zoo) (\(model.parameterCount) vs \(reader.parameterCount) parameters, or other tensor names/shapes)")
-        }
-        lap("load")
-        let batch = batchSize
-        let bar = ProgressBar(label: "decoding", unit: "models")
-        let population = try PopulationSampling.sample(
-            zoo: reader, anchors: spec, options: samplerOptions, count: count, seed: seed, latentSize: model.latentSize,
-            encode: { rows, n in model.encode(rows: rows, count: n, batchSize: batch) },
-            decode: { latents, n in
-                lap("encode_and_fit_and_sample")
-                var out = [Float]()
-                out.reserveCapacity(n * model.parameterCount)
-                var start = 0
-                while start < n {
-                    let m = min(batch, n - start)
-                    out += model.decode(latents: Array(latents[(start * model.latentSize)..<((start + m) * model.latentSize)]), count: m, batchSize: batch)
-                    start += m
-                    bar.update(start, of: n)
-                }
-                bar.finish()
-                lap("decode")
-                return out
-            })
-        // Training latents for the report's 2-D map: at most 1000 eligible training checkpoints.
-        let eligible = AnchorSpec(fraction: 1, metric: spec.metric, epochs: spec.epochs, split: spec.split).eligibleRows(in: reader)
-        let step = max(1, eligible.count / 1000)
-        let mapRows = Array(stride(from: 0, to: eligible.count, by: step)).map { eligible[$0] }
-        let mapLatents = LatentMatrix(count: mapRows.count, dimension: model.latentSize,
-                                      values: model.encode(rows: try reader.readRows(indices: mapRows), count: mapRows.count, batchSize: batch))
-        lap("map")
-        return (population, mapLatents)
-    }
-
-    /// The noise control at --novelty, or at the novelty of --match-novelty's population.
-    private func noiseControlPopulation(_ reader: ZooReader, anchors spec: AnchorSpec) throws -> SampledPopulation {
-        var target = novelty ?? 0
-        var matchedName: String?
-        var scaleRows: [Float]?
-        if let matchNovelty {
-            let matched = try ZooReader(path: matchNovelty, formats: [.population])
-            guard matched.table == reader.table else {
-                throw ValidationError("\(matchNovelty): its architecture differs from \(zoo)'s; --match-novelty needs a population sampled from this zoo")
-            }
-            let rows = try matched.readRows(0..<matched.checkpointCount)
-            if let (k, parameter) = WeightSpaceDistance.firstNonFinite(rows, width: matched.parameterCount) {
-                throw ValidationError("\(matchNovelty): model \(matched.models[matched.modelIndex[k]].id) has a NaN or infinite weight at parameter \(parameter); the population is damaged, sample it again")
-            }
-            target = try NoiseControlSampler.novelty(of: rows, reference: try NoveltyReference(zoo: reader), width: reader.parameterCount)
-            if matchScale { scaleRows = rows }
-            matchedName = matched.metadata("sampler")?["population"]?.stringValue
-                ?? URL(fileURLWithPath: matchNovelty).deletingPathExtension().lastPathComponent
-        }
-        return try PopulationSampling.noiseControl(zoo: reader, anchors: spec, count: count, seed: seed, target: target,
-                                                   matchedPopulation: matchedName, matchedFile: matchNovelty, scaleOf: scaleRows)
     }
 }

@@ -61,14 +61,8 @@ public struct StreamOutputOptions: ParsableArguments {
     public init() {}
 }
 
-/// Opening inputs and outputs of the token stages.
+/// The token stages' output and summary (inputs: Pipeline's TokenStageEndpoints.openInput).
 enum TokenStageIO {
-    /// A source for `path` (TokenStageEndpoints.openInput: stdin, a record-stream file, a zoo,
-    /// population, token or view .h5).
-    static func openInput(_ path: String, selection: ZooSelection) throws -> (source: RecordSource, total: Int?, fromZoo: Bool) {
-        try TokenStageEndpoints.openInput(path, selection: selection)
-    }
-
     /// A sink for `-o` (TokenStageEndpoints.openOutput); a binary stream is never written to a terminal.
     static func openOutput(_ options: StreamOutputOptions) throws -> RecordSink {
         if options.output == "-" && isatty(STDOUT_FILENO) != 0 {

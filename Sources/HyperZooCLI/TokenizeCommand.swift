@@ -53,7 +53,7 @@ public struct TokenizeCommand: ParsableCommand {
     private func tokenize() throws {
         let choice = TokenizerChoice(kind: tokenizer, tokenSize: tokenSize)
         let chosen = try selection.selection()
-        let (source, total, fromZoo) = try TokenStageIO.openInput(input, selection: chosen)
+        let (source, total, fromZoo) = try TokenStageEndpoints.openInput(input, selection: chosen)
         let op = try TokenizeOperator(parameters: .init(tokenizer: choice, selection: fromZoo || chosen.isEmpty ? nil : chosen))
         let counted = ProgressCountingSource(source, total: total, countedKinds: ["checkpoint"], label: "tokenizing")
         let sink = try TokenStageIO.openOutput(output)

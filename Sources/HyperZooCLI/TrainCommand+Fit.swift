@@ -37,24 +37,24 @@ extension TrainCommand {
         public var output: String
 
         // Architecture, objective, augmentation and optimisation: optional so that a resumed run can
-        // tell what was given (see `resumeConflicts`); `Defaults` has the value of a new run.
+        // tell what was given (AutoencoderRunSettings.resumeConflicts); `Defaults` has the value of a new run.
         @Option(help: ArgumentHelp("Transformer width d_model (default \(Defaults.width)).", valueName: "n")) public var width: Int?
         @Option(help: ArgumentHelp("Attention heads, must divide --width (default \(Defaults.heads)).", valueName: "n")) public var heads: Int?
         @Option(help: ArgumentHelp("Transformer blocks in the encoder and in the decoder (default \(Defaults.blocks)).", valueName: "n")) public var blocks: Int?
-        @Option(help: ArgumentHelp("Feed-forward hidden width (default \(Defaults.ffWidth)).", valueName: "n")) public var ffWidth: Int?
+        @Option(help: ArgumentHelp("Feed-forward hidden width (default \(Defaults.feedForwardWidth)).", valueName: "n")) public var ffWidth: Int?
         @Option(help: ArgumentHelp("Latent size (default \(Defaults.latent)).", valueName: "n")) public var latent: Int?
         @Option(help: ArgumentHelp("Dropout probability (default \(Defaults.dropout)).", valueName: "p")) public var dropout: Float?
-        @Option(help: ArgumentHelp("Bottleneck: linear or linear_bounded (tanh) (default \(Defaults.bottleneck)).", valueName: "kind")) public var bottleneck: String?
-        @Option(help: ArgumentHelp("Decompression: linear or repeat (default \(Defaults.decompression)).", valueName: "kind")) public var decompression: String?
+        @Option(help: ArgumentHelp("Bottleneck: linear or linear_bounded (tanh) (default \(Defaults.bottleneck.rawValue)).", valueName: "kind")) public var bottleneck: BottleneckKind?
+        @Option(help: ArgumentHelp("Decompression: linear or repeat (default \(Defaults.decompression.rawValue)).", valueName: "kind")) public var decompression: DecompressionKind?
         @Option(help: ArgumentHelp("Projection head: Linear/BatchNorm/ReLU layers, hidden width, output width (default \(Defaults.head)).", valueName: "l,h,o"))
-        public var head: String?
+        public var head: ProjectionHeadShape?
 
         // Objective.
         @Option(help: ArgumentHelp("γ: weight of the contrastive loss, 0 = reconstruction only (default \(Defaults.gamma)).", valueName: "γ")) public var gamma: Float?
         @Option(help: ArgumentHelp("NT-Xent temperature (default \(Defaults.temperature)).", valueName: "τ")) public var temperature: Float?
         @Flag(help: "Plain MSE reconstruction: no layer-wise loss normalisation (the paper's ablation).") public var noLayerNorm = false
-        @Option(help: ArgumentHelp("Reconstruction reduction: global_mean or layer_mean (default \(Defaults.reduction)).", valueName: "kind")) public var reduction: String?
-        @Option(help: ArgumentHelp("Per-layer loss weights, comma separated (default 1 each).", valueName: "list")) public var layerWeights: String?
+        @Option(help: ArgumentHelp("Reconstruction reduction: global_mean or layer_mean (default \(Defaults.reduction.rawValue)).", valueName: "kind")) public var reduction: ReconstructionReduction?
+        @Option(help: ArgumentHelp("Per-layer loss weights, comma separated (default 1 each).", valueName: "list")) var layerWeights: LayerWeightList?
 
         // Augmentation.
         @Flag(inversion: .prefixedNo, help: "Permute neurons in each view, function-preserving (default on).") public var permute: Bool?
@@ -64,11 +64,11 @@ extension TrainCommand {
         // Optimisation.
         @Option(help: ArgumentHelp("Epochs to train in total (a resumed run continues up to this).", valueName: "n")) public var epochs: Int = 10
         @Option(help: ArgumentHelp("Models per batch, each gives two views; drop-last, and there must be at least this many training checkpoints (default \(Defaults.batchSize)).", valueName: "n")) public var batchSize: Int?
-        @Option(help: ArgumentHelp("Optimizer: adamw, adam or sgd (default \(Defaults.optimizer)).", valueName: "name")) public var optimizer: String?
-        @Option(help: ArgumentHelp("Learning rate (default \(Defaults.lr)). With --resume it replaces the run's rate from the next epoch on.", valueName: "lr")) public var lr: Float?
+        @Option(help: ArgumentHelp("Optimizer: adamw, adam or sgd (default \(Defaults.optimizer.rawValue)).", valueName: "name")) public var optimizer: OptimizerKind?
+        @Option(help: ArgumentHelp("Learning rate (default \(Defaults.learningRate)). With --resume it replaces the run's rate from the next epoch on.", valueName: "lr")) public var lr: Float?
         @Option(help: ArgumentHelp("Weight decay (default \(Defaults.weightDecay)).", valueName: "wd")) public var weightDecay: Float?
-        @Option(help: ArgumentHelp("LR schedule: constant, step:<epochs>:<factor>, cosine, plateau:<factor>:<patience> (default \(Defaults.schedule)).", valueName: "spec"))
-        public var schedule: String?
+        @Option(help: ArgumentHelp("LR schedule: constant, step:<epochs>:<factor>, cosine, plateau:<factor>:<patience> (default constant).", valueName: "spec"))
+        public var schedule: ScheduleChoice?
         @Option(help: ArgumentHelp("Clip the global gradient norm to this value.", valueName: "x")) public var clipNorm: Float?
         @Option(help: ArgumentHelp("Clip each gradient to ±this value.", valueName: "x")) public var clipValue: Float?
         @Option(help: ArgumentHelp("Seed of initialisation, shuffling, views and dropout (default \(Defaults.seed)).", valueName: "n")) public var seed: UInt64?
@@ -88,123 +88,26 @@ extension TrainCommand {
 
         public init() {}
 
-        /// What a new run uses for an option that was not given.
-        enum Defaults {
-            static let width = 64, heads = 4, blocks = 2, ffWidth = 128, latent = 32
-            static let dropout: Float = 0.1
-            static let bottleneck = "linear", decompression = "linear", head = "4,400,50"
-            static let gamma: Float = 0.1, temperature: Float = 0.1
-            static let reduction = "global_mean"
-            static let permute = true
-            static let noise: Float = 0, erase: Float = 0.5
-            static let batchSize = 32
-            static let optimizer = "adamw"
-            static let lr: Float = 1e-4, weightDecay: Float = 1e-9
-            static let schedule = "constant"
-            static let seed: UInt64 = 42
-        }
+        typealias Defaults = AutoencoderRunSettings.Defaults
 
         public func validate() throws {
             if resume && force { throw ValidationError("--resume and --force exclude each other") }
             if let batchSize, batchSize < 2 { throw ValidationError("--batch-size must be at least 2 (NT-Xent needs negatives)") }
             if clipNorm != nil && clipValue != nil { throw ValidationError("give --clip-norm or --clip-value, not both") }
             if let lr, !(lr.isFinite && lr >= 0) { throw ValidationError("--lr must be a finite number ≥ 0, not \(lr)") }
-            if let bottleneck, BottleneckKind(rawValue: bottleneck) == nil { throw ValidationError("--bottleneck must be linear or linear_bounded") }
-            if let decompression, DecompressionKind(rawValue: decompression) == nil { throw ValidationError("--decompression must be linear or repeat") }
-            if let reduction, ReconstructionReduction(rawValue: reduction) == nil { throw ValidationError("--reduction must be global_mean or layer_mean") }
-            if let optimizer, OptimizerKind(rawValue: optimizer) == nil { throw ValidationError("--optimizer must be adamw, adam or sgd") }
-            _ = try parseSchedule()
-            _ = try parseHead()
         }
 
-        func parseHead() throws -> (Int, Int, Int) {
-            let text = head ?? Defaults.head
-            let parts = text.split(separator: ",").compactMap { Int($0) }
-            guard parts.count == 3, parts.allSatisfy({ $0 >= 1 }) else {
-                throw ValidationError("--head must be three positive integers layers,hidden,output, e.g. 4,400,50")
-            }
-            return (parts[0], parts[1], parts[2])
-        }
-
-        func parseSchedule() throws -> LearningRateSchedule {
-            let text = schedule ?? Defaults.schedule
-            let parts = text.split(separator: ":").map(String.init)
-            switch parts.first {
-            case "constant": return .constant
-            case "cosine": return .cosine(epochs: epochs, minimum: 0)
-            case "step" where parts.count == 3:
-                if let n = Int(parts[1]), let f = Float(parts[2]) { return .step(stepSize: n, gamma: f) }
-            case "plateau" where parts.count == 3:
-                if let f = Float(parts[1]), let p = Int(parts[2]) {
-                    return .reduceOnPlateau(factor: f, patience: p, threshold: 1e-4, minimum: 0)
-                }
-            default: break
-            }
-            throw ValidationError("--schedule '\(text)': use constant, cosine, step:<epochs>:<factor> or plateau:<factor>:<patience>")
-        }
-
-        func parseLayerWeights() throws -> [Float]? {
-            try layerWeights.map { text -> [Float] in
-                let w = text.split(separator: ",").compactMap { Float($0) }
-                guard !w.isEmpty else { throw ValidationError("--layer-weights: expected numbers like 1,1,2,1,1") }
-                return w
-            }
-        }
-
-        func modelConfig(table: ParameterTable) throws -> AutoencoderConfig {
-            let (layers, hidden, out) = try parseHead()
-            return AutoencoderConfig(
-                table: table, modelWidth: width ?? Defaults.width, heads: heads ?? Defaults.heads, blocks: blocks ?? Defaults.blocks,
-                feedForwardWidth: ffWidth ?? Defaults.ffWidth, latentSize: latent ?? Defaults.latent, dropout: dropout ?? Defaults.dropout,
-                bottleneck: BottleneckKind(rawValue: bottleneck ?? Defaults.bottleneck)!,
-                decompression: DecompressionKind(rawValue: decompression ?? Defaults.decompression)!, projectionLayers: layers,
-                projectionHidden: hidden, projectionOutput: out)
-        }
-
-        func trainingOptions() throws -> AutoencoderTrainingOptions {
-            let kind = OptimizerKind(rawValue: optimizer ?? Defaults.optimizer)!
-            return AutoencoderTrainingOptions(
-                epochs: epochs, batchSize: batchSize ?? Defaults.batchSize,
-                optimizer: OptimizerConfig(kind: kind, learningRate: lr ?? Defaults.lr, weightDecay: weightDecay ?? Defaults.weightDecay,
-                                           momentum: kind == .sgd ? 0.9 : 0),
-                schedule: try parseSchedule(),
-                clipping: clipNorm.map { .norm($0) } ?? clipValue.map { .value($0) } ?? GradientClipping.none,
-                seed: seed ?? Defaults.seed, gamma: gamma ?? Defaults.gamma, temperature: temperature ?? Defaults.temperature,
-                normalizeLoss: !noLayerNorm, reduction: ReconstructionReduction(rawValue: reduction ?? Defaults.reduction)!,
-                layerWeights: try parseLayerWeights(),
-                augment: AugmentOptions(permute: permute ?? Defaults.permute, noise: noise ?? Defaults.noise,
-                                        eraseProbability: erase ?? Defaults.erase))
-        }
-
-        /// The options given on the command line that differ from what the resumed run was trained
-        /// with (a resumed run cannot change them; --lr and --epochs can change and are not listed).
-        func resumeConflicts(config c: AutoencoderConfig, options o: AutoencoderTrainingOptions) throws -> [String] {
-            var found: [String] = []
-            func check<T: Equatable>(_ name: String, _ given: T?, _ stored: T) {
-                if let given, given != stored { found.append("\(name) \(given) (the run has \(stored))") }
-            }
-            check("--width", width, c.modelWidth); check("--heads", heads, c.heads); check("--blocks", blocks, c.blocks)
-            check("--ff-width", ffWidth, c.feedForwardWidth); check("--latent", latent, c.latentSize)
-            check("--dropout", dropout, c.dropout); check("--bottleneck", bottleneck, c.bottleneck.rawValue)
-            check("--decompression", decompression, c.decompression.rawValue)
-            if head != nil {
-                let (l, h, out) = try parseHead()
-                check("--head", "\(l),\(h),\(out)", "\(c.projectionLayers),\(c.projectionHidden),\(c.projectionOutput)")
-            }
-            check("--gamma", gamma, o.gamma); check("--temperature", temperature, o.temperature)
-            if noLayerNorm && o.normalizeLoss { found.append("--no-layer-norm (the run normalises the loss per layer)") }
-            check("--reduction", reduction, o.reduction.rawValue)
-            check("--layer-weights", try parseLayerWeights(), o.layerWeights ?? [])
-            check("--permute", permute, o.augment.permute); check("--noise", noise, o.augment.noise)
-            check("--erase", erase, o.augment.eraseProbability)
-            check("--batch-size", batchSize, o.batchSize); check("--optimizer", optimizer, o.optimizer.kind.rawValue)
-            check("--weight-decay", weightDecay, o.optimizer.weightDecay)
-            if schedule != nil { check("--schedule", "\(try parseSchedule())", "\(o.schedule)") }
-            if clipNorm != nil || clipValue != nil {
-                check("--clip-norm/--clip-value", "\(clipNorm.map { GradientClipping.norm($0) } ?? clipValue.map { .value($0) }!)", "\(o.clipping)")
-            }
-            check("--seed", seed, o.seed)
-            return found
+        /// The options as the library's settings.
+        var settings: AutoencoderRunSettings {
+            var s = AutoencoderRunSettings()
+            s.width = width; s.heads = heads; s.blocks = blocks; s.feedForwardWidth = ffWidth; s.latent = latent
+            s.dropout = dropout; s.bottleneck = bottleneck; s.decompression = decompression; s.head = head
+            s.gamma = gamma; s.temperature = temperature; s.noLayerNorm = noLayerNorm; s.reduction = reduction
+            s.layerWeights = layerWeights?.values
+            s.permute = permute; s.noise = noise; s.erase = erase
+            s.epochs = epochs; s.batchSize = batchSize; s.optimizer = optimizer; s.learningRate = lr; s.weightDecay = weightDecay
+            s.schedule = schedule; s.clipNorm = clipNorm; s.clipValue = clipValue; s.seed = seed
+            return s
         }
 
         public func run() throws {
@@ -217,12 +120,13 @@ extension TrainCommand {
 
         /// One run; with a group, this process is one of its ranks and only rank 0 writes and prints.
         private func train(group: (any TrainingGroup)?) throws {
+            let settings = self.settings
             var request = AutoencoderRunRequest(
                 zoo: zoo, output: output, epochs: epochs,
                 newRun: { table in
-                    (try Autoencoder(config: try modelConfig(table: table), seed: seed ?? Defaults.seed), try trainingOptions())
+                    (try Autoencoder(config: settings.modelConfig(table: table), seed: settings.seed ?? Defaults.seed), settings.trainingOptions())
                 },
-                resumeConflicts: { config, options in try resumeConflicts(config: config, options: options) })
+                resumeConflicts: { config, options in settings.resumeConflicts(config: config, options: options) })
             request.zooEpochs = try zooEpochs.map { try ConvertCommand.parseEpochs($0, option: "--zoo-epochs") }
             request.splitSeed = splitSeed
             request.resume = resume

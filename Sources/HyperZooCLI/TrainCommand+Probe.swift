@@ -51,7 +51,7 @@ extension TrainCommand {
         @Flag(help: "Print the report as JSON on stdout instead of the table.")
         public var json = false
 
-        static let featureNames = ["latent", "weights", "weight_statistics"]
+        static let featureNames = ProbeRequest.Feature.allCases.map(\.rawValue)
 
         public init() {}
 
@@ -75,58 +75,17 @@ extension TrainCommand {
         public func run() throws {
             try TrainCommand.reporting("probe") {
                 if let output { try TrainCommand.refuseExistingOutput(output, force: force) }
-                let (model, _) = try AutoencoderCheckpoint.load(path: ae)
-                let reader = try ZooReader(path: zoo, formats: [.zoo])
-                defer { reader.close() }
-                guard reader.table == model.config.table else {
-                    throw AutoencoderError("\(zoo): its parameter table differs from the one \(ae) was trained on")
-                }
-                let rows = reader.select(epochs: try epochs.map { try ConvertCommand.parseEpochs($0) })
-                guard !rows.isEmpty else { throw ProbeError("\(zoo): no checkpoints\(epochs.map { " at epochs \($0)" } ?? "") to probe") }
-                let splits = rows.map { reader.model(row: $0).split }
-                for split in [Split.train, .val, .test] where !splits.contains(split) {
-                    throw ProbeError("\(zoo): no \(split.rawValue)-split checkpoints\(epochs.map { " at epochs \($0)" } ?? ""): the probes fit on train, pick the ridge penalty and the MLP's epoch on val, and report on test")
-                }
-                let (chosen, skipped): ([ProbeProperty], [ProbePropertySummary])
-                do { (chosen, skipped) = try PropertyProbe.choose(ProbeProperty.all(of: reader, rows: rows), splits: splits, requested: propertyList) } catch {
-                    throw ProbeError("\(zoo): \(error)")
-                }
-
-                let n = rows.count, p = reader.parameterCount
-                let weights = try reader.readRows(indices: rows)
-                var sets: [ProbeFeatureSet] = []
-                for name in featureList {
-                    switch name {
-                    case "latent":
-                        let z = model.encode(rows: weights, count: n)
-                        sets.append(.init(name: name, matrix: ProbeMatrix(rows: n, columns: model.latentSize, floats: z)))
-                    case "weights":
-                        sets.append(.init(name: name, matrix: ProbeMatrix(rows: n, columns: p, floats: weights)))
-                    default:
-                        sets.append(.init(name: name, matrix: WeightStatistics(table: reader.table).features(rows: weights, count: n)))
-                    }
-                }
-                let mlp = MLPProbeOptions(hidden: hidden, epochs: mlpEpochs, batchSize: mlpBatchSize, learningRate: mlpLr)
-                let results = try PropertyProbe.run(features: sets, properties: chosen, splits: splits, mlp: mlp, seed: seed) { step in
+                var request = ProbeRequest(ae: ae, zoo: zoo)
+                request.epochs = try epochs.map { try ConvertCommand.parseEpochs($0) }; request.epochsText = epochs
+                request.properties = propertyList
+                request.features = featureList.compactMap(ProbeRequest.Feature.init(rawValue:))
+                request.mlp = MLPProbeOptions(hidden: hidden, epochs: mlpEpochs, batchSize: mlpBatchSize, learningRate: mlpLr)
+                request.seed = seed
+                let report = try ProbeRun.run(request) { step in
                     if !json { FileHandle.standardError.write(Data("probing \(step)\n".utf8)) }
                 }
-                let report = ProbeReport(
-                    ae: ae, zoo: zoo, seed: seed, epochs: Array(Set(rows.map { reader.epoch[$0] })).sorted(),
-                    checkpoints: .init(train: splits.filter { $0 == .train }.count, val: splits.filter { $0 == .val }.count,
-                                       test: splits.filter { $0 == .test }.count),
-                    mlp: mlp, features: sets.map { .init(name: $0.name, dimension: $0.matrix.columns) },
-                    properties: try chosen.map { try PropertyProbe.summary($0, splits: splits) }, skipped: skipped, results: results)
                 let data = try JSONEncoder.sortedNonFinite().encode(report)
-                if let output {
-                    let file = try AtomicOutput(path: output, overwrite: force)
-                    do {
-                        try data.write(to: URL(fileURLWithPath: file.partialPath))
-                        try file.commit()
-                    } catch {
-                        file.discard()
-                        throw error
-                    }
-                }
+                if let output { try TrainCommand.writeReport(data, to: output, force: force) }
                 if json {
                     print(String(decoding: data, as: UTF8.self))
                 } else {

@@ -9,7 +9,7 @@ extension TrainCommand.Fit {
     /// Opens the view stream `path` for the training checkpoints and checks that it holds as many
     /// augmentation epochs as the run trains.
     func openViews(_ path: String, table: ParameterTable, trainingCheckpoints: [Int]) throws -> TrainingViewReader {
-        let (source, _, _) = try TokenStageIO.openInput(path, selection: ZooSelection())
+        let (source, _, _) = try TokenStageEndpoints.openInput(path, selection: ZooSelection())
         let name = path == "-" ? "stdin" : path
         let reader = try TrainingViewReader(source: source, name: name, table: table, trainingCheckpoints: trainingCheckpoints)
         // The AE is the paper's AE_attn: one token per neuron, a linear embedder per layer. Views of

@@ -21,6 +21,7 @@ extension ZooCommand {
     /// Trains this rank's shard, waits for all ranks, and on rank 0 merges. Reports its own
     /// errors (one line, prefixed by the rank when it is not 0) and throws `ExitCode`.
     func runOverMPI(spec: ZooSpec) throws {
+        let output = outputOptions.output, force = outputOptions.force
         func fail(_ message: String) -> ExitCode {
             FileHandle.standardError.write(Data("hz-zoo: \(message)\n".utf8))
             return ExitCode.failure
@@ -80,7 +81,7 @@ extension ZooCommand {
         do { try world.broadcast(&merged, root: 0) } catch { throw fail("\(label)\(error)") }
         guard merged[0] == 1 else { throw ExitCode.failure }
         if let summary {
-            if json {
+            if outputOptions.json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
                 print(String(decoding: try encoder.encode(summary), as: UTF8.self))

@@ -57,9 +57,6 @@ public struct ZooCommand: ParsableCommand {
         static var json: ArgumentHelp { "Print a JSON summary on stdout (throughput, mean test accuracy per epoch)." }
     }
 
-    var output: String { outputOptions.output }
-    var force: Bool { outputOptions.force }
-    var json: Bool { outputOptions.json }
 
     @Option(help: ArgumentHelp("Train this many seeds (starting at the config's first seed, or --seed).", valueName: "n"))
     public var models: Int?
@@ -120,7 +117,7 @@ public struct ZooCommand: ParsableCommand {
                 return nil
             }
             let shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
-            return ZooBuilder(spec: spec, output: output, threads: threadOptions.count, force: force, readers: .formats, shard: shard)
+            return ZooBuilder(spec: spec, output: outputOptions.output, threads: threadOptions.count, force: outputOptions.force, readers: .formats, shard: shard)
         }
         guard let builder = planned else { return }
         let bar = ZooProgressBar(enabled: !quiet && isatty(2) == 1)
@@ -128,7 +125,7 @@ public struct ZooCommand: ParsableCommand {
             defer { bar.finish() }  // before the error line, so it starts a fresh line
             return try builder.run { bar.handle($0) }
         }
-        if json {
+        if outputOptions.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
@@ -141,6 +138,8 @@ public struct ZooCommand: ParsableCommand {
 
 /// hz-zoo's build events drawn on a `ProgressBar`: samples trained of all models' epochs, the rate
 /// counted from where a resumed build started, the last epoch's mean test accuracy as a note.
+// unchecked because: every method holds `lock` for its whole body, so the mutable counters and
+// the note are never touched by two threads at once (the wrapped ProgressBar locks itself too).
 final class ZooProgressBar: @unchecked Sendable {
     private let bar: ProgressBar
     private let lock = NSLock()

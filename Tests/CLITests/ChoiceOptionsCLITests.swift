@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 @Suite struct ChoiceOptionsCLITests {
-    static let built = ["hz-pipeline", "hz-sample", "hz-eval", "hz-tokenize", "hz-archive"].allSatisfy(ToolRunner.isBuilt)
+    static let built = ["hz-pipeline", "hz-sample", "hz-eval", "hz-tokenize", "hz-archive", "hz-train"].allSatisfy(ToolRunner.isBuilt)
 
     /// The `allValues` of `--name` in a stage's `--experimental-dump-help`.
     func dumpedChoices(_ tool: String, _ subcommand: [String] = [], option name: String) throws -> [String]? {
@@ -32,8 +32,20 @@ import TestSupport
         #expect(try dumpedChoices("hz-tokenize", option: "tokenizer") == ["neuron", "uniform"])
         #expect(try dumpedChoices("hz-tokenize", option: "split") == ["train", "val", "test"])
         #expect(try dumpedChoices("hz-archive", ["create"], option: "format") == ["tar.zst", "tar.gz", "zip", "tar"])
+        // The recipe overrides and hz-train's switches (typed in issue 16).
+        #expect(try dumpedChoices("hz-eval", option: "activation") == ["tanh", "relu", "leakyrelu", "sigmoid", "silu", "gelu"])
+        #expect(try dumpedChoices("hz-eval", option: "optimizer") == ["adam", "adamw", "sgd"])
+        #expect(try dumpedChoices("hz-eval", option: "initializer")?.contains("kaiming_uniform") == true)
+        #expect(try dumpedChoices("hz-eval", option: "dataset")?.contains("fashion-mnist") == true)
+        #expect(try dumpedChoices("hz-train", ["fit"], option: "bottleneck") == ["linear", "linear_bounded"])
+        #expect(try dumpedChoices("hz-train", ["fit"], option: "decompression") == ["linear", "repeat"])
+        #expect(try dumpedChoices("hz-train", ["fit"], option: "reduction") == ["global_mean", "layer_mean"])
+        #expect(try dumpedChoices("hz-train", ["fit"], option: "optimizer") == ["adam", "adamw", "sgd"])
+        #expect(try dumpedChoices("hz-train", ["reconstruct"], option: "split") == ["train", "val", "test"])
         // Free-form values stay strings: no choice list.
         #expect(try dumpedChoices("hz-sample", option: "bandwidth") == nil)
+        #expect(try dumpedChoices("hz-eval", option: "normalization") == nil)
+        #expect(try dumpedChoices("hz-train", ["fit"], option: "schedule") == nil)
     }
 
     @Test(.enabled(if: built, "needs the hz-* stages built (swift build)"))

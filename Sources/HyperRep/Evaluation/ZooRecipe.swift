@@ -8,27 +8,30 @@ import Nets
 import Tensor
 import ZooStore
 
-/// Recipe fields given on the command line (nil: the zoo's own), as plain values.
+/// Recipe fields given on the command line (nil: the zoo's own), as typed values.
 public struct RecipeOverrides: Sendable, Equatable {
     public var dataset: String?
     public var datasetPath: String?
-    /// zoo, mnist, fmnist or MEAN,STD (``parseNormalization(_:)``).
-    public var normalization: String?
-    public var activation: String?
+    /// zoo, mnist, fmnist or MEAN,STD on the command line (``parseNormalization(_:)``).
+    public var normalization: Normalization?
+    public var activation: Activation?
     public var dropout: Float?
-    public var initializer: String?
-    public var optimizer: String?
+    public var initializer: Initializer?
+    public var optimizer: OptimizerKind?
     public var learningRate: Float?
     public var weightDecay: Float?
     public var batchSize: Int?
 
-    public init(dataset: String? = nil, datasetPath: String? = nil, normalization: String? = nil, activation: String? = nil,
-                dropout: Float? = nil, initializer: String? = nil, optimizer: String? = nil, learningRate: Float? = nil,
+    public init(dataset: String? = nil, datasetPath: String? = nil, normalization: Normalization? = nil, activation: Activation? = nil,
+                dropout: Float? = nil, initializer: Initializer? = nil, optimizer: OptimizerKind? = nil, learningRate: Float? = nil,
                 weightDecay: Float? = nil, batchSize: Int? = nil) {
         self.dataset = dataset; self.datasetPath = datasetPath; self.normalization = normalization; self.activation = activation
         self.dropout = dropout; self.initializer = initializer; self.optimizer = optimizer; self.learningRate = learningRate
         self.weightDecay = weightDecay; self.batchSize = batchSize
     }
+
+    /// Whether any field is given.
+    var isEmpty: Bool { self == RecipeOverrides() }
 
     /// `zoo` ((x-0.5)/0.5), `mnist`, `fmnist`, or `MEAN,STD` with STD > 0; nil otherwise.
     public static func parseNormalization(_ s: String) -> Normalization? {
@@ -40,6 +43,23 @@ public struct RecipeOverrides: Sendable, Equatable {
             let parts = s.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.count == 2, parts[1] > 0 else { return nil }
             return Normalization(mean: parts[0], std: parts[1])
+        }
+    }
+}
+
+/// Where a ``ZooRecipe`` came from. The description is the text hz-eval prints and stores
+/// (report.json `recipe_source`, --show-recipe): keep it unchanged.
+public enum RecipeSource: CustomStringConvertible, Sendable, Equatable {
+    /// The zoo stores no recipe: every field came from the command line.
+    case commandLine
+    /// The zoo's own recipe (e.g. "hz-zoo spec"), with or without command-line overrides.
+    case stored(String, overridden: Bool)
+
+    public var description: String {
+        switch self {
+        case .commandLine: "command line"
+        case .stored(let origin, false): origin
+        case .stored(let origin, true): origin + ", with command-line overrides"
         }
     }
 }
@@ -58,8 +78,10 @@ public struct ZooRecipe: CustomStringConvertible, Sendable {
     public var training: TrainingRecipe
     public var initializer: Initializer
     public var dataset: ZooSpec.DatasetChoice
-    /// Where the recipe came from, e.g. "hz-zoo spec" or "Model Zoos config.json (via hz-convert)".
-    public var source: String
+    /// Where the recipe came from.
+    public var origin: RecipeSource
+    /// `origin` as printed, e.g. "hz-zoo spec" or "Model Zoos config.json (stored by hz-convert)".
+    public var source: String { origin.description }
     /// Per zoo model (`zoo.models` order): its own network, recipe and initialiser.
     public var modelRecipes: [MemberRecipe]
     /// The distinct recipes, in order of first use, with the ids of the models using each.
@@ -72,8 +94,9 @@ public struct ZooRecipe: CustomStringConvertible, Sendable {
     public func recipe(ofRow row: Int, in zoo: ZooReader) -> MemberRecipe { modelRecipes[zoo.modelIndex[row]] }
 
     public init(zoo: ZooReader, options: RecipeOverrides = RecipeOverrides()) throws {
-        var (spec, source, datasetKnown) = try Self.storedSpec(zoo)
+        var (spec, storedSource, datasetKnown) = try Self.storedSpec(zoo)
         let o = options
+        let perModel = spec != nil
         if spec == nil {
             // Nothing stored: the architecture comes from the parameter table, the rest from options.
             var missing: [String] = []
@@ -92,7 +115,6 @@ public struct ZooRecipe: CustomStringConvertible, Sendable {
             spec = ZooSpec(name: zoo.architecture, architecture: .init(family: family.family, channels: family.channels),
                            dataset: .init(name: o.dataset!), initializer: .uniform, optimizer: .init(kind: .adam, learningRate: 1),
                            epochs: 0, seeds: [0])
-            source = "command line"
             datasetKnown = true
         }
         var s = spec!
@@ -105,25 +127,22 @@ public struct ZooRecipe: CustomStringConvertible, Sendable {
         guard datasetKnown else {
             throw EvaluationError("\(zoo.path): the zoo's config does not say which dataset it was trained on; pass --dataset (\(ZooSpec.datasetNames.joined(separator: ", ")); idx needs --dataset-path)")
         }
-        if let v = o.normalization { s.dataset.normalization = RecipeOverrides.parseNormalization(v) }
-        if let v = o.activation { s.architecture.activation = Activation(name: v); s.grid?.activation = nil }
+        if let v = o.normalization { s.dataset.normalization = v }
+        if let v = o.activation { s.architecture.activation = v; s.grid?.activation = nil }
         if let v = o.dropout { s.architecture.dropout = v; s.grid?.dropout = nil }
-        if let v = o.initializer { s.initializer = Initializer(rawValue: v)!; s.grid?.initializer = nil }
-        if let v = o.optimizer { s.optimizer.kind = OptimizerKind(rawValue: v.lowercased())!; s.grid?.optimizer = nil }
+        if let v = o.initializer { s.initializer = v; s.grid?.initializer = nil }
+        if let v = o.optimizer { s.optimizer.kind = v; s.grid?.optimizer = nil }
         if let v = o.learningRate { s.optimizer.learningRate = v; s.grid?.learningRate = nil }
         if let v = o.weightDecay { s.optimizer.weightDecay = v; s.grid?.weightDecay = nil }
         if let v = o.batchSize { s.batchSize = v }
-        let overridden = [o.dataset, o.datasetPath, o.normalization, o.activation, o.initializer, o.optimizer].contains { $0 != nil }
-            || o.dropout != nil || o.learningRate != nil || o.weightDecay != nil || o.batchSize != nil
-        if overridden && source != "command line" { source += ", with command-line overrides" }
+        let source: RecipeSource = perModel ? .stored(storedSource, overridden: !o.isEmpty) : .commandLine
 
         guard let combination = s.combinations.first else { throw EvaluationError("\(zoo.path): the zoo's recipe has no model combinations") }
         dataset = s.dataset
-        self.source = source
+        origin = source
         // Each model's own grid point over the zoo-level one; options given on the command line win.
         let fixed = Overrides(activation: o.activation != nil, dropout: o.dropout != nil, initializer: o.initializer != nil,
                               optimizer: o.optimizer != nil, learningRate: o.learningRate != nil, weightDecay: o.weightDecay != nil)
-        let perModel = source != "command line"
         var recipes: [MemberRecipe] = []
         var distinct: [(recipe: MemberRecipe, models: [String])] = []
         for model in zoo.models.isEmpty ? [ModelRecord(id: "-")] : zoo.models {
