@@ -1,6 +1,6 @@
 // Positioned reads (pread) from a file whose size is known up front, so every reader can check
 // an offset and a length against the real file before it allocates or reads anything.
-import Compression
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -2,7 +2,7 @@
 // archive with a checksummed manifest, list it, verify it, extract it safely.
 import Archive
 import ArgumentParser
-import Compression
+import FileIO
 import Foundation
 import Pipeline
 import ZooStore

@@ -3,7 +3,7 @@
 // are. Writes DIR/report.json (every number, commands, seeds) and DIR/report.html (self-contained,
 // inline SVG charts).
 import ArgumentParser
-import Compression
+import FileIO
 import Foundation
 import Formats
 import HyperRep

@@ -1,7 +1,7 @@
 // `hz-train` / `hyperzoo train`: learn a hyper-representation (the paper's transformer
 // autoencoder) from a zoo, import an official checkpoint, and move latents in and out as .npy.
 import ArgumentParser
-import Compression
+import FileIO
 import Formats
 import Foundation
 import HyperRep

@@ -6,7 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Compression
+import FileIO
 import Foundation
 import HDF5
 
