@@ -6,7 +6,7 @@ import FileIO
 import Foundation
 
 /// An incremental SHA-256 digest: `update` with bytes as they stream, then `finalize` once.
-public struct SHA256: @unchecked Sendable {
+public struct SHA256: Sendable {
     private var context = sha256_ctx()
 
     public init() {

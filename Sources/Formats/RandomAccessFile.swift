@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// A read-only file read at explicit offsets; closed when released.
-public final class RandomAccessFile: @unchecked Sendable {
+public final class RandomAccessFile: Sendable {
     /// The path, as given (used in error messages).
     public let path: String
     /// The file size in bytes at open time.

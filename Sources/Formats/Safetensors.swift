@@ -94,8 +94,8 @@ public enum Safetensors {
             guard begin == expectedStart, end >= begin else {
                 throw bad(name, "data_offsets [\(begin), \(end)] do not continue at \(expectedStart) (gap, overlap or disorder)")
             }
-            let (count, overflow) = HostTensor.checkedCount(info.shape)
-            let (bytes, overflow2) = count.multipliedReportingOverflow(by: dtype.size)
+            let count = checkedElementCount(info.shape), overflow = count == nil
+            let (bytes, overflow2) = (count ?? 0).multipliedReportingOverflow(by: dtype.size)
             guard !overflow, !overflow2, end - begin == bytes else {
                 throw bad(name, "data_offsets span \(end - begin) bytes, shape \(info.shape) of \(info.dtype) needs \(overflow || overflow2 ? "too many" : String(bytes))")
             }

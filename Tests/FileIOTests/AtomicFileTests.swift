@@ -50,3 +50,14 @@ import TestSupport
     }
 
 }
+
+@Suite struct CheckedSizesTests {
+    @Test func shapesMultiplyOutOrAreRefused() {
+        #expect(checkedElementCount([]) == 1)
+        #expect(checkedElementCount([3, 0, 7]) == 0)
+        #expect(checkedElementCount([2, 3, 4]) == 24)
+        #expect(checkedElementCount([2, -3]) == nil)
+        #expect(checkedElementCount([1 << 32, 1 << 32]) == nil, "wraps to 0 unchecked")
+        #expect(checkedElementCount([Int.max, 1]) == Int.max)
+    }
+}
