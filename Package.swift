@@ -55,23 +55,27 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         // Rooms, bottom to top.
+        // Opening inputs without blocking (regular files only), whole-buffer writes, the one
+        // atomic file write and the removal of temporaries killed runs left; no other dependency.
+        .target(name: "FileIO"),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "Archive", dependencies: ["CArchive", "Compression"]),
+        .target(name: "Archive", dependencies: ["CArchive", "FileIO"]),
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: tensorSettings),
-        .target(name: "Compression", dependencies: ["CZlib"]),
+        // zlib only: inflate (gzip, zlib, raw deflate), crc32, gunzipFile.
+        .target(name: "Compression", dependencies: ["CZlib", "FileIO"]),
         // Work spread over threads, results in input order (concurrentMap); no other dependency.
         .target(name: "Parallel"),
-        .target(name: "ZooStore", dependencies: ["HDF5", "Compression"]),
-        .target(name: "Formats", dependencies: ["ZooStore", "Compression", "Parallel"]),
-        .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression", "Parallel"], swiftSettings: alwaysOptimized),
+        .target(name: "ZooStore", dependencies: ["HDF5", "FileIO"]),
+        .target(name: "Formats", dependencies: ["ZooStore", "Compression", "FileIO", "Parallel"]),
+        .target(name: "Nets", dependencies: ["Tensor", "ZooStore", "Compression", "FileIO", "Parallel"], swiftSettings: alwaysOptimized),
         .target(name: "HyperRep", dependencies: ["HDF5", "Tensor", "Nets", "ZooStore", "Parallel"]),
         // OpenMPI through dlopen (no link-time dependency): builds and runs without MPI installed.
         .target(name: "MPI"),
         .target(name: "Pipeline", dependencies: [
-            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep", "Compression", "Parallel",
+            "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep", "FileIO", "Parallel",
         ]),
         .target(name: "HyperZooCLI", dependencies: [
-            "Pipeline", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "Compression", "MPI",
+            "Pipeline", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "FileIO", "MPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ] + stageExecutables.map { name in
@@ -90,6 +94,7 @@ let package = Package(
         .executableTarget(name: "hz-mpi-check", dependencies: ["MPI"],
                           path: "Sources/Benchmarks/hz-mpi-check"),
         .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),

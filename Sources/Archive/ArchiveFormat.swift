@@ -1,6 +1,6 @@
 // The archive formats hyperzoo writes, chosen by name or file extension.
 
-/// A container format plus compression filter.
+/// A container format plus compression filter; the raw value is its usual file extension.
 public enum ArchiveFormat: String, CaseIterable, Sendable {
     /// POSIX tar (pax, restricted) compressed with zstd: the default, fast and compact.
     case tarZstd = "tar.zst"
@@ -10,9 +10,6 @@ public enum ArchiveFormat: String, CaseIterable, Sendable {
     case zip = "zip"
     /// Uncompressed POSIX tar.
     case tar = "tar"
-
-    /// The usual file extension, without the dot.
-    public var fileExtension: String { rawValue }
 
     /// Infers the format from a path's extension (`.tar.zst`, `.tzst`, `.tar.gz`, `.tgz`, `.zip`, `.tar`).
     public static func infer(fromPath path: String) -> ArchiveFormat? {

@@ -1,7 +1,7 @@
 // Reading archives entry by entry over libarchive (every filter and format it knows: tar, pax,
 // zip, with gzip/zstd/xz/... compression). Memory stays bounded: data is streamed in chunks.
 import CArchive
-import Compression
+import FileIO
 import Foundation
 
 /// What an entry is.

@@ -1,10 +1,10 @@
 // Deterministic archive writing over libarchive: the same entries give byte-identical archives.
 // Every entry gets mtime 0, uid/gid 0, no user/group names, mode 0644; the gzip header carries no
-// timestamp; the caller decides the entry order (`write(files:)` sorts by path). The archive is
-// written to a temporary file beside the destination and renamed into place by `finish()`, so a
-// failed or interrupted write never leaves a partial archive under the final name.
+// timestamp; the caller decides the entry order (`write(files:)` sorts by path). libarchive
+// writes to the descriptor of an `AtomicFile` (FileIO), which `finish()` fsyncs and renames into
+// place, so a failed or interrupted write never leaves a partial archive under the final name.
 import CArchive
-import Compression
+import FileIO
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +15,7 @@ import Glibc
 public final class ArchiveWriter {
     public let path: String
     public let format: ArchiveFormat
-    private let temporaryPath: String
+    private let output: AtomicFile
     private var handle: OpaquePointer?
     private var written = Set<String>()
     private var buffer: [UInt8]
@@ -30,10 +30,9 @@ public final class ArchiveWriter {
         self.path = path
         buffer = [UInt8](repeating: 0, count: max(chunkBytes, 4096))
         self.format = format
-        let url = URL(fileURLWithPath: path)
-        removeStaleTemporaries(in: url.deletingLastPathComponent().path, prefix: ".\(url.lastPathComponent).partial-")
-        temporaryPath = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        do { output = try AtomicFile(path: path) } catch let error as OutputFileError {
+            throw ArchiveError(path: path, message: error.reason)
+        }
         guard let a = archive_write_new() else { throw ArchiveError(path: path, message: "libarchive: out of memory") }
         handle = a
         var status: Int32
@@ -67,18 +66,18 @@ public final class ArchiveWriter {
             archive_write_free(a); handle = nil
             throw error
         }
-        if archive_write_open_filename(a, temporaryPath) != ARCHIVE_OK {
+        // The same bytes as archive_write_open_filename: both leave the last block unpadded for a
+        // regular file.
+        if archive_write_open_fd(a, output.descriptor) != ARCHIVE_OK {
             let error = ArchiveError.library(a, path: path, doing: "opening for writing")
             archive_write_free(a); handle = nil
             throw error
         }
     }
 
+    /// An unfinished archive is dropped; the `AtomicFile` then removes its temporary.
     deinit {
-        if let handle {
-            archive_write_free(handle)
-            unlink(temporaryPath)
-        }
+        if let handle { archive_write_free(handle) }
     }
 
     /// Adds the regular file at `sourcePath` as `entryPath`, streaming it in chunks.
@@ -128,11 +127,9 @@ public final class ArchiveWriter {
         let error = closed == ARCHIVE_OK ? nil : ArchiveError.library(a, path: path, doing: "closing")
         archive_write_free(a)
         handle = nil
-        if let error { unlink(temporaryPath); throw error }
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw ArchiveError(path: path, message: "cannot move the finished archive into place: \(reason)")
+        if let error { output.discard(); throw error }
+        do { try output.commit() } catch let error as OutputFileError {
+            throw ArchiveError(path: path, message: error.reason)
         }
     }
 

@@ -2,11 +2,11 @@
 // libarchive already links; SHA-NI instructions where the CPU has them, about 10x a portable
 // implementation). Checked against the FIPS 180-4 vectors and `sha256sum` in ArchiveTests.
 import CArchive
-import Compression
+import FileIO
 import Foundation
 
 /// An incremental SHA-256 digest: `update` with bytes as they stream, then `finalize` once.
-public struct SHA256: @unchecked Sendable {
+public struct SHA256: Sendable {
     private var context = sha256_ctx()
 
     public init() {

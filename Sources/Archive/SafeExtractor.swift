@@ -8,7 +8,7 @@
 // - everything goes into a hidden temporary folder beside the destination, which is renamed into
 //   place only when the whole archive was read and checked; on any error it is removed, so a
 //   corrupted or hostile archive is reported and never half-extracted.
-import Compression
+import FileIO
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -54,8 +54,8 @@ public enum SafeExtractor {
         }
         let parent = destinationURL.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        removeStaleTemporaries(in: parent.path, prefix: ".\(destinationURL.lastPathComponent).partial-")
-        let staging = parent.appendingPathComponent(".\(destinationURL.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        // A folder, so not an AtomicFile; its name is one, so killed runs' folders are removed alike.
+        let staging = claimTemporaryPath(besides: destinationURL.path)
         guard mkdir(staging, 0o755) == 0 else {
             throw ArchiveError(path: staging, message: "cannot create staging folder: \(String(cString: strerror(errno)))")
         }

@@ -8,6 +8,7 @@ import Darwin
 // Bounded: the caller states the most output it accepts (or the exact size a zip directory
 // declares), so a hostile or corrupt input can never exhaust memory.
 import CZlib
+import FileIO
 
 /// How the DEFLATE data is wrapped.
 public enum DeflateWrapping: Sendable {

@@ -1,5 +1,6 @@
 // A tensor read from a foreign file: element type, shape and its bytes, contiguous, row-major,
 // little-endian. Readers produce it; `floats()` gives the Float32 view the zoo store uses.
+import FileIO
 
 /// Element types the readers understand (the union of torch, safetensors and NumPy types we map).
 public enum DType: String, Sendable, Equatable, CaseIterable, Codable {
@@ -42,9 +43,9 @@ public struct HostTensor: Sendable, Equatable {
     /// Wraps `bytes`; they must hold exactly `count * dtype.size` bytes.
     public init(dtype: DType, shape: [Int], bytes: [UInt8]) throws {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw HostTensorError(description: "negative dimension in shape \(shape)") }
-        let (count, overflow) = HostTensor.checkedCount(shape)
-        let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: dtype.size)
-        guard !overflow, !byteOverflow, bytes.count == byteCount else {
+        let count = checkedElementCount(shape)
+        let (byteCount, byteOverflow) = (count ?? 0).multipliedReportingOverflow(by: dtype.size)
+        guard count != nil, !byteOverflow, bytes.count == byteCount else {
             throw HostTensorError(description: "\(bytes.count) bytes do not hold a \(dtype.rawValue) tensor of shape \(shape)")
         }
         self.dtype = dtype
@@ -62,17 +63,6 @@ public struct HostTensor: Sendable, Equatable {
 
     /// Most dimensions a tensor read from a file may have (PyTorch's own limit).
     static let maximumRank = 64
-
-    /// Element count of `shape` and whether computing it overflowed.
-    static func checkedCount(_ shape: [Int]) -> (Int, Bool) {
-        var count = 1
-        for d in shape {
-            let (p, o) = count.multipliedReportingOverflow(by: d)
-            if o { return (0, true) }
-            count = p
-        }
-        return (count, false)
-    }
 
     /// The values converted to Float32 (exact for float32, float16, bfloat16 and small integers;
     /// float64 and large integers round to nearest). Booleans become 0 or 1.

@@ -2,6 +2,7 @@
 // HostTensor; write float32 arrays. Object arrays are pickles and are refused.
 // Format: "\x93NUMPY", major, minor, header length (u16 for 1.x, u32 for 2.x/3.x), a Python dict
 // literal {'descr': '<f4', 'fortran_order': False, 'shape': (16, 2464), }, then the raw data.
+import FileIO
 import ZooStore
 
 /// Reading and writing NumPy `.npy` arrays.
@@ -132,9 +133,9 @@ public enum NumpyArray {
         guard let dtype else {
             throw bad(kind == "O" ? "object arrays are pickles and are refused" : "dtype '\(descr)' is not supported")
         }
-        let (count, overflow) = HostTensor.checkedCount(dims)
+        guard let count = checkedElementCount(dims) else { throw bad("shape \(dims) is absurdly large") }
         let (bytes, overflow2) = count.multipliedReportingOverflow(by: dtype.size)
-        guard !overflow, !overflow2 else { throw bad("shape \(dims) is absurdly large") }
+        guard !overflow2 else { throw bad("shape \(dims) is absurdly large") }
         return Layout(dtype: dtype, bigEndian: order == ">", fortranOrder: fortran, shape: dims, byteCount: bytes)
     }
 }

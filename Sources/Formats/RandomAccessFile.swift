@@ -1,6 +1,6 @@
 // Positioned reads (pread) from a file whose size is known up front, so every reader can check
 // an offset and a length against the real file before it allocates or reads anything.
-import Compression
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// A read-only file read at explicit offsets; closed when released.
-public final class RandomAccessFile: @unchecked Sendable {
+public final class RandomAccessFile: Sendable {
     /// The path, as given (used in error messages).
     public let path: String
     /// The file size in bytes at open time.

@@ -3,6 +3,7 @@
 // then the byte buffer. The reader enforces the reference rules: header ≤ 100 MB, known dtypes,
 // end − begin = elements × size, tensors contiguous from 0 with no gap or overlap, and the buffer
 // exactly covered. The writer keeps the caller's order and pads the header to 8 bytes.
+import FileIO
 import Foundation
 import ZooStore
 
@@ -93,8 +94,8 @@ public enum Safetensors {
             guard begin == expectedStart, end >= begin else {
                 throw bad(name, "data_offsets [\(begin), \(end)] do not continue at \(expectedStart) (gap, overlap or disorder)")
             }
-            let (count, overflow) = HostTensor.checkedCount(info.shape)
-            let (bytes, overflow2) = count.multipliedReportingOverflow(by: dtype.size)
+            let count = checkedElementCount(info.shape), overflow = count == nil
+            let (bytes, overflow2) = (count ?? 0).multipliedReportingOverflow(by: dtype.size)
             guard !overflow, !overflow2, end - begin == bytes else {
                 throw bad(name, "data_offsets span \(end - begin) bytes, shape \(info.shape) of \(info.dtype) needs \(overflow || overflow2 ? "too many" : String(bytes))")
             }
@@ -137,11 +138,15 @@ public enum Safetensors {
         }
         var header = Array(("{" + fields.joined(separator: ",") + "}").utf8)
         header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
-        let out = try AtomicFile(path: path)
-        var length = UInt64(header.count).littleEndian
-        try out.write(withUnsafeBytes(of: &length) { Array($0) })
-        try out.write(header)
-        for (_, tensor) in tensors { try out.write(tensor.bytes) }
-        try out.commit()
+        do {
+            let out = try AtomicFile(path: path)
+            var length = UInt64(header.count).littleEndian
+            try withUnsafeBytes(of: &length) { try out.write($0) }
+            try out.write(header)
+            for (_, tensor) in tensors { try out.write(tensor.bytes) }
+            try out.commit()
+        } catch let error as OutputFileError {
+            throw FormatError(file: error.path, error.reason)
+        }
     }
 }

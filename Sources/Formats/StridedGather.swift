@@ -3,6 +3,7 @@
 // storages, storage offsets) and Fortran-ordered NumPy arrays.
 //
 // Sizes: n = element count, r = rank, s = itemsize in bytes.
+import FileIO
 
 /// Why a view cannot be gathered (the caller adds file and tensor name).
 struct GatherFailure: Error {
@@ -33,8 +34,7 @@ enum StridedGather {
         guard shape.count == strides.count else { throw GatherFailure(message: "shape \(shape) and strides \(strides) differ in rank") }
         guard strides.allSatisfy({ $0 >= 0 }) else { throw GatherFailure(message: "negative stride in \(strides)") }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw GatherFailure(message: "negative dimension in \(shape)") }
-        let (n, overflow) = HostTensor.checkedCount(shape)
-        guard !overflow else { throw GatherFailure(message: "shape \(shape) has more elements than memory can address") }
+        guard let n = checkedElementCount(shape) else { throw GatherFailure(message: "shape \(shape) has more elements than memory can address") }
         if n == 0 { return [] }
         // A size-1 axis is never stepped along, so its stride means nothing (torch writes any
         // value there, even huge ones); zero it so no later arithmetic sees it.

@@ -27,7 +27,7 @@ public struct ZipEntry: Sendable, Equatable {
 }
 
 /// A ZIP archive opened through its central directory.
-public final class ZipArchive: @unchecked Sendable {
+public final class ZipArchive: Sendable {
     /// The underlying file.
     public let file: RandomAccessFile
     /// Members in central-directory order.

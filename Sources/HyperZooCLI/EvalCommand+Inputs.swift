@@ -1,7 +1,7 @@
 // hz-eval's reads of earlier outputs: a report.json to re-render and hz-train probe's report,
 // each a regular file of bounded size, with the error naming the option and the file.
 import ArgumentParser
-import Compression
+import FileIO
 import Foundation
 import Formats
 import HyperRep

@@ -1,7 +1,7 @@
 // `hz-train import-ghrp`: the paper's official AE checkpoint (config_ae.json + checkpoint_ae.pt,
 // read by Formats' restricted unpickler) into a hyperzoo.ae file.
 import ArgumentParser
-import Compression
+import FileIO
 import Formats
 import Foundation
 import HyperRep

@@ -2,7 +2,7 @@
 // seeds and an optional hyperparameter grid like the Model Zoos "Hyp" zoos. Keys are snake_case;
 // see fixtures/zoo/fmnist-cnn-s.json. A Model Zoos generator config (keys `model::type`,
 // `optim::lr`, `seed: {grid_search: [...]}`, ...) is accepted too and translated.
-import Compression
+import FileIO
 import Foundation
 import Tensor
 import ZooStore

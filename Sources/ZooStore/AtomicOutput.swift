@@ -6,7 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Compression
+import FileIO
 import Foundation
 import HDF5
 
@@ -47,14 +47,6 @@ public struct AtomicOutput: Sendable {
             }
         }
         try ensureFolder(of: path)
-    }
-
-    /// An output written through another temporary name, replacing any file at `path`
-    /// (`writeFileAtomically`); no checks.
-    init(uncheckedPath path: String, partialPath: String) {
-        self.path = path
-        self.partialPath = partialPath
-        self.overwrite = true
     }
 
     /// Moves the finished partial file into place: fsync, then an atomic rename (replace allowed
@@ -129,27 +121,23 @@ private func syncFolder(of path: String) {
 }
 
 /// Writes `bytes` as the whole file at `path`, atomically, for the small files that several
-/// processes may write at once (a pipeline's state, lock and cache records, a `.npy`): a
-/// temporary named with this process's id beside it (`.<name>.partial-<pid>`), fsync, rename,
-/// folder fsync. Missing folders are created; temporaries of killed writers of the same file are
+/// processes may write at once (a pipeline's state, lock and cache records, a `.npy`), through
+/// FileIO's `AtomicFile` (a temporary beside it named for this host and process, fsync, rename,
+/// folder fsync). Missing folders are created; temporaries of killed writers of the same file are
 /// removed first; an error leaves the old file as it was.
 public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     let dir = folder(of: path)
-    let name = path.split(separator: "/").last.map(String.init) ?? path
     if !pathExists(dir) {
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw ZooStoreError(.io, path: path, message: "cannot create folder \(dir): \(error.localizedDescription)")
         }
     }
-    let prefix = ".\(name).partial-"
-    removeStaleTemporaries(in: dir, prefix: prefix)
-    let temporary = AtomicOutput(uncheckedPath: path, partialPath: dir + "/" + prefix + "\(getpid())")
     do {
-        try bytes.withUnsafeBytes { try temporary.writePartial($0) }
-        try temporary.commit()
-    } catch {
-        temporary.discard()
-        throw error
+        let file = try AtomicFile(path: path)
+        try file.write(bytes)
+        try file.commit()
+    } catch let error as OutputFileError {
+        throw ZooStoreError(.io, path: path, message: error.reason)
     }
 }
 

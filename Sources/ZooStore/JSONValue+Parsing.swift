@@ -3,7 +3,7 @@
 // valid JSON"); a number beyond a double is named with its key (`1e400` is "not valid JSON" in Foundation,
 // with no location), while `1e+308` is a valid number; and a duplicated key is an error, not a
 // silent last-one-wins.
-import Compression
+import FileIO
 import Foundation
 
 extension JSONValue {

@@ -27,8 +27,8 @@ func makeSourceFiles(_ dir: TemporaryDirectory) throws -> [(entryPath: String, s
     func deterministicAndReadable(format: ArchiveFormat) throws {
         let dir = TemporaryDirectory()
         let files = try makeSourceFiles(dir)
-        let first = dir.path("one.\(format.fileExtension)")
-        let second = dir.path("two.\(format.fileExtension)")
+        let first = dir.path("one.\(format.rawValue)")
+        let second = dir.path("two.\(format.rawValue)")
         try ArchiveWriter.write(files: files, to: first, format: format, chunkBytes: 65536)
         // Touch the sources (new mtimes) and add in another order: the bytes must not change.
         for file in files {

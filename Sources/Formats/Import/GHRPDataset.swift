@@ -11,6 +11,7 @@
 //   paths, epochs    per sample: the trial folder and the epoch
 //   properties  None or {key: [value per sample]} (test_acc, training_iteration, ggap, config keys)
 
+import FileIO
 import ZooStore
 
 /// Hooks for a GHRP dataset pickle: torch's, plus SimCLRDataset objects and PosixPaths.
@@ -252,12 +253,7 @@ public struct GHRPDataset: Sendable {
             }
             var count = 0
             for p in parameters {
-                var n = 1
-                for d in p.shape {
-                    let (product, overflow) = n.multipliedReportingOverflow(by: d)
-                    guard d >= 0, !overflow else { throw fail(key, "'\(p.name)' has shape \(p.shape)") }
-                    n = product
-                }
+                guard let n = checkedElementCount(p.shape) else { throw fail(key, "'\(p.name)' has shape \(p.shape)") }
                 guard n <= ParameterTable.maximumParameters - count else {
                     throw fail(key, "parameters beyond \(ParameterTable.maximumParameters)")
                 }

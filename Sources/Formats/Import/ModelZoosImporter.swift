@@ -94,7 +94,10 @@ public struct ImportSummary: Codable, Sendable, CustomStringConvertible {
 /// Converts Model Zoos folders, exported folders or checkpoint files into a zoo file.
 ///
 ///     let summary = try ModelZoosImporter(sources: ["zoo_dir"], output: "zoo.h5").run()
-public final class ModelZoosImporter: @unchecked Sendable {
+///
+/// Not Sendable: `run` records in a stored property whether it resumed a partial output, and one
+/// caller runs one importer.
+public final class ModelZoosImporter {
     public let sources: [String]
     public let output: String
     public let options: ImportOptions

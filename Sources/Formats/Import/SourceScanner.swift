@@ -5,7 +5,7 @@
 // - an export folder written by `hz-convert --to safetensors`: <model>/epoch_<N>.safetensors;
 // - loose files (.pt/.pth/.safetensors/.npz): one model each, epoch from `epoch_<N>` in the name, else 0.
 // Scanning reads only small JSON files; checkpoints are read later, in parallel.
-import Compression
+import FileIO
 import Foundation
 import Parallel
 import ZooStore

@@ -1,7 +1,7 @@
 // Takes weights back out: every checkpoint of a zoo file as DIR/<model>/epoch_<N>.safetensors with
 // the original state_dict names and shapes, loadable with safetensors.torch.load_file and
 // model.load_state_dict. The folder is built under a temporary name and renamed into place.
-import Compression
+import FileIO
 import Foundation
 import ZooStore
 
@@ -28,10 +28,8 @@ public enum ZooExporter {
         let reader = try ZooReader(path: zoo)
         let rows = (0..<reader.checkpointCount).filter { epochs?.contains(reader.epoch[$0]) ?? true }
         try checkDistinctFiles(reader, rows: rows, zoo: zoo)
-        let folderURL = URL(fileURLWithPath: directory)
-        removeStaleTemporaries(in: folderURL.deletingLastPathComponent().path, prefix: folderURL.lastPathComponent + ".partial-")
-        let staging = directory + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        try? manager.removeItem(atPath: staging)
+        // A folder is staged under a temporary's name (FileIO), so killed runs' folders are removed alike.
+        let staging = claimTemporaryPath(besides: directory)
         do {
             try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)
         } catch {

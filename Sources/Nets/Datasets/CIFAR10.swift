@@ -5,7 +5,6 @@
 // unpickler in Formats (see DatasetReaders). The five training batches are concatenated in order,
 // as torchvision does. The Model Zoos small CIFAR-10 zoo resizes to 28×28 (PIL bilinear), the
 // large (CNN-m) zoo keeps 32×32; both use Normalize(0.5, 0.5) and random_split 42000/8000 (seed 42).
-import Compression
 #if canImport(Glibc)
 import Glibc
 #else

@@ -4,7 +4,6 @@
 // gives the class). The Model Zoos small STL-10 zoo resizes to 28×28 (PIL bilinear) and splits
 // the 5000 training images 4200/800 (seed 42); the test set is the 8000 test images. The
 // unlabeled set is not used.
-import Compression
 
 public enum STL10 {
     public static let side = 96

@@ -3,7 +3,7 @@
 // safetensors through a staging folder beside the archive (removed afterwards, and any a killed
 // run left behind), the pipeline spec and lock recorded, and the archive written.
 import Archive
-import Compression
+import FileIO
 import Foundation
 import ZooStore
 
@@ -50,10 +50,7 @@ extension PopulationArchiver {
             }
         }
         var models: [ArchiveManifest.ModelFile] = []
-        let outputFolder = URL(fileURLWithPath: r.output).deletingLastPathComponent().path
-        let stagingPrefix = ".\(URL(fileURLWithPath: r.output).lastPathComponent).models-"
-        removeStaleTemporaries(in: outputFolder, prefix: stagingPrefix)
-        let staging = outputFolder + "/" + stagingPrefix + "\(ProcessInfo.processInfo.processIdentifier)"
+        let staging = claimTemporaryPath(besides: r.output, marker: "models")
         defer { try? FileManager.default.removeItem(atPath: staging) }
         if let population = r.population {
             archiveInputs += try ArchiveInput.expand(population)

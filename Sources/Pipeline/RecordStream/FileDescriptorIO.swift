@@ -1,5 +1,5 @@
 // Whole-buffer reads and writes on file descriptors, retrying short transfers and EINTR.
-import Compression
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #else
@@ -9,7 +9,7 @@ import Darwin
 enum FileDescriptorIO {
     /// Writes all of `bytes` to `fd`.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws {
-        let failure = Compression.writeAll(fd, bytes)
+        let failure = FileIO.writeAll(fd, bytes)
         if failure == EPIPE { throw RecordStreamError("\(name): the reading end of the pipe was closed (the next stage stopped early)") }
         if failure != 0 { throw RecordStreamError("\(name): write failed: \(String(cString: strerror(failure)))") }
     }

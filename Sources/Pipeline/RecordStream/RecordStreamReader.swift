@@ -3,7 +3,7 @@
 // impossible lengths, bad header JSON) and foreign input (wrong magic or major version) are
 // reported as one line naming the stream and the record; nothing is returned unverified.
 import Foundation
-import Compression
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #else

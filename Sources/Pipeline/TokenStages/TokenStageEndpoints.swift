@@ -2,7 +2,7 @@
 // hz-augment and hz-train --views. An input is `-` (a record stream on stdin), a record-stream
 // file, a zoo or population .h5 (with a selection), or a token/view .h5; an output is `-`
 // (stdout), FILE.h5 (HDF5) or any other FILE (a record-stream file).
-import Compression
+import FileIO
 import Foundation
 import HDF5
 import ZooStore

@@ -6,8 +6,8 @@ import Darwin
 // The one way readers open an input file: without blocking, and only if it is a regular file.
 // open() on a FIFO with no writer blocks forever, and a device or socket is never a dataset or a
 // checkpoint, so the descriptor is opened O_NONBLOCK (which never waits), checked with fstat,
-// and only then switched back to blocking reads. This module is the lowest one every file
-// reader shares (Formats, Nets), hence its home here.
+// and only then switched back to blocking reads. FileIO is the bottom room every file reader
+// and writer shares (ZooStore, Formats, Nets, Archive, Pipeline, the commands).
 
 /// An input that cannot be opened, or is not a regular file; `description` is one line.
 public struct InputFileError: Error, CustomStringConvertible, Sendable {
