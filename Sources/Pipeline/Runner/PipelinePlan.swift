@@ -61,6 +61,36 @@ public struct PipelinePlan: Sendable {
         var errors: [SpecError] = []
         func fail(_ path: String, _ message: String) { errors.append(SpecError(file: spec.file, path: path, message: message)) }
 
+        let indexByName = Self.indexStageNames(spec, fail: fail)
+        var planned: [PlannedStage] = []
+        for stage in spec.stages {
+            switch catalog.describe(stage.operatorName) {
+            case .failure(let error):
+                fail("\(stage.jsonPath).operator", error.message)
+            case .success(let description):
+                let (plannedStage, problems) = StagePlanner.plan(stage, description: description, spec: spec, run: run, indexByName: indexByName)
+                for problem in problems { fail(problem.path, problem.message) }
+                planned.append(plannedStage)
+            }
+        }
+        if !errors.isEmpty { throw SpecErrors(errors) }
+
+        Self.linkStreams(&planned, fail: fail)
+        resultPaths = Self.resolveResults(spec.results, planned: planned, indexByName: indexByName, fail: fail)
+        let order = Self.topologicalOrder(planned)
+        if order.count < planned.count {
+            let stuck = Set(planned.indices).subtracting(order)
+            fail("stages", "the inputs form a cycle: \(Self.describeCycle(planned, among: stuck))")
+        }
+        errors += CrossStageChecks.problems(planned, file: spec.file)
+        if !errors.isEmpty { throw SpecErrors(errors) }
+        for i in planned.indices { planned[i].commandLine = Self.commandLine(planned[i]) }
+        stages = planned
+        self.order = order
+    }
+
+    /// Stage name → index; a name given twice is reported at its second stage.
+    static func indexStageNames(_ spec: PipelineSpec, fail: (String, String) -> Void) -> [String: Int] {
         var indexByName: [String: Int] = [:]
         for stage in spec.stages {
             if let first = indexByName[stage.name] {
@@ -69,137 +99,12 @@ public struct PipelinePlan: Sendable {
                 indexByName[stage.name] = stage.index
             }
         }
-        let specFolder = URL(fileURLWithPath: spec.file).deletingLastPathComponent()
-        var planned: [PlannedStage] = []
-        for stage in spec.stages {
-            let description: OperatorDescription
-            switch catalog.describe(stage.operatorName) {
-            case .success(let d): description = d
-            case .failure(let error):
-                fail("\(stage.jsonPath).operator", error.message)
-                continue
-            }
-            let executableName = ([URL(fileURLWithPath: description.executable).lastPathComponent] + description.subcommands).joined(separator: " ")
-            var used = Set<String>()
-            func known(_ section: String, _ key: String) -> OperatorArgument? {
-                let path = JSONPath.member("\(stage.jsonPath).\(section)", key)
-                guard let argument = description.argument(named: key) else {
-                    fail(path, "\(executableName) has no option --\(key) (it has: \(description.knownNames.joined(separator: ", ")))")
-                    return nil
-                }
-                if !used.insert(key).inserted { fail(path, "'\(key)' is given in more than one of params, inputs and outputs") }
-                return argument
-            }
+        return indexByName
+    }
 
-            // Built-in variables: the run folder, the resolved spec and this stage's upstream lock.
-            var vars = run.vars
-            vars["run_folder"] = .string(run.folder)
-            vars["spec_file"] = .string(run.folder + "/" + Self.specFileName)
-            vars["upstream_lock"] = .string(Self.upstreamLockPath(run: run, stage: stage.name))
-            var params: [String: JSONValue] = [:]
-            for (key, raw) in stage.params.sorted(by: { $0.key < $1.key }) {
-                let value = substitute(raw, vars: vars)
-                let path = JSONPath.member("\(stage.jsonPath).params", key)
-                for name in unresolvedVariables(value) { fail(path, "undefined variable ${\(name)} (define it in vars or matrix)") }
-                guard let argument = known("params", key) else { continue }
-                if let problem = Self.typeProblem(value, argument) {
-                    // A choice names its stage and option too: the allowed values are the stage's
-                    // (from its --experimental-dump-help), not the spec's.
-                    if case .choice = argument.valueType {
-                        fail(path, "stage '\(stage.name)': \(executableName) \(argument.kind == .positional ? key : "--" + key): \(problem)")
-                    } else {
-                        fail(path, problem)
-                    }
-                }
-                params[key] = value
-            }
-            var outputs: [String: String] = [:]
-            for (key, raw) in stage.outputs.sorted(by: { $0.key < $1.key }) {
-                let name = substituteText(raw, vars: vars)
-                guard known("outputs", key) != nil else { continue }
-                if name != "-" && (name.contains("/") && !name.hasSuffix("/") || name.hasPrefix(".") || name.contains("${")) {
-                    fail(JSONPath.member("\(stage.jsonPath).outputs", key), "output name '\(name)' must be a plain file or folder name inside the stage folder")
-                }
-                outputs[key] = name == "-" ? "-" : "\(run.folder)/\(stage.name)/\(name)"
-            }
-            var inputs: [String: PlannedInput] = [:]
-            var dependencies = Set<Int>()
-            // A repeating argument (hz-eval's populations) takes a list of references; each
-            // element is planned as its own input under the key "name[000]", "name[001]", ...
-            var references: [(key: String, raw: JSONValue, path: String)] = []
-            for (key, raw) in stage.inputs.sorted(by: { $0.key < $1.key }) {
-                let path = JSONPath.member("\(stage.jsonPath).inputs", key)
-                guard let argument = known("inputs", key) else { continue }
-                guard let list = raw.arrayValue else { references.append((key, raw, path)); continue }
-                guard argument.isRepeating else {
-                    fail(path, "\(executableName) takes one \(key), so a list is not allowed here"); continue
-                }
-                guard !list.isEmpty, list.count <= Self.maximumListInputs else {
-                    fail(path, "a list of inputs needs 1 to \(Self.maximumListInputs) references, found \(list.count)"); continue
-                }
-                for (i, element) in list.enumerated() {
-                    references.append((Self.listInputKey(key, i), element, path + "[\(i)]"))
-                }
-            }
-            for (key, raw, path) in references {
-                if let file = raw["file"]?.stringValue {
-                    let resolved = substituteText(file, vars: vars)
-                    let absolute = resolved.hasPrefix("/") ? resolved : specFolder.appendingPathComponent(resolved).standardizedFileURL.path
-                    if !FileManager.default.fileExists(atPath: absolute) {
-                        fail(path, "file '\(resolved)' not found (looked at \(absolute))")
-                    }
-                    inputs[key] = .file(path: absolute)
-                    continue
-                }
-                let reference = substituteText(raw.stringValue ?? "", vars: vars)
-                var parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
-                // "stage.output/inner/file": a file inside a folder output.
-                var inner = ""
-                if parts.count == 2, let slash = parts[1].firstIndex(of: "/") {
-                    inner = String(parts[1][slash...])
-                    parts[1] = String(parts[1][..<slash])
-                    if inner.split(separator: "/").contains("..") { fail(path, "'..' is not allowed in '\(reference)'"); continue }
-                }
-                guard parts.count == 2, let source = indexByName[parts[0]] else {
-                    fail(path, "refers to stage '\(parts.first ?? reference)', which does not exist (stages: \(spec.stages.map(\.name).joined(separator: ", ")))")
-                    continue
-                }
-                let sourceStage = spec.stages[source]
-                guard let outputName = sourceStage.outputs[parts[1]] else {
-                    fail(path, "stage '\(parts[0])' has no output '\(parts[1])' (its outputs: \(sourceStage.outputs.keys.sorted().joined(separator: ", ")))")
-                    continue
-                }
-                if outputName == "-" && !inner.isEmpty { fail(path, "a streamed output has no files inside it"); continue }
-                let folderName = substituteText(outputName, vars: vars)
-                let outputPath = outputName == "-" ? "-" : "\(run.folder)/\(sourceStage.name)/\(folderName.hasSuffix("/") ? String(folderName.dropLast()) : folderName)\(inner)"
-                inputs[key] = .stage(stage: source, output: parts[1], path: outputPath)
-                dependencies.insert(source)
-            }
-            if !stage.pathsOutsideRunFolder {
-                for (key, value) in params.sorted(by: { $0.key < $1.key }) {
-                    for text in (value.arrayValue ?? [value]).compactMap(\.stringValue) {
-                        if let problem = Self.escape(text, runFolder: run.folder) { fail(JSONPath.member("\(stage.jsonPath).params", key), problem) }
-                    }
-                }
-                for (i, text) in stage.args.enumerated() {
-                    let value = substituteText(text, vars: vars)
-                    let path = value.hasPrefix("-") && value.contains("=") ? String(value[value.index(after: value.firstIndex(of: "=")!)...]) : value
-                    if let problem = Self.escape(path, runFolder: run.folder) { fail(JSONPath.index("\(stage.jsonPath).args", i), problem) }
-                }
-            }
-            for (name, argument) in description.options.sorted(by: { $0.key < $1.key })
-            where !argument.isOptional && argument.kind == .option && !used.contains(name) {
-                fail(stage.jsonPath, "\(executableName) needs --\(name): add it to params, inputs or outputs")
-            }
-            for argument in description.positionals where !argument.isOptional && !used.contains(argument.name) {
-                fail(stage.jsonPath, "\(executableName) needs its '\(argument.name)' argument: add it to params, inputs or outputs")
-            }
-            planned.append(PlannedStage(spec: stage, description: description, params: params, inputs: inputs, outputs: outputs,
-                                        dependencies: dependencies.sorted(), commandLine: [], streamsTo: nil, streamsFrom: nil))
-        }
-        if !errors.isEmpty { throw SpecErrors(errors) }
-
-        // Streams: a "-" output must have exactly one reader.
+    /// Streams: a "-" output must have exactly one reader, and a stage streams to one stage and
+    /// reads one stream; the pairs are linked through `streamsTo` / `streamsFrom`.
+    static func linkStreams(_ planned: inout [PlannedStage], fail: (String, String) -> Void) {
         for i in planned.indices {
             for (key, path) in planned[i].outputs.sorted(by: { $0.key < $1.key }) where path == "-" {
                 let readers = planned.indices.filter { j in planned[j].inputs.values.contains { $0 == .stage(stage: i, output: key, path: "-") } }
@@ -213,7 +118,13 @@ public struct PipelinePlan: Sendable {
                 }
             }
         }
-        for (name, reference) in spec.results {
+    }
+
+    /// The spec's `results` (`stage.output` or `stage.output/inner`) as paths, in name order.
+    static func resolveResults(_ results: [(name: String, reference: String)], planned: [PlannedStage], indexByName: [String: Int],
+                               fail: (String, String) -> Void) -> [(name: String, path: String)] {
+        var resultPaths: [(name: String, path: String)] = []
+        for (name, reference) in results {
             let parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
             let key = parts.count == 2 ? String(parts[1].prefix { $0 != "/" }) : ""
             guard parts.count == 2, let source = indexByName[parts[0]], let outputPath = planned.first(where: { $0.spec.index == source })?.outputs[key], outputPath != "-" else {
@@ -223,16 +134,7 @@ public struct PipelinePlan: Sendable {
             let inner = String(parts[1].dropFirst(key.count))
             resultPaths.append((name, (outputPath.hasSuffix("/") ? String(outputPath.dropLast()) : outputPath) + inner))
         }
-        let order = Self.topologicalOrder(planned)
-        if order.count < planned.count {
-            let stuck = Set(planned.indices).subtracting(order)
-            fail("stages", "the inputs form a cycle: \(Self.describeCycle(planned, among: stuck))")
-        }
-        errors += CrossStageChecks.problems(planned, file: spec.file)
-        if !errors.isEmpty { throw SpecErrors(errors) }
-        for i in planned.indices { planned[i].commandLine = Self.commandLine(planned[i]) }
-        stages = planned
-        self.order = order
+        return resultPaths
     }
 
     /// Why a param or arg value would let a stage write outside the run folder, or nil. A value
