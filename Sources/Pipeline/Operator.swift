@@ -1,6 +1,10 @@
-// The operator model: every pipeline stage is a type that turns one typed record stream into
-// another, configured by parameters decoded from JSON, and deterministic given a seed. The same
-// operator runs as `hz-<name>` over pipes and files, or in-process in tests and the DAG runner.
+// The operator model of the token stages: a type that turns one typed record stream into
+// another, configured by its parameters and deterministic given a seed. hz-tokenize and
+// hz-augment are the two operators (TokenStages/); each command opens its source and sink
+// (TokenStageEndpoints: a stream on a pipe, a stream file, a zoo or token .h5) and calls `run`.
+// The other stages (hz-zoo, hz-train, hz-eval, hz-sample, hz-archive, ...) are executables with
+// their own entry points; the DAG runner starts every stage as a process and reads its arguments
+// from its --experimental-dump-help (OperatorCatalog), never through this protocol.
 import Foundation
 
 /// A source of records (a stream reader, an HDF5 file adapter, an in-memory list).
@@ -28,22 +32,6 @@ extension RecordSink {
 extension RecordStreamReader: RecordSource {}
 extension RecordStreamWriter: RecordSink {}
 
-/// Records kept in memory, in order (tests, small in-process pipelines).
-public final class RecordBuffer: RecordSource, RecordSink {
-    public private(set) var records: [Record]
-    public private(set) var finished = false
-    private var cursor = 0
-
-    public init(_ records: [Record] = []) { self.records = records }
-    public func next() throws -> Record? {
-        guard cursor < records.count else { return nil }
-        defer { cursor += 1 }
-        return records[cursor]
-    }
-    public func write(_ record: Record) throws { records.append(record) }
-    public func finish() throws { finished = true }
-}
-
 /// A pipeline stage: typed input and output record kinds, JSON parameters, a seed.
 public protocol Operator {
     /// Parameters as they appear in a pipeline spec's `params` and on the command line.
@@ -53,8 +41,6 @@ public protocol Operator {
     static var name: String { get }
     /// Record kinds the operator reads, in the order they may appear.
     static var inputKinds: [String] { get }
-    /// Record kinds the operator writes.
-    static var outputKinds: [String] { get }
 
     /// The operator configured by `parameters`.
     /// - Throws: an error naming the offending parameter when they are inconsistent.
@@ -66,26 +52,6 @@ public protocol Operator {
 }
 
 extension Operator {
-    /// Decodes parameters from a JSON object (e.g. a pipeline spec's `params`).
-    /// - Throws: `OperatorError` naming the operator and the decoding problem.
-    public static func parameters(fromJSON data: Data) throws -> Parameters {
-        do {
-            return try JSONDecoder().decode(Parameters.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw OperatorError("\(name): params: missing key '\(key.stringValue)'")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw OperatorError("\(name): params.\(path): \(context.debugDescription)")
-        } catch {
-            throw OperatorError("\(name): params are not valid JSON: \(error)")
-        }
-    }
-
-    /// Configures the operator from JSON parameters.
-    public init(parametersJSON data: Data) throws {
-        try self.init(parameters: Self.parameters(fromJSON: data))
-    }
-
     /// Checks that `record` is one of the operator's input kinds.
     public static func expectInput(_ record: Record, source: String) throws {
         guard inputKinds.contains(record.header.kind) else {

@@ -6,20 +6,11 @@ import ZooStore
 
 @Suite struct AugmentOrderTests {
     @Test func viewsComeEpochByEpochAndTheLayoutSaysSo() throws {
-        let table = try ParameterTable(stateDict: [("module_list.0.weight", [3, 2]), ("module_list.0.bias", [3]),
-                                                   ("module_list.1.weight", [2, 3]), ("module_list.1.bias", [2])])
-        let P = table.parameterCount
-        var input = [try TokenStreamLayout(format: .rows, architecture: "tiny", table: table).record()]
-        for c in [4, 7, 9] {
-            input.append(Record(kind: ZooRecordSource.checkpointKind, ids: ["checkpoint": c], shape: [P],
-                                floats: (0..<P).map { Float(c * 100 + $0) }))
-        }
-        let out = RecordBuffer()
         let op = try AugmentOperator(parameters: .init(options: .init(permute: true), views: 2, epochs: 3))
-        try op.run(input: RecordBuffer(input), output: out, seed: 1)
-        let layout = try TokenStreamLayout.decode(out.records.first, source: "test")
+        let out = try OperatorStreams.run(op, on: OperatorStreams.checkpoints([4, 7, 9]), seed: 1)
+        let layout = try TokenStreamLayout.decode(out.first, source: "test")
         #expect(layout.augment?.order == .epochMajor)
-        let views = out.records.filter { $0.header.kind == "views" }
+        let views = out.filter { $0.header.kind == "views" }
         let order = views.map { [$0.header.ids["augment_epoch"]!, $0.header.ids["checkpoint"]!] }
         #expect(order == [[0, 4], [0, 7], [0, 9], [1, 4], [1, 7], [1, 9], [2, 4], [2, 7], [2, 9]])
         // Fresh views per epoch (the permutation of the 3 hidden neurons differs somewhere).

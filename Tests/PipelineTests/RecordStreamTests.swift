@@ -127,34 +127,3 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: dir.path("out.hzrs.partial")))
     }
 }
-
-/// A toy operator: scales float records by a factor from its JSON params.
-struct ScaleOperator: Operator {
-    struct Parameters: Codable, Sendable { var factor: Float }
-    static let name = "scale"
-    static let inputKinds = ["tokens"]
-    static let outputKinds = ["tokens"]
-    let factor: Float
-    init(parameters: Parameters) throws {
-        guard parameters.factor.isFinite else { throw OperatorError("scale: params.factor must be finite") }
-        factor = parameters.factor
-    }
-    func run(input: RecordSource, output: RecordSink, seed: UInt64) throws {
-        while let r = try input.next() {
-            try Self.expectInput(r, source: "input")
-            try output.write(Record(kind: "tokens", ids: r.header.ids, shape: r.header.shape, floats: try r.floats().map { $0 * factor }))
-        }
-    }
-}
-
-@Suite struct OperatorTests {
-    @Test func parametersComeFromJSONAndErrorsNameTheKey() throws {
-        let op = try ScaleOperator(parametersJSON: Data("{\"factor\": 2}".utf8))
-        let out = RecordBuffer()
-        try op.run(input: RecordBuffer([Record(kind: "tokens", shape: [2], floats: [1, 2])]), output: out, seed: 0)
-        #expect(try out.records[0].floats() == [2, 4])
-        #expect("\(RecordStreamTests.message { _ = try ScaleOperator(parametersJSON: Data("{}".utf8)) })".contains("missing key 'factor'"))
-        #expect(RecordStreamTests.message { try op.run(input: RecordBuffer([Record(kind: "views", shape: [1], floats: [1])]), output: out, seed: 0) }
-            .contains("reads tokens"))
-    }
-}

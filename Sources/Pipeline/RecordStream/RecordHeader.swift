@@ -87,6 +87,24 @@ public struct Record: Sendable, Equatable {
     /// The payload as int32 values (the record must be int32).
     public func int32s() throws -> [Int32] { try values(Int32.self, dtype: .int32) }
 
+    /// Copies the float32 payload into `destination`, which holds exactly its values. The bytes
+    /// are copied into memory bound to Float (never read through the [UInt8] storage as Float,
+    /// which Swift leaves undefined and whose alignment nothing promises); the payload is
+    /// little-endian, the host's order (RecordStreamFormat).
+    /// - Precondition: the record is float32 (callers check the dtype and shape first).
+    public func copyFloats(into destination: UnsafeMutableBufferPointer<Float>) {
+        precondition(header.dtype == .float32 && payload.count == destination.count * MemoryLayout<Float>.size,
+                     "record \(header.kind): \(payload.count) payload bytes \(header.dtype.rawValue), copied into \(destination.count) floats")
+        payload.withUnsafeBytes { UnsafeMutableRawBufferPointer(destination).copyMemory(from: $0) }
+    }
+
+    /// `copyFloats(into:)` into an array, resized to the payload's count when it differs.
+    public func copyFloats(into values: inout [Float]) {
+        let count = payload.count / MemoryLayout<Float>.size
+        if values.count != count { values = [Float](repeating: 0, count: count) }
+        values.withUnsafeMutableBufferPointer { copyFloats(into: $0) }
+    }
+
     private func values<T>(_: T.Type, dtype: RecordDType) throws -> [T] {
         guard header.dtype == dtype else {
             throw RecordStreamError("record \(header.kind): expected \(dtype.rawValue) payload, found \(header.dtype.rawValue)")

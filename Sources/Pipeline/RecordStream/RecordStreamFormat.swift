@@ -3,9 +3,17 @@
 //   stream := magic "HZRS" | u16 major | u16 minor | frame* | end frame
 //   frame  := u32 H | u64 N | header (H bytes of UTF-8 JSON) | payload (N bytes) | u64 checksum
 //   checksum = XXH64(payload, seed: XXH64(the 12 length bytes + header, seed: 0))
-// All integers little-endian.
+// All integers and payload values little-endian.
 
 import ZooStore
+
+// Payloads are copied to and from Swift's Float and Int32 arrays byte for byte (Record,
+// RecordStreamWriter.write(kind:floats:)), which is the little-endian encoding only on a
+// little-endian host. Every platform hyperzoo builds for (x86_64, arm64) is one; a big-endian
+// port must first swap bytes there.
+#if !_endian(little)
+#error("record-stream payloads are little-endian and copied as host values: a big-endian host needs byte swapping in Record and RecordStreamWriter")
+#endif
 
 /// Format constants of the record stream.
 public enum RecordStreamFormat {

@@ -201,7 +201,7 @@ public final class RecordStreamReader {
             try values.withUnsafeMutableBytes { try readPayload(into: $0) }
         } else {
             // A new size is trusted only as far as the stream really holds it.
-            values = try readPayloadGrowing().withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            try Record(header: header, payload: readPayloadGrowing()).copyFloats(into: &values)
         }
         return header
     }

@@ -10,6 +10,7 @@ import Glibc
 #endif
 
 /// Digests files and folders, remembering digests of files whose size and mtime did not change.
+// unchecked because: after init, `entries` and `dirty` are read and written only while holding `lock`.
 public final class ContentDigester: @unchecked Sendable {
     private struct Entry: Equatable { var size: Int64; var mtime: Int64; var digest: String }
     private var entries: [String: Entry] = [:]

@@ -59,6 +59,7 @@ public struct OperatorDescription: Sendable {
 }
 
 /// Finds stage executables and asks them for their arguments (once per operator).
+// unchecked because: the one mutable field, `cache`, is read and written only while holding `lock`.
 public final class OperatorCatalog: @unchecked Sendable {
     public let searchPaths: [String]
     private var cache: [String: Result<OperatorDescription, SpecError>] = [:]

@@ -61,6 +61,36 @@ public struct PipelinePlan: Sendable {
         var errors: [SpecError] = []
         func fail(_ path: String, _ message: String) { errors.append(SpecError(file: spec.file, path: path, message: message)) }
 
+        let indexByName = Self.indexStageNames(spec, fail: fail)
+        var planned: [PlannedStage] = []
+        for stage in spec.stages {
+            switch catalog.describe(stage.operatorName) {
+            case .failure(let error):
+                fail("\(stage.jsonPath).operator", error.message)
+            case .success(let description):
+                let (plannedStage, problems) = StagePlanner.plan(stage, description: description, spec: spec, run: run, indexByName: indexByName)
+                for problem in problems { fail(problem.path, problem.message) }
+                planned.append(plannedStage)
+            }
+        }
+        if !errors.isEmpty { throw SpecErrors(errors) }
+
+        Self.linkStreams(&planned, fail: fail)
+        resultPaths = Self.resolveResults(spec.results, planned: planned, indexByName: indexByName, fail: fail)
+        let order = Self.topologicalOrder(planned)
+        if order.count < planned.count {
+            let stuck = Set(planned.indices).subtracting(order)
+            fail("stages", "the inputs form a cycle: \(Self.describeCycle(planned, among: stuck))")
+        }
+        errors += CrossStageChecks.problems(planned, file: spec.file)
+        if !errors.isEmpty { throw SpecErrors(errors) }
+        for i in planned.indices { planned[i].commandLine = Self.commandLine(planned[i]) }
+        stages = planned
+        self.order = order
+    }
+
+    /// Stage name → index; a name given twice is reported at its second stage.
+    static func indexStageNames(_ spec: PipelineSpec, fail: (String, String) -> Void) -> [String: Int] {
         var indexByName: [String: Int] = [:]
         for stage in spec.stages {
             if let first = indexByName[stage.name] {
@@ -69,137 +99,12 @@ public struct PipelinePlan: Sendable {
                 indexByName[stage.name] = stage.index
             }
         }
-        let specFolder = URL(fileURLWithPath: spec.file).deletingLastPathComponent()
-        var planned: [PlannedStage] = []
-        for stage in spec.stages {
-            let description: OperatorDescription
-            switch catalog.describe(stage.operatorName) {
-            case .success(let d): description = d
-            case .failure(let error):
-                fail("\(stage.jsonPath).operator", error.message)
-                continue
-            }
-            let executableName = ([URL(fileURLWithPath: description.executable).lastPathComponent] + description.subcommands).joined(separator: " ")
-            var used = Set<String>()
-            func known(_ section: String, _ key: String) -> OperatorArgument? {
-                let path = JSONPath.member("\(stage.jsonPath).\(section)", key)
-                guard let argument = description.argument(named: key) else {
-                    fail(path, "\(executableName) has no option --\(key) (it has: \(description.knownNames.joined(separator: ", ")))")
-                    return nil
-                }
-                if !used.insert(key).inserted { fail(path, "'\(key)' is given in more than one of params, inputs and outputs") }
-                return argument
-            }
+        return indexByName
+    }
 
-            // Built-in variables: the run folder, the resolved spec and this stage's upstream lock.
-            var vars = run.vars
-            vars["run_folder"] = .string(run.folder)
-            vars["spec_file"] = .string(run.folder + "/" + Self.specFileName)
-            vars["upstream_lock"] = .string(Self.upstreamLockPath(run: run, stage: stage.name))
-            var params: [String: JSONValue] = [:]
-            for (key, raw) in stage.params.sorted(by: { $0.key < $1.key }) {
-                let value = substitute(raw, vars: vars)
-                let path = JSONPath.member("\(stage.jsonPath).params", key)
-                for name in unresolvedVariables(value) { fail(path, "undefined variable ${\(name)} (define it in vars or matrix)") }
-                guard let argument = known("params", key) else { continue }
-                if let problem = Self.typeProblem(value, argument) {
-                    // A choice names its stage and option too: the allowed values are the stage's
-                    // (from its --experimental-dump-help), not the spec's.
-                    if case .choice = argument.valueType {
-                        fail(path, "stage '\(stage.name)': \(executableName) \(argument.kind == .positional ? key : "--" + key): \(problem)")
-                    } else {
-                        fail(path, problem)
-                    }
-                }
-                params[key] = value
-            }
-            var outputs: [String: String] = [:]
-            for (key, raw) in stage.outputs.sorted(by: { $0.key < $1.key }) {
-                let name = substituteText(raw, vars: vars)
-                guard known("outputs", key) != nil else { continue }
-                if name != "-" && (name.contains("/") && !name.hasSuffix("/") || name.hasPrefix(".") || name.contains("${")) {
-                    fail(JSONPath.member("\(stage.jsonPath).outputs", key), "output name '\(name)' must be a plain file or folder name inside the stage folder")
-                }
-                outputs[key] = name == "-" ? "-" : "\(run.folder)/\(stage.name)/\(name)"
-            }
-            var inputs: [String: PlannedInput] = [:]
-            var dependencies = Set<Int>()
-            // A repeating argument (hz-eval's populations) takes a list of references; each
-            // element is planned as its own input under the key "name[000]", "name[001]", ...
-            var references: [(key: String, raw: JSONValue, path: String)] = []
-            for (key, raw) in stage.inputs.sorted(by: { $0.key < $1.key }) {
-                let path = JSONPath.member("\(stage.jsonPath).inputs", key)
-                guard let argument = known("inputs", key) else { continue }
-                guard let list = raw.arrayValue else { references.append((key, raw, path)); continue }
-                guard argument.isRepeating else {
-                    fail(path, "\(executableName) takes one \(key), so a list is not allowed here"); continue
-                }
-                guard !list.isEmpty, list.count <= Self.maximumListInputs else {
-                    fail(path, "a list of inputs needs 1 to \(Self.maximumListInputs) references, found \(list.count)"); continue
-                }
-                for (i, element) in list.enumerated() {
-                    references.append((Self.listInputKey(key, i), element, path + "[\(i)]"))
-                }
-            }
-            for (key, raw, path) in references {
-                if let file = raw["file"]?.stringValue {
-                    let resolved = substituteText(file, vars: vars)
-                    let absolute = resolved.hasPrefix("/") ? resolved : specFolder.appendingPathComponent(resolved).standardizedFileURL.path
-                    if !FileManager.default.fileExists(atPath: absolute) {
-                        fail(path, "file '\(resolved)' not found (looked at \(absolute))")
-                    }
-                    inputs[key] = .file(path: absolute)
-                    continue
-                }
-                let reference = substituteText(raw.stringValue ?? "", vars: vars)
-                var parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
-                // "stage.output/inner/file": a file inside a folder output.
-                var inner = ""
-                if parts.count == 2, let slash = parts[1].firstIndex(of: "/") {
-                    inner = String(parts[1][slash...])
-                    parts[1] = String(parts[1][..<slash])
-                    if inner.split(separator: "/").contains("..") { fail(path, "'..' is not allowed in '\(reference)'"); continue }
-                }
-                guard parts.count == 2, let source = indexByName[parts[0]] else {
-                    fail(path, "refers to stage '\(parts.first ?? reference)', which does not exist (stages: \(spec.stages.map(\.name).joined(separator: ", ")))")
-                    continue
-                }
-                let sourceStage = spec.stages[source]
-                guard let outputName = sourceStage.outputs[parts[1]] else {
-                    fail(path, "stage '\(parts[0])' has no output '\(parts[1])' (its outputs: \(sourceStage.outputs.keys.sorted().joined(separator: ", ")))")
-                    continue
-                }
-                if outputName == "-" && !inner.isEmpty { fail(path, "a streamed output has no files inside it"); continue }
-                let folderName = substituteText(outputName, vars: vars)
-                let outputPath = outputName == "-" ? "-" : "\(run.folder)/\(sourceStage.name)/\(folderName.hasSuffix("/") ? String(folderName.dropLast()) : folderName)\(inner)"
-                inputs[key] = .stage(stage: source, output: parts[1], path: outputPath)
-                dependencies.insert(source)
-            }
-            if !stage.pathsOutsideRunFolder {
-                for (key, value) in params.sorted(by: { $0.key < $1.key }) {
-                    for text in (value.arrayValue ?? [value]).compactMap(\.stringValue) {
-                        if let problem = Self.escape(text, runFolder: run.folder) { fail(JSONPath.member("\(stage.jsonPath).params", key), problem) }
-                    }
-                }
-                for (i, text) in stage.args.enumerated() {
-                    let value = substituteText(text, vars: vars)
-                    let path = value.hasPrefix("-") && value.contains("=") ? String(value[value.index(after: value.firstIndex(of: "=")!)...]) : value
-                    if let problem = Self.escape(path, runFolder: run.folder) { fail(JSONPath.index("\(stage.jsonPath).args", i), problem) }
-                }
-            }
-            for (name, argument) in description.options.sorted(by: { $0.key < $1.key })
-            where !argument.isOptional && argument.kind == .option && !used.contains(name) {
-                fail(stage.jsonPath, "\(executableName) needs --\(name): add it to params, inputs or outputs")
-            }
-            for argument in description.positionals where !argument.isOptional && !used.contains(argument.name) {
-                fail(stage.jsonPath, "\(executableName) needs its '\(argument.name)' argument: add it to params, inputs or outputs")
-            }
-            planned.append(PlannedStage(spec: stage, description: description, params: params, inputs: inputs, outputs: outputs,
-                                        dependencies: dependencies.sorted(), commandLine: [], streamsTo: nil, streamsFrom: nil))
-        }
-        if !errors.isEmpty { throw SpecErrors(errors) }
-
-        // Streams: a "-" output must have exactly one reader.
+    /// Streams: a "-" output must have exactly one reader, and a stage streams to one stage and
+    /// reads one stream; the pairs are linked through `streamsTo` / `streamsFrom`.
+    static func linkStreams(_ planned: inout [PlannedStage], fail: (String, String) -> Void) {
         for i in planned.indices {
             for (key, path) in planned[i].outputs.sorted(by: { $0.key < $1.key }) where path == "-" {
                 let readers = planned.indices.filter { j in planned[j].inputs.values.contains { $0 == .stage(stage: i, output: key, path: "-") } }
@@ -213,7 +118,13 @@ public struct PipelinePlan: Sendable {
                 }
             }
         }
-        for (name, reference) in spec.results {
+    }
+
+    /// The spec's `results` (`stage.output` or `stage.output/inner`) as paths, in name order.
+    static func resolveResults(_ results: [(name: String, reference: String)], planned: [PlannedStage], indexByName: [String: Int],
+                               fail: (String, String) -> Void) -> [(name: String, path: String)] {
+        var resultPaths: [(name: String, path: String)] = []
+        for (name, reference) in results {
             let parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
             let key = parts.count == 2 ? String(parts[1].prefix { $0 != "/" }) : ""
             guard parts.count == 2, let source = indexByName[parts[0]], let outputPath = planned.first(where: { $0.spec.index == source })?.outputs[key], outputPath != "-" else {
@@ -223,31 +134,7 @@ public struct PipelinePlan: Sendable {
             let inner = String(parts[1].dropFirst(key.count))
             resultPaths.append((name, (outputPath.hasSuffix("/") ? String(outputPath.dropLast()) : outputPath) + inner))
         }
-        let order = Self.topologicalOrder(planned)
-        if order.count < planned.count {
-            let stuck = Set(planned.indices).subtracting(order)
-            fail("stages", "the inputs form a cycle: \(Self.describeCycle(planned, among: stuck))")
-        }
-        errors += CrossStageChecks.problems(planned, file: spec.file)
-        if !errors.isEmpty { throw SpecErrors(errors) }
-        for i in planned.indices { planned[i].commandLine = Self.commandLine(planned[i]) }
-        stages = planned
-        self.order = order
-    }
-
-    /// Why a param or arg value would let a stage write outside the run folder, or nil. A value
-    /// with a `/` (or `..`) is taken as a path (relative to the working folder, as the stage sees
-    /// it) and must lie inside the run folder; files to read come in through `inputs` instead.
-    static func escape(_ value: String, runFolder: String) -> String? {
-        guard value.contains("/") || value == ".." else { return nil }
-        let cwd = FileManager.default.currentDirectoryPath
-        func absolute(_ path: String) -> String {
-            URL(fileURLWithPath: path.hasPrefix("/") ? path : cwd + "/" + path).standardizedFileURL.path
-        }
-        let folder = absolute(runFolder)
-        let resolved = absolute(value)
-        if resolved == folder || resolved.hasPrefix(folder + "/") { return nil }
-        return "'\(value)' is a path outside the run folder \(runFolder); stage outputs stay inside it. Give files to read as inputs ({\"file\": ...}), or set \"paths_outside_run_folder\": true on the stage to allow it"
+        return resultPaths
     }
 
     /// The spec as run (after --set overrides), written into the run folder: `${spec_file}`.
@@ -293,65 +180,5 @@ public struct PipelinePlan: Sendable {
             path.append(next)
         }
         return stuck.sorted().map { stages[$0].name }.joined(separator: ", ")
-    }
-
-    static func typeProblem(_ value: JSONValue, _ argument: OperatorArgument) -> String? {
-        if case .array(let items) = value {
-            guard argument.isRepeating else { return "expected a single value (the option does not repeat), found an array" }
-            for item in items { if let problem = typeProblem(item, OperatorArgument(name: argument.name, kind: argument.kind, valueType: argument.valueType, isOptional: true, isRepeating: false)) { return problem } }
-            return nil
-        }
-        switch argument.valueType {
-        case .boolean:
-            return value.boolValue == nil ? "expected a boolean (it is a flag), found \(value.typeDescription)" : nil
-        case .integer:
-            return value.intValue == nil ? "expected an integer, found \(value.typeDescription == "a number" ? value.canonical : value.typeDescription)" : nil
-        case .number:
-            return value.doubleValue == nil ? "expected a number, found \(value.typeDescription)" : nil
-        case .choice(let allowed):
-            return allowed.contains(value.commandLineText) ? nil : "expected one of \(allowed.joined(separator: ", ")), found \(value.canonical)"
-        case .text:
-            switch value { case .string, .number: return nil
-            default: return "expected a string or number, found \(value.typeDescription)" }
-        }
-    }
-
-    /// Most references one list input may hold (a bound on what a spec can make the runner plan).
-    static let maximumListInputs = 256
-
-    /// The key of element `index` of a list input: sorts in list order, and names its argument.
-    static func listInputKey(_ argument: String, _ index: Int) -> String {
-        argument + "[" + String(repeating: "0", count: max(0, 3 - String(index).count)) + String(index) + "]"
-    }
-
-    /// The argument an input key feeds: "population.h5[002]" → "population.h5".
-    static func argumentName(ofInputKey key: String) -> String {
-        guard key.hasSuffix("]"), let open = key.lastIndex(of: "[") else { return key }
-        return String(key[..<open])
-    }
-
-    /// `hz-op sub --param value ... --input path --output path positional...`, in sorted key order.
-    static func commandLine(_ stage: PlannedStage) -> [String] {
-        var options: [String] = []
-        var positional: [String: [String]] = [:]
-        func add(_ key: String, _ values: [String]) {
-            guard let argument = stage.description.argument(named: key) else { return }
-            if argument.kind == .positional { positional[key, default: []] += values; return }
-            for value in values { options += ["--\(key)", value] }
-        }
-        for (key, value) in stage.params.sorted(by: { $0.key < $1.key }) {
-            let argument = stage.description.argument(named: key)
-            if argument?.kind == .flag {
-                if value.boolValue == true { options.append("--\(key)") }
-                else if let inversion = argument?.inversion { options.append("--\(inversion)") }
-                continue
-            }
-            add(key, (value.arrayValue ?? [value]).map(\.commandLineText))
-        }
-        for (key, input) in stage.inputs.sorted(by: { $0.key < $1.key }) { add(argumentName(ofInputKey: key), [input.path]) }
-        for (key, output) in stage.outputs.sorted(by: { $0.key < $1.key }) { add(key, [output]) }
-        var line = [stage.description.executable] + stage.description.subcommands + options
-        for argument in stage.description.positionals { line += positional[argument.name] ?? [] }
-        return line + stage.spec.args
     }
 }

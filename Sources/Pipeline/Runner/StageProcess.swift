@@ -87,6 +87,7 @@ struct StageProcess {
 }
 
 /// The process groups of the stages running now (one per stage: its pid is the group id).
+// unchecked because: `pids` and `stopping` are read and written only while holding `lock`.
 final class RunningStages: @unchecked Sendable {
     static let shared = RunningStages()
     private var pids = Set<pid_t>()

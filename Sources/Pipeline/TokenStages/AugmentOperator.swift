@@ -36,7 +36,6 @@ public struct AugmentOperator: Operator {
 
     public static let name = "augment"
     public static let inputKinds = [TokenStreamLayout.kind, "positions", "mask", "tokens", ZooRecordSource.checkpointKind]
-    public static let outputKinds = [TokenStreamLayout.kind, "positions", "mask", "views"]
     public let parameters: Parameters
 
     public init(parameters: Parameters) throws {
@@ -74,6 +73,7 @@ public struct AugmentOperator: Operator {
         let sampleKind = inputTokenizer == nil ? ZooRecordSource.checkpointKind : "tokens"
         var row = [Float](repeating: 0, count: p)
         var scratch = [Float](repeating: 0, count: p)
+        var inputTokens: [Float] = []  // a token record's values (token input only)
         var views = [Float](repeating: 0, count: parameters.views * tw)
         // Epoch 0 streams out as the samples arrive; later epochs replay the rows kept here
         // (N × P values: the input, not its views), so the output is epoch-major.
@@ -106,11 +106,11 @@ public struct AugmentOperator: Operator {
             guard record.header.dtype == .float32, record.header.shape == expectedShape else {
                 throw OperatorError("augment input: \(sampleKind) record \(record.header.ids["checkpoint"] ?? sample) has shape \(record.header.shape) \(record.header.dtype.rawValue), expected \(expectedShape) float32")
             }
-            record.payload.withUnsafeBytes { raw in
-                let values = raw.assumingMemoryBound(to: Float.self)
-                row.withUnsafeMutableBufferPointer { r in
-                    if let inputTokenizer { inputTokenizer.detokenize(tokens: values, into: r) } else { _ = r.update(fromContentsOf: values) }
-                }
+            if let inputTokenizer {
+                record.copyFloats(into: &inputTokens)
+                inputTokens.withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { inputTokenizer.detokenize(tokens: t, into: $0) } }
+            } else {
+                row.withUnsafeMutableBufferPointer { record.copyFloats(into: $0) }
             }
             let id = record.header.ids["checkpoint"] ?? sample
             try emit(row, record.header, id: id, epoch: 0)

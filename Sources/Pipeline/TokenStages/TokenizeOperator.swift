@@ -21,7 +21,6 @@ public struct TokenizeOperator: Operator {
 
     public static let name = "tokenize"
     public static let inputKinds = [TokenStreamLayout.kind, ZooRecordSource.checkpointKind]
-    public static let outputKinds = [TokenStreamLayout.kind, "positions", "mask", "tokens"]
     public let parameters: Parameters
 
     public init(parameters: Parameters) throws {
@@ -44,6 +43,7 @@ public struct TokenizeOperator: Operator {
                                            tokenWidth: tokenizer.tokenWidth).record())
         for record in TokenStreamLayout.tokenRecords(tokenizer) { try output.write(record) }
         var tokens = [Float](repeating: 0, count: tokenizer.tokenValueCount)
+        var row = [Float](repeating: 0, count: layout.table.parameterCount)
         let shape = [tokenizer.tokenCount, tokenizer.tokenWidth]
         while let record = try input.next() {
             try Self.expectInput(record, source: "tokenize input")
@@ -52,10 +52,9 @@ public struct TokenizeOperator: Operator {
             guard record.header.dtype == .float32, record.header.shape == [layout.table.parameterCount] else {
                 throw OperatorError("tokenize input: checkpoint \(record.header.ids["checkpoint"] ?? -1) has shape \(record.header.shape) \(record.header.dtype.rawValue), expected [\(layout.table.parameterCount)] float32")
             }
-            record.payload.withUnsafeBytes { raw in
-                tokens.withUnsafeMutableBufferPointer { out in
-                    tokenizer.tokenize(row: raw.assumingMemoryBound(to: Float.self), into: out)
-                }
+            record.copyFloats(into: &row)
+            row.withUnsafeBufferPointer { r in
+                tokens.withUnsafeMutableBufferPointer { out in tokenizer.tokenize(row: r, into: out) }
             }
             try tokens.withUnsafeBytes { payload in
                 try output.write(header: RecordHeader(kind: "tokens", ids: record.header.ids, labels: record.header.labels,

@@ -58,11 +58,13 @@ public final class TrainingViewReader {
     public func readEpoch(into views: UnsafeMutableBufferPointer<Float>) throws {
         let n = checkpoints.count, p = layout.table.parameterCount
         precondition(views.count == 2 * n * p, "readEpoch: buffer of \(views.count) values, expected 2 × \(n) × \(p)")
+        var values: [Float] = []
         try readEpoch { row, record in
-            try record.payload.withUnsafeBytes { raw in
-                let tokens = raw.assumingMemoryBound(to: Float.self)
-                let tv = tokenizer.tokenValueCount
-                guard tokens.count == 2 * tv else { throw OperatorError("\(name): views record of \(tokens.count) values, expected \(2 * tv)") }
+            let tv = tokenizer.tokenValueCount
+            let count = record.payload.count / MemoryLayout<Float>.size
+            guard count == 2 * tv else { throw OperatorError("\(name): views record of \(count) values, expected \(2 * tv)") }
+            record.copyFloats(into: &values)
+            values.withUnsafeBufferPointer { tokens in
                 for v in 0..<2 {
                     let k = v * n + row
                     tokenizer.detokenize(tokens: UnsafeBufferPointer(rebasing: tokens[(v * tv)..<((v + 1) * tv)]),
