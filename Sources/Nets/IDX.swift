@@ -1,6 +1,7 @@
 // The IDX format of MNIST and Fashion-MNIST (gzip-compressed or plain), and the Fashion-MNIST
 // recipe of the Model Zoos generator `train_zoo_f_mnist_uniform.py`.
 import Compression
+import FileIO
 import Tensor
 #if canImport(Glibc)
 import Glibc
@@ -31,13 +32,13 @@ public enum IDX {
             let gzip = path.hasSuffix(".gz")
             let head = gzip ? try inflatePrefix(file, wrapping: .gzip, count: 4 + 4 * 255, label: path) : Array(file.prefix(4 + 4 * 255))
             shape = try header(head, path: path)
-            let (n, _) = checkedProduct(shape)
+            let n = checkedElementCount(shape) ?? 0
             let total = 4 + 4 * shape.count + n
             raw = gzip ? try inflate(file, wrapping: .gzip, expectedSize: total, label: path) : file
         } catch let e as InflateError {
             throw DatasetError(e.description)
         }
-        let n = checkedProduct(shape).value, start = 4 + 4 * shape.count
+        let n = checkedElementCount(shape) ?? 0, start = 4 + 4 * shape.count
         guard raw.count - start == n else {
             throw DatasetError("\(path): IDX shape \(shape) needs \(n) bytes, file holds \(raw.count - start)")
         }
@@ -57,21 +58,10 @@ public enum IDX {
             let o = 4 + 4 * d
             shape.append(Int(raw[o]) << 24 | Int(raw[o + 1]) << 16 | Int(raw[o + 2]) << 8 | Int(raw[o + 3]))
         }
-        let (n, overflow) = checkedProduct(shape)
-        guard !overflow, n <= maximumBytes else {
+        guard let n = checkedElementCount(shape), n <= maximumBytes else {
             throw DatasetError("\(path): IDX shape \(shape) declares more than the \(maximumBytes >> 20) MiB this reader accepts (corrupt header?)")
         }
         return shape
-    }
-
-    static func checkedProduct(_ shape: [Int]) -> (value: Int, overflow: Bool) {
-        var n = 1
-        for d in shape {
-            let (p, o) = n.multipliedReportingOverflow(by: d)
-            if o { return (0, true) }
-            n = p
-        }
-        return (n, false)
     }
 
     /// Reads an image file [N, H, W] and its label file [N] into a dataset, normalising pixels as

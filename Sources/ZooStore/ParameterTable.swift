@@ -5,6 +5,7 @@
 // parameters of one layer share axis 0, the layer's output neurons (conv: output channels,
 // linear: output features); tokenizers and permutation augmentations are derived from that
 // fact and from the shapes alone, never from a hard-coded model list.
+import FileIO
 
 /// What kind of layer a parameter belongs to.
 public enum LayerKind: String, Codable, Sendable, Equatable {
@@ -87,14 +88,7 @@ public struct ParameterTable: Codable, Sendable, Equatable {
 
     /// The element count of `shape`, or nil if it is negative, overflows or exceeds `maximumParameters`.
     static func checkedCount(_ shape: [Int]) -> Int? {
-        var n = 1
-        for d in shape {
-            guard d >= 0 else { return nil }
-            let (p, o) = n.multipliedReportingOverflow(by: d)
-            guard !o, p <= maximumParameters else { return nil }
-            n = p
-        }
-        return n
+        checkedElementCount(shape).flatMap { $0 <= maximumParameters ? $0 : nil }
     }
 
     /// A table from entries already laid out (offsets contiguous from 0, layers numbered in

@@ -1,5 +1,6 @@
 // One record of a record stream: a small JSON header and a raw little-endian payload.
 // The format is documented in schemas/record-stream.md.
+import FileIO
 
 /// Element type of a record's payload.
 public enum RecordDType: String, Codable, Sendable, Equatable {
@@ -39,14 +40,9 @@ public struct RecordHeader: Codable, Sendable, Equatable {
 
     /// Payload size in bytes implied by shape and dtype, or nil if it overflows or a dimension is negative.
     public var payloadByteCount: Int? {
-        var n = dtype.size
-        for d in shape {
-            guard d >= 0 else { return nil }
-            let (m, overflow) = n.multipliedReportingOverflow(by: d)
-            if overflow { return nil }
-            n = m
-        }
-        return n
+        guard let count = checkedElementCount(shape) else { return nil }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+        return overflow ? nil : bytes
     }
 }
 

@@ -9,6 +9,7 @@
 // with another run folder by hard links (files are only ever replaced by rename, never written in
 // place, so a link cannot be changed behind the other run's back). A failed attempt is kept as
 // attempt-<key>/ so its stage can resume.
+import FileIO
 import Foundation
 import ZooStore
 #if canImport(Glibc)
@@ -132,8 +133,7 @@ struct ResultCache {
     /// Hard-links every file of `source` into a new folder `target` (copies across file systems);
     /// digests known for the source files are known for the links.
     private func link(_ source: String, to target: String) throws {
-        let partial = target + ".partial-\(getpid())"
-        try? FileManager.default.removeItem(atPath: partial)  // our own leftover from a killed run
+        let partial = claimTemporaryPath(besides: target)  // and removes what killed runs of this host left
         try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: true)
         let enumerator = FileManager.default.enumerator(atPath: source)
         while let relative = enumerator?.nextObject() as? String {
