@@ -13,6 +13,7 @@ func runOnce(_ spec: PipelineSpec, _ ops: FakeOperators, run: Int = 0, options: 
     return (summary, lines.lines)
 }
 
+// unchecked because: `stored` is only read and written while holding `lock`.
 final class LineSink: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [String] = []

@@ -18,7 +18,7 @@ import Glibc
 public final class PipelineRunner {
     public let plan: PipelinePlan
     public let options: RunOptions
-    // Internal, not private: the Slurm executor (Slurm/PipelineRunner+Slurm.swift) shares them.
+    // Internal, not private: the Slurm executor (Slurm/PipelineRunner+Slurm*.swift) shares them.
     let say: (String) -> Void
     let digester: ContentDigester
     let cache: ResultCache

@@ -34,10 +34,7 @@ extension PipelineRunner {
                 try? FileManager.default.removeItem(atPath: path)
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             }
-            let upstreamNames = Set(plan.ancestors(of: s).map { plan.stages[$0].name })
-            var upstream = LockFile(pipeline: lock.pipeline, run: lock.run)
-            upstream.stages = lock.stages.filter { upstreamNames.contains($0.key) }
-            try upstream.write(to: PipelinePlan.upstreamLockPath(run: plan.run, stage: stage.name))
+            try writeUpstreamLock(s)
             let commandLine = Self.resumingIfInterrupted(stage)
             let log = try openForWriting(plan.logPath(stage))
             let header = "$ \(shellLine(commandLine))\n"
@@ -74,17 +71,32 @@ extension PipelineRunner {
             if stdout != log { close(stdout) }
             if previousRead >= 0 { close(previousRead) }
             previousRead = nextRead
-            let logPath = plan.logPath(stage)
-            Thread.detachNewThread {
-                let status = process.wait()
-                let seconds = Date().timeIntervalSince(started)
-                if let handle = FileHandle(forWritingAtPath: logPath) {
-                    handle.seekToEndOfFile()
-                    handle.write(Data("# exit status \(status) after \(String(format: "%.2f", seconds)) s\n".utf8))
-                    try? handle.close()
-                }
-                events.push(Finished(stage: s, status: status, seconds: seconds))
+            watch(process, stage: s, started: started, events: events)
+        }
+    }
+
+    /// `${upstream_lock}`: the lock entries of the stage's ancestors, written before the stage
+    /// starts (here, or when its Slurm job is submitted).
+    func writeUpstreamLock(_ s: Int) throws {
+        let upstreamNames = Set(plan.ancestors(of: s).map { plan.stages[$0].name })
+        var upstream = LockFile(pipeline: lock.pipeline, run: lock.run)
+        upstream.stages = lock.stages.filter { upstreamNames.contains($0.key) }
+        try upstream.write(to: PipelinePlan.upstreamLockPath(run: plan.run, stage: plan.stages[s].name))
+    }
+
+    /// A thread that waits for stage `s`'s process, appends its exit status to the stage's log
+    /// and tells the scheduler.
+    private func watch(_ process: StageProcess, stage s: Int, started: Date, events: FinishedQueue) {
+        let logPath = plan.logPath(plan.stages[s])
+        Thread.detachNewThread {
+            let status = process.wait()
+            let seconds = Date().timeIntervalSince(started)
+            if let handle = FileHandle(forWritingAtPath: logPath) {
+                handle.seekToEndOfFile()
+                handle.write(Data("# exit status \(status) after \(String(format: "%.2f", seconds)) s\n".utf8))
+                try? handle.close()
             }
+            events.push(Finished(stage: s, status: status, seconds: seconds))
         }
     }
 

@@ -118,33 +118,34 @@ public struct JSONSchemaValidator: Sendable {
         case .number(let n): checkNumber(n, s, at: path, into: &errors)
         default: break
         }
+        checkCombinators(value, s, at: path, into: &errors)
+    }
+
+    /// The errors `value` has against `schema` alone (for a branch of anyOf, oneOf, not, if).
+    private func errors(of value: JSONValue, against schema: JSONValue, at path: String) -> [(String, String)] {
+        var e: [(String, String)] = []
+        check(value, against: schema, at: path, into: &e)
+        return e
+    }
+
+    /// allOf, anyOf, oneOf, not and if/then/else.
+    private func checkCombinators(_ value: JSONValue, _ s: [String: JSONValue], at path: String, into errors: inout [(String, String)]) {
         for sub in s["allOf"]?.arrayValue ?? [] { check(value, against: sub, at: path, into: &errors) }
         if let branches = s["anyOf"]?.arrayValue {
-            let results = branches.map { branch -> [(String, String)] in
-                var e: [(String, String)] = []
-                check(value, against: branch, at: path, into: &e)
-                return e
-            }
+            let results = branches.map { self.errors(of: value, against: $0, at: path) }
             if !results.contains(where: \.isEmpty) { errors += closest(results) }
         }
         if let branches = s["oneOf"]?.arrayValue {
-            let results = branches.map { branch -> [(String, String)] in
-                var e: [(String, String)] = []
-                check(value, against: branch, at: path, into: &e)
-                return e
-            }
+            let results = branches.map { self.errors(of: value, against: $0, at: path) }
             let passing = results.filter(\.isEmpty).count
             if passing == 0 { errors += closest(results) }
             if passing > 1 { errors.append((path, "matches more than one of the allowed forms")) }
         }
-        if let negated = s["not"] {
-            var e: [(String, String)] = []
-            check(value, against: negated, at: path, into: &e)
-            if e.isEmpty { errors.append((path, "matches a form that is not allowed")) }
+        if let negated = s["not"], self.errors(of: value, against: negated, at: path).isEmpty {
+            errors.append((path, "matches a form that is not allowed"))
         }
         if let condition = s["if"] {
-            var e: [(String, String)] = []
-            check(value, against: condition, at: path, into: &e)
+            let e = self.errors(of: value, against: condition, at: path)
             if e.isEmpty, let then = s["then"] { check(value, against: then, at: path, into: &errors) }
             if !e.isEmpty, let otherwise = s["else"] { check(value, against: otherwise, at: path, into: &errors) }
         }

@@ -50,15 +50,7 @@ public struct AugmentOperator: Operator {
 
     public func run(input: RecordSource, output: RecordSink, seed: UInt64) throws {
         let layout = try TokenStreamLayout.decode(input.next(), source: "augment input")
-        let inputTokenizer: (any Tokenizer)?
-        switch layout.format {
-        case .rows: inputTokenizer = nil
-        case .tokens:
-            guard let choice = layout.tokenizer else { throw OperatorError("augment input: token stream layout names no tokenizer") }
-            inputTokenizer = try choice.make(table: layout.table)
-        case .views:
-            throw OperatorError("augment input: already a view stream; augment reads a zoo, a row stream or a token stream")
-        }
+        let inputTokenizer = try Self.inputTokenizer(of: layout)
         let choice = parameters.tokenizer ?? layout.tokenizer ?? TokenizerChoice(kind: .neuron)
         let tokenizer = try choice.make(table: layout.table)
         let augmenter = try Augmenter(table: layout.table, options: parameters.options, bankSeed: seed)
@@ -68,36 +60,14 @@ public struct AugmentOperator: Operator {
         for record in TokenStreamLayout.tokenRecords(tokenizer) { try output.write(record) }
 
         let p = layout.table.parameterCount
-        let tw = tokenizer.tokenValueCount
         let expectedShape = inputTokenizer.map { [$0.tokenCount, $0.tokenWidth] } ?? [p]
         let sampleKind = inputTokenizer == nil ? ZooRecordSource.checkpointKind : "tokens"
         var row = [Float](repeating: 0, count: p)
-        var scratch = [Float](repeating: 0, count: p)
         var inputTokens: [Float] = []  // a token record's values (token input only)
-        var views = [Float](repeating: 0, count: parameters.views * tw)
+        var writer = ViewWriter(augmenter: augmenter, tokenizer: tokenizer, viewCount: parameters.views, seed: seed, parameterCount: p)
         // Epoch 0 streams out as the samples arrive; later epochs replay the rows kept here
         // (N × P values: the input, not its views), so the output is epoch-major.
         var kept: [(row: [Float], header: RecordHeader, id: Int)] = []
-        func emit(_ row: [Float], _ header: RecordHeader, id: Int, epoch: Int) throws {
-            row.withUnsafeBufferPointer { r in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    views.withUnsafeMutableBufferPointer { out in
-                        for v in 0..<parameters.views {
-                            var stream = Augmenter.viewStream(seed: seed, epoch: epoch, sample: id, view: v)
-                            augmenter.view(row: r, into: s, stream: &stream)
-                            tokenizer.tokenize(row: UnsafeBufferPointer(s), into: UnsafeMutableBufferPointer(rebasing: out[(v * tw)..<((v + 1) * tw)]))
-                        }
-                    }
-                }
-            }
-            var ids = header.ids
-            ids["augment_epoch"] = epoch
-            try views.withUnsafeBytes { payload in
-                try output.write(header: RecordHeader(kind: "views", ids: ids, labels: header.labels,
-                                                      shape: [parameters.views, tokenizer.tokenCount, tokenizer.tokenWidth], dtype: .float32),
-                                 payload: payload)
-            }
-        }
         var sample = 0
         while let record = try input.next() {
             try Self.expectInput(record, source: "augment input")
@@ -113,12 +83,66 @@ public struct AugmentOperator: Operator {
                 row.withUnsafeMutableBufferPointer { record.copyFloats(into: $0) }
             }
             let id = record.header.ids["checkpoint"] ?? sample
-            try emit(row, record.header, id: id, epoch: 0)
+            try writer.emit(row, record.header, id: id, epoch: 0, to: output)
             if parameters.epochs > 1 { kept.append((row, record.header, id)) }
             sample += 1
         }
         for epoch in 1..<max(parameters.epochs, 1) {
-            for (row, header, id) in kept { try emit(row, header, id: id, epoch: epoch) }
+            for (row, header, id) in kept { try writer.emit(row, header, id: id, epoch: epoch, to: output) }
+        }
+    }
+
+    /// The tokenizer that turns token input back into rows; nil for row input.
+    private static func inputTokenizer(of layout: TokenStreamLayout) throws -> (any Tokenizer)? {
+        switch layout.format {
+        case .rows: return nil
+        case .tokens:
+            guard let choice = layout.tokenizer else { throw OperatorError("augment input: token stream layout names no tokenizer") }
+            return try choice.make(table: layout.table)
+        case .views:
+            throw OperatorError("augment input: already a view stream; augment reads a zoo, a row stream or a token stream")
+        }
+    }
+}
+
+/// Writes one sample's views record: each view augmented from the row with its own stream
+/// (seed, epoch, sample id, view), then tokenized.
+private struct ViewWriter {
+    let augmenter: Augmenter
+    let tokenizer: any Tokenizer
+    let viewCount: Int
+    let seed: UInt64
+    /// One augmented row [P].
+    var scratch: [Float]
+    /// The record's payload [V, T, W].
+    var views: [Float]
+
+    init(augmenter: Augmenter, tokenizer: any Tokenizer, viewCount: Int, seed: UInt64, parameterCount p: Int) {
+        self.augmenter = augmenter; self.tokenizer = tokenizer; self.viewCount = viewCount; self.seed = seed
+        scratch = [Float](repeating: 0, count: p)
+        views = [Float](repeating: 0, count: viewCount * tokenizer.tokenValueCount)
+    }
+
+    mutating func emit(_ row: [Float], _ header: RecordHeader, id: Int, epoch: Int, to output: RecordSink) throws {
+        let tw = tokenizer.tokenValueCount
+        let (augmenter, tokenizer, viewCount, seed) = (augmenter, tokenizer, viewCount, seed)
+        row.withUnsafeBufferPointer { r in
+            scratch.withUnsafeMutableBufferPointer { s in
+                views.withUnsafeMutableBufferPointer { out in
+                    for v in 0..<viewCount {
+                        var stream = Augmenter.viewStream(seed: seed, epoch: epoch, sample: id, view: v)
+                        augmenter.view(row: r, into: s, stream: &stream)
+                        tokenizer.tokenize(row: UnsafeBufferPointer(s), into: UnsafeMutableBufferPointer(rebasing: out[(v * tw)..<((v + 1) * tw)]))
+                    }
+                }
+            }
+        }
+        var ids = header.ids
+        ids["augment_epoch"] = epoch
+        try views.withUnsafeBytes { payload in
+            try output.write(header: RecordHeader(kind: "views", ids: ids, labels: header.labels,
+                                                  shape: [viewCount, tokenizer.tokenCount, tokenizer.tokenWidth], dtype: .float32),
+                             payload: payload)
         }
     }
 }
