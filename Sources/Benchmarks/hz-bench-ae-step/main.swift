@@ -2,6 +2,7 @@
 // rows, the same workload as ../shared/peers/ghrp_ae_step.py (two views of B rows, NT-Xent with a 4-layer projection head +
 // layer-normalised reconstruction, AdamW). Driven by tools/bench/bench-ae beside the peer.
 import ArgumentParser
+import BenchmarkCeiling
 import Foundation
 import HyperRep
 import Tensor
@@ -59,7 +60,7 @@ struct AEStepBench: ParsableCommand {
                 for _ in 0..<steps { step() }
                 let seconds = Date().timeIntervalSince(start) / Double(max(steps, 1))
                 let flops = Self.stepFLOPs(config: config, layout: model.layout, batch: batch)
-                let ceiling = Self.sgemmRate(n: 1024)
+                let ceiling = sgemmGFLOPPerSecond(n: 1024, threads: threads, repeats: 5).median
                 try printJSON([
                     "tool": "hz-train", "batch": batch, "d_model": width, "params": model.parameters.count,
                     "threads": threads, "s_per_step": (seconds * 10_000).rounded() / 10_000,
@@ -89,17 +90,6 @@ struct AEStepBench: ParsableCommand {
             let H = Double(c.projectionHidden)
             f += 2 * N * (L * H + Double(c.projectionLayers - 1) * H * H + H * Double(c.projectionOutput))
             return 3 * f
-        }
-
-        /// Achieved sgemm GFLOP/s at n × n × n.
-        static func sgemmRate(n: Int) -> Double {
-            let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-            var c = [Float](repeating: 0, count: n * n)
-            gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: &c, ldc: n)
-            let start = Date()
-            let reps = 5
-            for _ in 0..<reps { gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: &c, ldc: n) }
-            return 2 * Double(n * n * n) * Double(reps) / Date().timeIntervalSince(start) / 1e9
         }
     }
 

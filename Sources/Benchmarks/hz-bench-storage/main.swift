@@ -12,7 +12,10 @@
 //       the machine's copy bandwidth, the ceiling for a read from the page cache
 //   hz-bench-storage ceiling [--repeats 5]
 //       the machine ceiling: OpenBLAS sgemm GFLOP/s (n = 1024, 2048 on 1 and 2 threads) and memcpy GB/s
+//   hz-bench-storage sgemm [--n 1024] [--threads 1] [--repeats 5]
+//       one sgemm case of the ceiling (tools/bench/bench-zoo)
 // Each prints one JSON line. Peak memory is measured from outside with /usr/bin/time -v.
+import BenchmarkCeiling
 import Foundation
 import HDF5
 import ZooStore
@@ -93,7 +96,7 @@ func sum(_ values: UnsafeBufferPointer<Float>) -> Float {
 }
 
 let args = Array(CommandLine.arguments.dropFirst())
-guard let mode = args.first else { fail("usage: hz-bench-storage generate|write|read|resume|memcpy|ceiling ... (see the source header)") }
+guard let mode = args.first else { fail("usage: hz-bench-storage generate|write|read|resume|memcpy|ceiling|sgemm ... (see the source header)") }
 
 switch mode {
 case "generate":
@@ -207,6 +210,13 @@ case "ceiling":
     }
     emit(["op": "memcpy", "MB": 256, "GB_per_s": memcpyGBPerSecond(megabytes: 256)])
 
+case "sgemm":
+    let n = option("--n", args, default: 1024), threads = option("--threads", args, default: 1)
+    let repeats = option("--repeats", args, default: 5)
+    let (best, median, perCPU) = sgemmGFLOPPerSecond(n: n, threads: threads, repeats: repeats)
+    emit(["op": "sgemm", "n": n, "threads": threads, "repeats": repeats, "GFLOP_per_s_best": best,
+          "GFLOP_per_s_median": median, "GFLOP_per_cpu_s": perCPU])
+
 default:
-    fail("unknown mode \(mode); use generate, write, read, resume, memcpy or ceiling")
+    fail("unknown mode \(mode); use generate, write, read, resume, memcpy, ceiling or sgemm")
 }

@@ -1,13 +1,15 @@
 // The machine ceiling: what the hardware gives at best, the denominator of every "fraction of the
 // machine" in BENCHMARKS.md. Compute: OpenBLAS sgemm (the library every kernel of the project
-// ends in); memory: memcpy of buffers far larger than the caches.
+// ends in); memory: memcpy of buffers far larger than the caches. The one copy for every benchmark
+// driver (hz-bench-storage ceiling and sgemm, hz-bench-ae-step's fraction of sgemm) and for
+// tools/bench/bench-ceiling and bench-zoo.
 //
 // Size legend: n = side of the square matrices A[n, n], B[n, n], C[n, n]; one sgemm is 2·n³ flops.
 import CBLAS
 import Foundation
 
 /// CPU time of the whole process (all threads), in seconds.
-func processCPUSeconds() -> Double {
+public func processCPUSeconds() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
@@ -17,7 +19,7 @@ func processCPUSeconds() -> Double {
 /// untimed warm-up (which also starts OpenBLAS's thread pool): best and median wall-clock GFLOP/s,
 /// and the best GFLOP per CPU-second (what one core delivers when it runs, whatever the machine's
 /// load; with 2 threads it includes OpenBLAS's spin-waiting).
-func sgemmGFLOPPerSecond(n: Int, threads: Int, repeats: Int) -> (best: Double, median: Double, perCPUSecond: Double) {
+public func sgemmGFLOPPerSecond(n: Int, threads: Int, repeats: Int) -> (best: Double, median: Double, perCPUSecond: Double) {
     openblas_set_num_threads(Int32(threads))
     var state: UInt64 = 0x5EED
     let a = (0..<(n * n)).map { _ -> Float in
@@ -35,7 +37,9 @@ func sgemmGFLOPPerSecond(n: Int, threads: Int, repeats: Int) -> (best: Double, m
     var perCPUSecond = 0.0
     let rates = (0..<max(1, repeats)).map { _ -> Double in
         let cpu = processCPUSeconds()
-        let wall = seconds(multiply)
+        let start = DispatchTime.now().uptimeNanoseconds
+        multiply()
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         perCPUSecond = max(perCPUSecond, flops / (processCPUSeconds() - cpu) / 1e9)
         return flops / wall / 1e9
     }.sorted()
@@ -51,7 +55,7 @@ func copyBytes(_ target: UnsafeMutableRawPointer, _ source: UnsafeRawPointer, _ 
 
 /// Copy bandwidth, best of 5 copies of `megabytes` MiB (bytes copied per second; each byte is
 /// read once and written once).
-func memcpyGBPerSecond(megabytes: Int) -> Double {
+public func memcpyGBPerSecond(megabytes: Int) -> Double {
     let n = megabytes << 20
     let source = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
     let target = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64)
@@ -62,7 +66,9 @@ func memcpyGBPerSecond(megabytes: Int) -> Double {
     var check = 0
     for i in 0..<5 {
         source.storeBytes(of: UInt8(i), toByteOffset: i * 4096, as: UInt8.self)
-        best = min(best, seconds { copyBytes(target, source, n) })
+        let start = DispatchTime.now().uptimeNanoseconds
+        copyBytes(target, source, n)
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         check &+= Int(target.load(fromByteOffset: i * 4096, as: UInt8.self))  // keeps the copy observable
     }
     precondition(check == 10)
