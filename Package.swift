@@ -72,7 +72,7 @@ let package = Package(
         // OpenMPI through dlopen (no link-time dependency): builds and runs without MPI installed.
         .target(name: "MPI"),
         // Work spread over MPI ranks: MPI_COMM_WORLD as HyperRep's TrainingGroup, and a zoo
-        // trained as one shard per rank and merged on rank 0. The only room above MPI but the CLI.
+        // trained as one shard per rank and merged on rank 0. No room below it imports MPI.
         .target(name: "Cluster", dependencies: ["MPI", "Nets", "HyperRep", "ZooStore"]),
         .target(name: "Pipeline", dependencies: [
             "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep", "FileIO", "Parallel",
