@@ -71,11 +71,14 @@ let package = Package(
         .target(name: "HyperRep", dependencies: ["HDF5", "Tensor", "Nets", "ZooStore", "Parallel"]),
         // OpenMPI through dlopen (no link-time dependency): builds and runs without MPI installed.
         .target(name: "MPI"),
+        // Work spread over MPI ranks: MPI_COMM_WORLD as HyperRep's TrainingGroup, and a zoo
+        // trained as one shard per rank and merged on rank 0. No room below it imports MPI.
+        .target(name: "Cluster", dependencies: ["MPI", "Nets", "HyperRep", "ZooStore"]),
         .target(name: "Pipeline", dependencies: [
             "HDF5", "Archive", "Tensor", "ZooStore", "Formats", "HyperRep", "FileIO", "Parallel",
         ]),
         .target(name: "HyperZooCLI", dependencies: [
-            "Pipeline", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "FileIO", "MPI",
+            "Pipeline", "Tensor", "ZooStore", "Formats", "Nets", "HyperRep", "Archive", "FileIO", "MPI", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ] + stageExecutables.map { name in

@@ -101,8 +101,9 @@ public struct EvalCommand: ParsableCommand {
     }
 
 
-    @Option(help: ArgumentHelp("Fine-tune only shard I of N (member m goes to shard m mod N) into the part file -o; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the parts with hyperzoo merge-eval.", valueName: "I/N|env"))
-    public var shard: String?
+    @Option(help: ArgumentHelp("Fine-tune only shard I of N (member m goes to shard m mod N) into the part file -o; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the parts with hyperzoo merge-eval.", valueName: "I/N|env"),
+            transform: { try ShardChoice.parse($0, allowingMPI: false) })
+    var shard: ShardChoice?
 
     @Flag(help: "Only print the fine-tuning recipe hz-eval would use (and where it comes from), then exit.")
     public var showRecipe = false
@@ -127,9 +128,6 @@ public struct EvalCommand: ParsableCommand {
         if bootstrap < 1 { throw ValidationError("--bootstrap must be at least 1") }
         _ = try parsedEpochs()
         if transferTrainSubset < 0 || transferTestSubset < 0 { throw ValidationError("--transfer-train-subset and --transfer-test-subset must be ≥ 0") }
-        if let shard, shard != "env" {
-            do { _ = try ZooShard.parse(shard, environment: [:]) } catch let e as ZooStoreError { throw ValidationError(e.message) }
-        }
     }
 
     func parsedEpochs() throws -> [Int] { try ConvertCommand.parseEpochs(epochs).sorted() }
@@ -144,7 +142,7 @@ public struct EvalCommand: ParsableCommand {
         o.ensembleSizes = ensembleSizes.sizes; o.ensembleTrials = ensembleTrials; o.novelty = novelty
         o.seed = seedOptions.seed; o.threads = threadOptions.count; o.bootstrap = bootstrap; o.probe = probe; o.force = flags.force
         o.recipe = recipeOptions.overrides
-        o.shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
+        o.shard = try shard?.resolved(environment: ProcessInfo.processInfo.environment)
         o.commandLine = CommandLine.arguments.joined(separator: " ")
         o.generator = "hyperzoo \(HyperZooVersion.string)"
         return o

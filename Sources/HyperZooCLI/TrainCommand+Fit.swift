@@ -120,19 +120,11 @@ extension TrainCommand {
 
         /// One run; with a group, this process is one of its ranks and only rank 0 writes and prints.
         private func train(group: (any TrainingGroup)?) throws {
-            let settings = self.settings
-            var request = AutoencoderRunRequest(
-                zoo: zoo, output: output, epochs: epochs,
-                newRun: { table in
-                    (try Autoencoder(config: settings.modelConfig(table: table), seed: settings.seed ?? Defaults.seed), settings.trainingOptions())
-                },
-                resumeConflicts: { config, options in settings.resumeConflicts(config: config, options: options) })
+            var request = AutoencoderRunRequest(zoo: zoo, output: output, epochs: epochs, settings: settings)
             request.zooEpochs = try zooEpochs.map { try ConvertCommand.parseEpochs($0, option: "--zoo-epochs") }
             request.splitSeed = splitSeed
             request.resume = resume
             request.force = force
-            request.learningRate = lr
-            request.batchSizeGiven = batchSize != nil
             request.viewsGiven = views != nil
             if let views {
                 request.openViews = { table, checkpoints in

@@ -84,8 +84,9 @@ public struct ZooCommand: ParsableCommand {
     @Option(name: .customLong("dataset-path"), help: ArgumentHelp("The dataset's folder (overrides the config's dataset.directory). Default: the config's, else $HYPERZOO_DATA/<name> for mnist, svhn, cifar10, stl10.", valueName: "path"))
     public var datasetPath: String?
 
-    @Option(help: ArgumentHelp("Train only shard I of N (model m goes to shard m mod N) into a shard file; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the shards with hyperzoo merge. `mpi` (under mpirun/srun): each rank trains shard rank/size into <output>.shard-<rank>-of-<size>.h5 and rank 0 merges them into the output.", valueName: "I/N|env|mpi"))
-    public var shard: String?
+    @Option(help: ArgumentHelp("Train only shard I of N (model m goes to shard m mod N) into a shard file; `env` reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT. Join the shards with hyperzoo merge. `mpi` (under mpirun/srun): each rank trains shard rank/size into <output>.shard-<rank>-of-<size>.h5 and rank 0 merges them into the output.", valueName: "I/N|env|mpi"),
+            transform: { try ShardChoice.parse($0, allowingMPI: true) })
+    var shard: ShardChoice?
 
     @Flag(name: .shortAndLong, help: "No progress bar.")
     public var quiet = false
@@ -97,9 +98,6 @@ public struct ZooCommand: ParsableCommand {
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 or more") }
         if let trainSize, trainSize < 1 { throw ValidationError("--train-size must be at least 1") }
         if let seed, seed < 0 { throw ValidationError("--seed must be non-negative") }
-        if let shard, shard != "env", shard != "mpi" {
-            do { _ = try ZooShard.parse(shard, environment: [:]) } catch let e as ZooStoreError { throw ValidationError(e.message) }
-        }
         if let checkpointEpochs { _ = try ConvertCommand.parseEpochs(checkpointEpochs, option: "--checkpoint-epochs") }
     }
 
@@ -112,11 +110,11 @@ public struct ZooCommand: ParsableCommand {
                 models: models, epochs: epochs, trainSize: trainSize, seed: seed,
                 checkpointEpochs: try checkpointEpochs.map { try ConvertCommand.parseEpochs($0, option: "--checkpoint-epochs") })
             try spec.validate(label: config)
-            if shard == "mpi" {
+            if shard == .mpi {
                 try runOverMPI(spec: spec)
                 return nil
             }
-            let shard = try shard.map { try ZooShard.parse($0, environment: ProcessInfo.processInfo.environment) }
+            let shard = try shard?.resolved(environment: ProcessInfo.processInfo.environment)
             return ZooBuilder(spec: spec, output: outputOptions.output, threads: threadOptions.count, force: outputOptions.force, readers: .formats, shard: shard)
         }
         guard let builder = planned else { return }

@@ -13,66 +13,6 @@ import ZooStore
 import Glibc
 #endif
 
-/// Views made elsewhere (hz-augment's view stream), one epoch at a time, [2, count, P] per epoch.
-public protocol AutoencoderViewSource: AnyObject {
-    /// Epochs read (or skipped) so far.
-    var epochsRead: Int { get }
-    /// The augmentation the views were made with (a new run records it as its own).
-    var augmentOptions: AugmentOptions { get }
-    /// Where the views come from, for the log line ("stdin (hz-augment seed 7)").
-    var origin: String { get }
-    func skipEpoch() throws
-    func readEpoch(into views: UnsafeMutableBufferPointer<Float>) throws
-    /// Checks that the stream ends here.
-    func finish() throws
-}
-
-/// The files of one run: the finished AE and metrics, and where they are written meanwhile.
-public struct AutoencoderRunFiles: Sendable {
-    public let output: String
-    public init(output: String) { self.output = output }
-    public var partial: String { AtomicOutput.partialPath(for: output) }
-    public var metrics: String { output + ".metrics.jsonl" }
-    public var metricsPartial: String { AtomicOutput.partialPath(for: metrics) }
-}
-
-/// What a run is asked to do (the command line, parsed).
-public struct AutoencoderRunRequest {
-    public var zoo: String
-    public var output: String
-    /// Epochs to train in total (a resumed run continues up to this).
-    public var epochs: Int
-    public var zooEpochs: Set<Int>?
-    public var splitSeed: UInt64?
-    public var resume = false
-    public var force = false
-    /// --lr given: a resumed run takes it from the next epoch on.
-    public var learningRate: Float?
-    /// Whether --batch-size was given (the error for too few rows says "the default" otherwise).
-    public var batchSizeGiven = false
-    /// Whether the views come from a stream (the failure message then asks for a complete one).
-    public var viewsGiven = false
-    /// A new run's model and options for the zoo's parameter table.
-    public var newRun: (ParameterTable) throws -> (model: Autoencoder, options: AutoencoderTrainingOptions)
-    /// The options given that differ from a resumed run's (which cannot change them).
-    public var resumeConflicts: (AutoencoderConfig, AutoencoderTrainingOptions) throws -> [String]
-    /// Opens the view stream for the table and training checkpoints (nil: augment here).
-    public var openViews: ((ParameterTable, [Int]) throws -> AutoencoderViewSource)?
-
-    public init(zoo: String, output: String, epochs: Int,
-                newRun: @escaping (ParameterTable) throws -> (model: Autoencoder, options: AutoencoderTrainingOptions),
-                resumeConflicts: @escaping (AutoencoderConfig, AutoencoderTrainingOptions) throws -> [String]) {
-        self.zoo = zoo; self.output = output; self.epochs = epochs
-        self.newRun = newRun; self.resumeConflicts = resumeConflicts
-    }
-}
-
-/// What a finished run reports (on the root rank; other ranks have no diagnostics).
-public struct AutoencoderRunResult {
-    public var lastEpoch: AutoencoderEpochMetrics?
-    public var diagnostics: AutoencoderDiagnostics?
-}
-
 /// One training run; `perform()` does all of it.
 public final class AutoencoderTrainingRun {
     public let request: AutoencoderRunRequest
@@ -91,9 +31,9 @@ public final class AutoencoderTrainingRun {
         files = AutoencoderRunFiles(output: request.output)
     }
 
-    private var isRoot: Bool { (group?.rank ?? 0) == 0 }
-    private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
-    private func note(_ line: String) { if isRoot { log(line) } }
+    var isRoot: Bool { (group?.rank ?? 0) == 0 }
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+    func note(_ line: String) { if isRoot { log(line) } }
 
     public func perform() throws -> AutoencoderRunResult {
         let r = request
@@ -112,7 +52,7 @@ public final class AutoencoderTrainingRun {
         let trainer = try makeTrainer(table: reader.table, trainRows: trainRows, count: trainIndices.count, views: viewStream)
         trainer.group = group
         do { try trainer.checkTrainingRows(trainIndices.count) } catch {
-            throw AutoencoderError("\(r.zoo): \(error) (--batch-size \(trainer.options.batchSize)\(!r.batchSizeGiven && !r.resume ? ", the default" : ""))")
+            throw AutoencoderError("\(r.zoo): \(error) (--batch-size \(trainer.options.batchSize)\(r.settings.batchSize == nil && !r.resume ? ", the default" : ""))")
         }
         try trainer.checkGroup()
         if valIndices.count >= 2 && valIndices.count < trainer.options.batchSize {
@@ -189,62 +129,6 @@ public final class AutoencoderTrainingRun {
         }
         try group?.barrier()
         return AutoencoderRunResult(lastEpoch: trainer.history.last, diagnostics: diagnostics!)
-    }
-
-    /// A resumed trainer from <output>.partial or <output>, or a new one (after the checks that
-    /// keep an existing run from being overwritten by accident).
-    private func makeTrainer(table: ParameterTable, trainRows: [Float], count: Int,
-                             views: AutoencoderViewSource?) throws -> AutoencoderTrainer {
-        let r = request
-        if r.resume {
-            // An interrupted run (new, forced or resumed) lives in the partial; a finished one at the output.
-            let source = exists(files.partial) ? files.partial : files.output
-            guard exists(source) else {
-                throw AutoencoderError("\(r.output): nothing to resume (run without --resume to start)")
-            }
-            let (model, state) = try AutoencoderCheckpoint.load(path: source)
-            guard var state else { throw AutoencoderError("\(source): has no /training state (an imported AE cannot resume)") }
-            guard model.config.table == table else {
-                throw AutoencoderError("\(source): trained on a different architecture than \(r.zoo)")
-            }
-            let conflicts = try r.resumeConflicts(model.config, state.options)
-            guard conflicts.isEmpty else {
-                throw AutoencoderError("\(source): a resumed run keeps its options, but \(conflicts.joined(separator: ", ")) was given; resume without them (--lr and --epochs may change), or start a new run with --force")
-            }
-            state.options.epochs = r.epochs
-            if let lr = r.learningRate, lr != state.options.optimizer.learningRate {
-                note("hz-train: --lr \(lr) replaces the run's learning rate \(state.options.optimizer.learningRate) from epoch \(state.epoch + 1) on (schedule \(state.options.schedule) restarts from the new rate)")
-                state.options.optimizer.learningRate = lr
-                state.scheduler = LearningRateScheduler(state.options.schedule, base: lr)
-            }
-            state.diagnostics = nil
-            let trainer = try AutoencoderTrainer(model: model, resuming: state)
-            if source == files.partial {
-                note("hz-train: resuming the interrupted run in \(files.partial) after epoch \(state.epoch)")
-            }
-            return trainer
-        }
-        if !r.force {
-            if exists(files.partial) {
-                throw AutoencoderError("\(files.partial): an interrupted run exists; pass --resume to continue it or --force to start over")
-            }
-            if exists(files.output) {
-                throw AutoencoderError("\(r.output): exists; pass --resume to continue it or --force to replace it")
-            }
-            if exists(files.metrics) {
-                throw AutoencoderError("\(files.metrics): exists without \(r.output); pass --force to replace it")
-            }
-        } else if isRoot {
-            // --force starts over: an interrupted run's partial files (ours) go, the finished
-            // output and its metrics stay until the new run replaces them.
-            unlink(files.partial)
-            unlink(files.metricsPartial)
-        }
-        var (model, options) = try r.newRun(table)
-        if let views { options.augment = views.augmentOptions }
-        return try trainRows.withUnsafeBufferPointer {
-            try AutoencoderTrainer(model: model, options: options, trainRows: $0, count: count)
-        }
     }
 
     /// The error of a run that stopped (a failed view stream, a diverged loss, a write error), with
