@@ -51,7 +51,7 @@ extension TrainCommand {
                 let z = model.encode(rows: rows, count: count, batchSize: pass.batchSize)
                 try NumpyArray.writeFloat32(z, shape: [count, model.latentSize], to: output)
                 if let indices {
-                    try JSONSerialization.data(withJSONObject: indices).write(to: URL(fileURLWithPath: output + ".rows.json"))
+                    try writeFileAtomically(Array(try JSONSerialization.data(withJSONObject: indices)), to: output + ".rows.json")
                 }
                 FileHandle.standardError.write(Data("encoded \(count) rows → \(output) [\(count), \(model.latentSize)]\n".utf8))
             }

@@ -164,7 +164,7 @@ public final class AutoencoderTrainingRun {
         let encoder = JSONEncoder.sortedNonFinite()
         var text = ""
         for m in history { text += String(decoding: try encoder.encode(m), as: UTF8.self) + "\n" }
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try writeFileAtomically(Array(text.utf8), to: path)
     }
 }
 

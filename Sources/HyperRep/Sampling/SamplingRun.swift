@@ -92,8 +92,7 @@ public enum SamplingRun {
         let provenance: JSONValue = [
             "command": .string(r.commandLine), "tool": .string(r.generator),
             "autoencoder": .string(r.autoencoder ?? r.zoo), "zoo": .string(r.zoo),
-            "created_at": .string(ISO8601DateFormatter().string(from: Date())),
-        ]
+        ]  // no clock time: the same request gives the same bytes (the pipeline's cache hashes them)
         try PopulationSampling.write(population, to: r.output, zoo: reader, anchors: r.anchors, provenance: provenance,
                                      trainingLatents: mapLatents, diagnostics: diagnostics, overwrite: r.force)
         lap("write")
