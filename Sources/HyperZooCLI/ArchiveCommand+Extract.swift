@@ -22,22 +22,19 @@ extension ArchiveCommand {
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The folder to create (must not exist).", valueName: "dir"))
         public var output: String
 
-        @Option(help: ArgumentHelp("Refuse archives expanding beyond this many bytes (suffixes K, M, G).", valueName: "size"))
-        public var maxSize: String = "64G"
+        @Option(help: ArgumentHelp("Refuse archives expanding beyond this many bytes (suffixes K, M, G). (default: 64G)", valueName: "size"),
+                transform: ByteCountLimit.parse)
+        var maxSize = try! ByteCountLimit.parse("64G")
 
         @Flag(help: "Extract an archive without manifest.json (only the safety checks apply).")
         public var noManifest = false
 
         public init() {}
 
-        public func validate() throws {
-            if ByteCountText.parse(maxSize) == nil { throw ValidationError("--max-size: expected a size such as 500M or 64G (at most 8 EiB), got '\(maxSize)'") }
-        }
-
         public func run() throws { try StageFailure.reporting(as: "hz-archive") { try extract() } }
 
         private func extract() throws {
-            let limits = ExtractionLimits(maxTotalBytes: ByteCountText.parse(maxSize)!)
+            let limits = ExtractionLimits(maxTotalBytes: maxSize.bytes)
             let bar = ProgressBar(label: "extracting", unit: "files")
             let (manifest, files) = try PopulationArchiver.extract(archive: archive, to: output, limits: limits, requireManifest: !noManifest) {
                 bar.update($0, of: $1)

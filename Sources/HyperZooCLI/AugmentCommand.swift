@@ -46,8 +46,9 @@ public struct AugmentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Random-erasing probability per view; the paper uses 0.5.", valueName: "p"))
     public var erase: Float = 0
 
-    @Option(help: ArgumentHelp("Erased fraction of the row, low-high.", valueName: "range"))
-    public var eraseScale: String = "0.02-0.33"
+    @Option(help: ArgumentHelp("Erased fraction of the row, low-high. (default: 0.02-0.33)", valueName: "range"),
+            transform: EraseScale.parse)
+    var eraseScale = try! EraseScale.parse("0.02-0.33")
 
     @Option(help: ArgumentHelp("Erasing mode: block (one contiguous block, default) or scatter.", valueName: "mode"))
     public var eraseMode: EraseMode = .block
@@ -71,12 +72,8 @@ public struct AugmentCommand: ParsableCommand {
     public init() {}
 
     func options() throws -> AugmentOptions {
-        let bounds = eraseScale.split(separator: "-").map { Float($0) }
-        guard bounds.count == 2, let low = bounds[0], let high = bounds[1], 0 <= low, low <= high, high <= 1 else {
-            throw ValidationError("--erase-scale must look like 0.02-0.33 (0 ≤ low ≤ high ≤ 1), not '\(eraseScale)'")
-        }
         let options = AugmentOptions(permute: permute, canonical: canonical, noise: noise, multiplicativeNoise: multiplicativeNoise,
-                                     eraseProbability: erase, eraseScale: low...high, eraseMode: eraseMode, permutationBank: permutationBank)
+                                     eraseProbability: erase, eraseScale: eraseScale.range, eraseMode: eraseMode, permutationBank: permutationBank)
         do { try options.validate() } catch { throw ValidationError("\(error)".replacingOccurrences(of: "augment: ", with: "")) }
         return options
     }

@@ -49,8 +49,9 @@ public struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Export instead of import: the format to write.", valueName: "format"))
     var to: ExportFormat?
 
-    @Option(help: ArgumentHelp("Epochs to keep, e.g. '0,10,20' or '0-5,50'. Default: all.", valueName: "list"))
-    public var epochs: String?
+    @Option(help: ArgumentHelp("Epochs to keep, e.g. '0,10,20' or '0-5,50'. Default: all.", valueName: "list"),
+            transform: EpochSelection.parser("--epochs"))
+    var epochs: EpochSelection?
 
     @Option(help: ArgumentHelp("Convert at most this many models (in sorted source order).", valueName: "n"))
     public var maxModels: Int?
@@ -75,19 +76,13 @@ public struct ConvertCommand: ParsableCommand {
     public func validate() throws {
         if sources.isEmpty { throw ValidationError("give at least one source (a folder or checkpoint files)") }
         if let maxModels, maxModels < 1 { throw ValidationError("--max-models must be at least 1") }
-        if let epochs { _ = try Self.parseEpochs(epochs) }
         if to != nil {
             guard sources.count == 1 else { throw ValidationError("--to exports one zoo file; got \(sources.count) sources") }
         }
     }
 
-    /// Parses `0,5,10-12` into a set of epochs (`EpochList`, with the error as a usage error).
-    static func parseEpochs(_ text: String, option: String = "--epochs") throws -> Set<Int> {
-        do { return try EpochList.parse(text, option: option) } catch { throw ValidationError(error.message) }
-    }
-
     public func run() throws {
-        let selected = try epochs.map { try Self.parseEpochs($0) }
+        let selected = epochs?.epochs
         try StageFailure.reporting(as: "hz-convert") {
             if to != nil {
                 try export(epochs: selected)

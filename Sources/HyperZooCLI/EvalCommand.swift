@@ -30,8 +30,10 @@ public struct EvalCommand: ParsableCommand {
     /// The report folder (validated to be given, except with --show-recipe).
     var output: String { outputOption ?? "" }
 
-    @Option(help: ArgumentHelp("Fine-tuning epochs to report, e.g. '0,1,5,25'; training runs to the largest.", valueName: "list"))
-    public var epochs: String = "0,1,5"
+    // The default is spelled in the help: a transform's default is not shown by the parser.
+    @Option(help: ArgumentHelp("Fine-tuning epochs to report, e.g. '0,1,5,25'; training runs to the largest. (default: 0,1,5)", valueName: "list"),
+            transform: EpochSelection.parser("--epochs"))
+    var epochs = try! EpochSelection("0,1,5", option: "--epochs")
 
     @Option(help: ArgumentHelp("Models per population and per baseline (the first n); a population with fewer is an error.", valueName: "n"))
     public var models: Int = 20
@@ -126,16 +128,13 @@ public struct EvalCommand: ParsableCommand {
         if populations.isEmpty && baselines.choices.isEmpty { throw ValidationError("give population files, or at least one baseline with --baselines") }
         if models < 1 { throw ValidationError("--models must be at least 1") }
         if bootstrap < 1 { throw ValidationError("--bootstrap must be at least 1") }
-        _ = try parsedEpochs()
         if transferTrainSubset < 0 || transferTestSubset < 0 { throw ValidationError("--transfer-train-subset and --transfer-test-subset must be ≥ 0") }
     }
-
-    func parsedEpochs() throws -> [Int] { try ConvertCommand.parseEpochs(epochs).sorted() }
 
     /// The options as the library's plain values (validated by `validate()`).
     func evaluationOptions() throws -> EvaluationOptions {
         var o = EvaluationOptions(populations: populations, zoo: zoo, output: output)
-        o.epochs = try parsedEpochs(); o.models = models; o.baselines = baselines.choices.map(\.rawValue); o.scratch = scratch.rawValue; o.bfEpoch = bfEpoch
+        o.epochs = epochs.sorted; o.models = models; o.baselines = baselines.choices.map(\.rawValue); o.scratch = scratch.rawValue; o.bfEpoch = bfEpoch
         o.trainSubset = trainSubset; o.testSubset = testSubset
         o.transfer = transfer.target; o.transferPath = transferPath
         o.transferTrainSubset = transferTrainSubset; o.transferTestSubset = transferTestSubset

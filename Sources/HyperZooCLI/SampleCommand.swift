@@ -98,20 +98,23 @@ public struct SampleCommand: ParsableCommand {
     @Flag(help: "kde only: reproduce the official code's per-dimension seeding (samples collapse onto anchors).")
     public var paperSeeding = false
 
-    @Option(help: ArgumentHelp("Kernel bandwidth of kde/kde-joint: scott, silverman, or a number (the paper used 0.002).", valueName: "rule|h"))
-    public var bandwidth: String = "scott"
+    @Option(help: ArgumentHelp("Kernel bandwidth of kde/kde-joint: scott, silverman, or a number (the paper used 0.002). (default: scott)", valueName: "rule|h"),
+            transform: BandwidthChoice.parse)
+    var bandwidth = try! BandwidthChoice.parse("scott")
 
     @Option(help: ArgumentHelp("Models to sample.", valueName: "n"))
     public var count: Int = 100
 
-    @Option(help: ArgumentHelp("Anchor rule: topN (the top N% by --anchor-metric, e.g. top30) or all.", valueName: "rule"))
-    public var anchors: String = "top30"
+    @Option(help: ArgumentHelp("Anchor rule: topN (the top N% by --anchor-metric, e.g. top30) or all. (default: top30)", valueName: "rule"),
+            transform: AnchorRule.parse)
+    var anchors = try! AnchorRule.parse("top30")
 
     @Option(help: ArgumentHelp("Metric ranking anchors: an accuracy, or a loss (lower ranks higher).", valueName: "metric"))
     public var anchorMetric: Metric = .testAccuracy
 
-    @Option(help: ArgumentHelp("Epochs eligible as anchors, e.g. '21-25' or '25'. Default: every stored epoch.", valueName: "list"))
-    public var anchorEpochs: String?
+    @Option(help: ArgumentHelp("Epochs eligible as anchors, e.g. '21-25' or '25'. Default: every stored epoch.", valueName: "list"),
+            transform: EpochSelection.parser("--anchor-epochs"))
+    var anchorEpochs: EpochSelection?
 
     @Option(help: ArgumentHelp("Split eligible as anchors (any: every model).", valueName: "split"))
     var anchorSplit: SplitFilter = .only(.train)
@@ -151,9 +154,6 @@ public struct SampleCommand: ParsableCommand {
         if count < 1 { throw ValidationError("--count must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if paperSeeding && sampler != .latent(.kde) { throw ValidationError("--paper-seeding applies to --sampler kde only") }
-        if AnchorSpec(rule: anchors) == nil { throw ValidationError("--anchors '\(anchors)' is not topN (1-100) or all") }
-        if BandwidthRule(bandwidth) == nil { throw ValidationError("--bandwidth '\(bandwidth)' is not scott, silverman or a positive number") }
-        if let anchorEpochs { _ = try ConvertCommand.parseEpochs(anchorEpochs) }
         if let v = uniformRange, !(v > 0) { throw ValidationError("--uniform-range must be positive") }
     }
 
@@ -163,13 +163,13 @@ public struct SampleCommand: ParsableCommand {
             let method: SamplingRequest.Method
             switch sampler {
             case .latent(let kind):
-                method = .latent(SamplerOptions(kind: kind, bandwidth: bandwidth, paperSeeding: paperSeeding,
+                method = .latent(SamplerOptions(kind: kind, bandwidth: bandwidth.text, paperSeeding: paperSeeding,
                                                 mapDimension: mapDimension, box: box.rawValue, uniformHalfWidth: uniformRange))
             case .noiseControl:
                 method = .noiseControl(matchNovelty.map { .population(path: $0, matchScale: matchScale) } ?? .novelty(novelty ?? 0))
             }
-            let epochs = try anchorEpochs.map { try ConvertCommand.parseEpochs($0).sorted() }
-            let spec = AnchorSpec(rule: anchors, metric: anchorMetric, epochs: epochs, split: anchorSplit.split)!
+            let epochs = anchorEpochs?.sorted
+            let spec = AnchorSpec(fraction: anchors.fraction, metric: anchorMetric, epochs: epochs, split: anchorSplit.split)
             var r = SamplingRequest(autoencoder: zooArgument == nil ? nil : autoencoder, zoo: zoo, output: outputOptions.output, method: method, anchors: spec)
             r.count = count; r.seed = seedOptions.seed; r.batchSize = batchSize; r.force = outputOptions.force
             r.commandLine = CommandLine.arguments.joined(separator: " ")

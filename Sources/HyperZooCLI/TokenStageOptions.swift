@@ -12,8 +12,9 @@ public struct CheckpointSelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Keep models of this split only. Default: all.", valueName: "split"))
     public var split: Split?
 
-    @Option(help: ArgumentHelp("Keep these checkpoint epochs only, e.g. 21-25 or 0,10,50. Default: all.", valueName: "list"))
-    public var checkpointEpochs: String?
+    @Option(help: ArgumentHelp("Keep these checkpoint epochs only, e.g. 21-25 or 0,10,50. Default: all.", valueName: "list"),
+            transform: EpochSelection.parser("--checkpoint-epochs"))
+    var checkpointEpochs: EpochSelection?
 
     @Option(help: ArgumentHelp("Keep the k best checkpoints by --metric (zoo file input only).", valueName: "k"))
     public var topK: Int?
@@ -27,17 +28,13 @@ public struct CheckpointSelectionOptions: ParsableArguments {
     public func selection() throws -> ZooSelection {
         var s = ZooSelection()
         s.split = split
-        if let checkpointEpochs { s.epochs = try Self.parseEpochs(checkpointEpochs) }
+        s.epochs = checkpointEpochs?.epochs
         if let topK {
             guard topK > 0 else { throw ValidationError("--top-k must be at least 1") }
             s.topK = topK
         }
         s.metric = metric
         return s
-    }
-
-    static func parseEpochs(_ text: String) throws -> Set<Int> {
-        try ConvertCommand.parseEpochs(text, option: "--checkpoint-epochs")
     }
 }
 

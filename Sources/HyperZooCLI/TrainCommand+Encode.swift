@@ -36,8 +36,9 @@ extension TrainCommand {
         public var output: String
         @Option(help: ArgumentHelp("Zoo input: only models of this split (train, val, test).", valueName: "split"))
         public var split: Split?
-        @Option(help: ArgumentHelp("Zoo input: only these checkpoint epochs, e.g. '25' or '21-25'.", valueName: "list"))
-        public var epochs: String?
+        @Option(help: ArgumentHelp("Zoo input: only these checkpoint epochs, e.g. '25' or '21-25'.", valueName: "list"),
+                transform: EpochSelection.parser("--epochs"))
+        var epochs: EpochSelection?
         @OptionGroup public var pass: AutoencoderPassOptions
 
         public init() {}
@@ -47,7 +48,7 @@ extension TrainCommand {
                 try TrainCommand.refuseExistingOutput(output, force: pass.force)
                 let (model, _) = try AutoencoderCheckpoint.load(path: ae)
                 let (rows, count, indices) = try TrainCommand.readRows(input, parameterCount: model.parameterCount,
-                                                                       split: split, epochs: epochs)
+                                                                       split: split, epochs: epochs?.epochs)
                 let z = model.encode(rows: rows, count: count, batchSize: pass.batchSize)
                 try NumpyArray.writeFloat32(z, shape: [count, model.latentSize], to: output)
                 if let indices {
@@ -91,7 +92,7 @@ extension TrainCommand {
     }
 
     /// Rows [count, width] from a .npy matrix or (for .h5) a zoo's selected checkpoints.
-    static func readRows(_ path: String, parameterCount width: Int, split: Split?, epochs: String?)
+    static func readRows(_ path: String, parameterCount width: Int, split: Split?, epochs: Set<Int>?)
         throws -> (rows: [Float], count: Int, zooRows: [Int]?) {
         if path.hasSuffix(".npy") {
             let t = try NumpyArray.read(path: path)
@@ -105,7 +106,7 @@ extension TrainCommand {
         guard reader.parameterCount == width else {
             throw AutoencoderError("\(path): rows of \(reader.parameterCount) parameters, the AE expects \(width)")
         }
-        let indices = reader.select(split: split, epochs: try epochs.map { try ConvertCommand.parseEpochs($0) })
+        let indices = reader.select(split: split, epochs: epochs)
         return (try reader.readRows(indices: indices), indices.count, indices)
     }
 }

@@ -78,7 +78,8 @@ extension TrainCommand {
         public var views: String?
 
         // Data selection.
-        @Option(help: ArgumentHelp("Zoo checkpoint epochs to use, e.g. '21-25' (default: all).", valueName: "list")) public var zooEpochs: String?
+        @Option(help: ArgumentHelp("Zoo checkpoint epochs to use, e.g. '21-25' (default: all).", valueName: "list"),
+                transform: EpochSelection.parser("--zoo-epochs")) var zooEpochs: EpochSelection?
         @Option(help: ArgumentHelp("Re-split the zoo's models 70/15/15 with this seed instead of the stored split.", valueName: "n")) public var splitSeed: UInt64?
 
         @Flag(help: "Continue the run in --output (its .partial if interrupted; same zoo; options are taken from the file, except --lr).") public var resume = false
@@ -121,7 +122,7 @@ extension TrainCommand {
         /// One run; with a group, this process is one of its ranks and only rank 0 writes and prints.
         private func train(group: (any TrainingGroup)?) throws {
             var request = AutoencoderRunRequest(zoo: zoo, output: output, epochs: epochs, settings: settings)
-            request.zooEpochs = try zooEpochs.map { try ConvertCommand.parseEpochs($0, option: "--zoo-epochs") }
+            request.zooEpochs = zooEpochs?.epochs
             request.splitSeed = splitSeed
             request.resume = resume
             request.force = force

@@ -28,8 +28,9 @@ extension TrainCommand {
         public var ae: String
         @Argument(help: ArgumentHelp("The zoo whose checkpoints are probed (hyperzoo.zoo, with train, val and test models).", valueName: "zoo"))
         public var zoo: String
-        @Option(help: ArgumentHelp("Only these checkpoint epochs, e.g. '4' or '1-4' (default: all stored).", valueName: "list"))
-        public var epochs: String?
+        @Option(help: ArgumentHelp("Only these checkpoint epochs, e.g. '4' or '1-4' (default: all stored).", valueName: "list"),
+                transform: EpochSelection.parser("--epochs"))
+        var epochs: EpochSelection?
         @Option(help: ArgumentHelp("Comma-separated properties to predict (default: every one that varies on the training models).", valueName: "names"))
         public var properties: String?
         @Option(help: ArgumentHelp("Comma-separated feature sets: latent, weights, weight_statistics (default: all three).", valueName: "names"))
@@ -76,7 +77,7 @@ extension TrainCommand {
             try TrainCommand.reporting("probe") {
                 if let output { try TrainCommand.refuseExistingOutput(output, force: force) }
                 var request = ProbeRequest(ae: ae, zoo: zoo)
-                request.epochs = try epochs.map { try ConvertCommand.parseEpochs($0) }; request.epochsText = epochs
+                request.epochs = epochs?.epochs; request.epochsText = epochs?.text
                 request.properties = propertyList
                 request.features = featureList.compactMap(ProbeRequest.Feature.init(rawValue:))
                 request.mlp = MLPProbeOptions(hidden: hidden, epochs: mlpEpochs, batchSize: mlpBatchSize, learningRate: mlpLr)

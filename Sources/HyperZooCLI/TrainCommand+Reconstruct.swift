@@ -31,8 +31,9 @@ extension TrainCommand {
         public var zoo: String
         @Option(help: ArgumentHelp("Split of the models to reconstruct: train, val or test.", valueName: "split"))
         public var split: Split = .test
-        @Option(help: ArgumentHelp("Only these checkpoint epochs, e.g. '4' or '1-4' (default: all stored).", valueName: "list"))
-        public var epochs: String?
+        @Option(help: ArgumentHelp("Only these checkpoint epochs, e.g. '4' or '1-4' (default: all stored).", valueName: "list"),
+                transform: EpochSelection.parser("--epochs"))
+        var epochs: EpochSelection?
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report (the --json object) to this file, atomically.", valueName: "path"))
         public var output: String?
         @Option(help: ArgumentHelp("Also write the reconstructed rows here (float32 .npy [N, P]).", valueName: "path"))
@@ -59,7 +60,7 @@ extension TrainCommand {
                 if let rows { try TrainCommand.refuseExistingOutput(rows, force: force) }
                 var request = ReconstructionRequest(ae: ae, zoo: zoo)
                 request.split = split; request.threads = threads
-                request.epochs = try epochs.map { try ConvertCommand.parseEpochs($0) }; request.epochsText = epochs
+                request.epochs = epochs?.epochs; request.epochsText = epochs?.text
                 let bar = ProgressBar(label: "evaluating originals and reconstructions", unit: "models")
                 let (result, reconstructed) = try ReconstructionRun.run(request, readers: .formats) { step in
                     if let (done, total) = step { bar.update(done, of: total) } else { bar.finish() }

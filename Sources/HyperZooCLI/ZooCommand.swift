@@ -64,8 +64,9 @@ public struct ZooCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Training epochs after the epoch-0 evaluation (overrides the config).", valueName: "n"))
     public var epochs: Int?
 
-    @Option(name: .customLong("checkpoint-epochs"), help: ArgumentHelp("Keep (and evaluate) only these checkpoints, e.g. 0,21-25 (overrides the config's checkpoint_epochs). Default: every epoch.", valueName: "list"))
-    public var checkpointEpochs: String?
+    @Option(name: .customLong("checkpoint-epochs"), help: ArgumentHelp("Keep (and evaluate) only these checkpoints, e.g. 0,21-25 (overrides the config's checkpoint_epochs). Default: every epoch.", valueName: "list"),
+            transform: EpochSelection.parser("--checkpoint-epochs"))
+    var checkpointEpochs: EpochSelection?
 
     @Option(name: .customLong("train-size"), help: ArgumentHelp("Use only the first n training images (quick runs).", valueName: "n"))
     public var trainSize: Int?
@@ -98,7 +99,6 @@ public struct ZooCommand: ParsableCommand {
         if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 or more") }
         if let trainSize, trainSize < 1 { throw ValidationError("--train-size must be at least 1") }
         if let seed, seed < 0 { throw ValidationError("--seed must be non-negative") }
-        if let checkpointEpochs { _ = try ConvertCommand.parseEpochs(checkpointEpochs, option: "--checkpoint-epochs") }
     }
 
     public func run() throws {
@@ -108,7 +108,7 @@ public struct ZooCommand: ParsableCommand {
             if let datasetPath { loaded.dataset.directory = datasetPath }
             let spec = loaded.overriding(
                 models: models, epochs: epochs, trainSize: trainSize, seed: seed,
-                checkpointEpochs: try checkpointEpochs.map { try ConvertCommand.parseEpochs($0, option: "--checkpoint-epochs") })
+                checkpointEpochs: checkpointEpochs?.epochs)
             try spec.validate(label: config)
             if shard == .mpi {
                 try runOverMPI(spec: spec)

@@ -73,9 +73,9 @@ import ZooStore
     }
 
     @Test func parsesEpochLists() throws {
-        #expect(try ConvertCommand.parseEpochs("0,5,10-12") == [0, 5, 10, 11, 12])
-        #expect(throws: (any Error).self) { try ConvertCommand.parseEpochs("3-1") }
-        #expect(throws: (any Error).self) { try ConvertCommand.parseEpochs("x") }
+        #expect(try ConvertCommand.parse(["models/", "-o", "zoo.h5", "--epochs", "0,5,10-12"]).epochs?.epochs == [0, 5, 10, 11, 12])
+        #expect(throws: (any Error).self) { try ConvertCommand.parse(["models/", "-o", "zoo.h5", "--epochs", "3-1"]) }
+        #expect(throws: (any Error).self) { try ConvertCommand.parse(["models/", "-o", "zoo.h5", "--epochs", "x"]) }
     }
 }
 
