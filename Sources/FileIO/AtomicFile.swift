@@ -79,8 +79,7 @@ public final class AtomicFile {
         }
         // The rename is durable only once the folder's entry is; a failure here leaves a
         // complete file in place, so it is not reported.
-        let folder = open(splitFolderAndName(path).folder, O_RDONLY | O_CLOEXEC)
-        if folder >= 0 { fsync(folder); close(folder) }
+        syncFolder(containing: path)
     }
 
     /// Closes and removes the temporary (what dropping an uncommitted writer does too).
@@ -92,4 +91,11 @@ public final class AtomicFile {
     }
 
     deinit { discard() }
+}
+
+/// Flushes the folder entry of `path` to disk, so a rename into it survives a crash. Best effort:
+/// the file itself is already complete, so a failure is not reported.
+public func syncFolder(containing path: String) {
+    let folder = open(splitFolderAndName(path).folder, O_RDONLY | O_CLOEXEC)
+    if folder >= 0 { fsync(folder); close(folder) }
 }

@@ -87,7 +87,7 @@ func temporaryOwner(_ rest: Substring) -> Int32? {
 }
 
 /// `path`'s folder ("." when it has none) and last component.
-func splitFolderAndName(_ path: String) -> (folder: String, name: String) {
+public func splitFolderAndName(_ path: String) -> (folder: String, name: String) {
     guard let slash = path.lastIndex(of: "/") else { return (".", path) }
     let folder = String(path[..<slash])
     return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))

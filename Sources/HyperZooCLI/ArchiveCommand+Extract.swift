@@ -24,7 +24,7 @@ extension ArchiveCommand {
 
         @Option(help: ArgumentHelp("Refuse archives expanding beyond this many bytes (suffixes K, M, G). (default: 64G)", valueName: "size"),
                 transform: ByteCountLimit.parse)
-        var maxSize = try! ByteCountLimit.parse("64G")
+        var maxSize = ByteCountLimit.extractionDefault
 
         @Flag(help: "Extract an archive without manifest.json (only the safety checks apply).")
         public var noManifest = false

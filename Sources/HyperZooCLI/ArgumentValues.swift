@@ -50,6 +50,9 @@ struct EraseScale: Equatable, Sendable {
 struct ByteCountLimit: Equatable, Sendable {
     let bytes: Int64
 
+    /// hz-archive extract's default, 64G (TypedValueOptionsTests checks it equals `parse("64G")`).
+    static let extractionDefault = ByteCountLimit(bytes: 64 << 30)
+
     static func parse(_ text: String) throws -> ByteCountLimit {
         guard let bytes = ByteCountText.parse(text) else {
             throw ValidationError("--max-size: expected a size such as 500M or 64G (at most 8 EiB), got '\(text)'")

@@ -65,7 +65,7 @@ public struct AtomicOutput: Sendable {
             }
             unlink(partialPath)
         }
-        syncFolder(of: path)
+        syncFolder(containing: path)
     }
 
     /// Deletes the partial file (after a failure that must not leave it behind).
@@ -91,14 +91,8 @@ func pathExists(_ path: String) -> Bool {
 
 func errnoText() -> String { String(cString: strerror(errno)) }
 
-private func folder(of path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    let dir = String(path[..<slash])
-    return dir.isEmpty ? "/" : dir
-}
-
 private func ensureFolder(of path: String) throws {
-    let dir = folder(of: path)
+    let dir = splitFolderAndName(path).folder
     var info = stat()
     if stat(dir, &info) != 0 {
         throw ZooStoreError(.notFound, path: path, message: "folder \(dir) does not exist")
@@ -112,21 +106,13 @@ private func syncFile(_ path: String) throws {
     if fsync(fd) != 0 { throw ZooStoreError(.io, path: path, message: "fsync failed: \(errnoText())") }
 }
 
-private func syncFolder(of path: String) {
-    let fd = open(folder(of: path), O_RDONLY)
-    if fd >= 0 {
-        fsync(fd)
-        close(fd)
-    }
-}
-
 /// Writes `bytes` as the whole file at `path`, atomically, for the small files that several
 /// processes may write at once (a pipeline's state, lock and cache records, a `.npy`), through
 /// FileIO's `AtomicFile` (a temporary beside it named for this host and process, fsync, rename,
 /// folder fsync). Missing folders are created; temporaries of killed writers of the same file are
 /// removed first; an error leaves the old file as it was.
 public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
-    let dir = folder(of: path)
+    let dir = splitFolderAndName(path).folder
     if !pathExists(dir) {
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw ZooStoreError(.io, path: path, message: "cannot create folder \(dir): \(error.localizedDescription)")

@@ -63,6 +63,7 @@ import TestSupport
         #expect(try AugmentCommand.parse(["zoo.h5", "--erase-scale", "0.1-0.5"]).options().eraseScale == 0.1...0.5)
 
         #expect(try ArchiveCommand.Extract.parse(["a.tar", "-o", "out"]).maxSize.bytes == 64 << 30)
+        #expect(try ByteCountLimit.parse("64G") == ByteCountLimit.extractionDefault, "the help's default is the default")
         #expect(try ArchiveCommand.Extract.parse(["a.tar", "-o", "out", "--max-size", "1M"]).maxSize.bytes == 1 << 20)
     }
 

@@ -47,7 +47,7 @@ import TestSupport
         let records = Self.sampleRecords()
         let bytes = try Self.streamBytes(records, in: dir)
         #expect(Array(bytes[0..<4]) == Array("HZRS".utf8))
-        #expect(!FileManager.default.fileExists(atPath: dir.path("s.hzrs.partial")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["s.hzrs"], "a finished stream leaves no temporary")
         let back = try Self.readAll(bytes, in: dir)
         #expect(back.count == records.count)
         for (a, b) in zip(back, records) {
@@ -123,7 +123,31 @@ import TestSupport
             let writer = try RecordStreamWriter(path: dir.path("out.hzrs"))
             try writer.write(Self.sampleRecords()[0])
         }
-        #expect(!FileManager.default.fileExists(atPath: dir.path("out.hzrs")))
-        #expect(!FileManager.default.fileExists(atPath: dir.path("out.hzrs.partial")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).isEmpty, "an unfinished stream leaves nothing")
+    }
+
+    @Test func twoWritersOfOnePathEachFinishAWholeStream() throws {
+        // Each writer has its own temporary, so interleaved writes cannot mix (a shared fixed
+        // `.partial` would hold both, and the second rename would find it gone).
+        let dir = TemporaryDirectory()
+        let records = Self.sampleRecords()
+        let a = try RecordStreamWriter(path: dir.path("out.hzrs")), b = try RecordStreamWriter(path: dir.path("out.hzrs"))
+        for r in records { try a.write(r); try b.write(r); try b.write(r) }
+        try a.finish()
+        try b.finish()
+        let back = try Self.readAll(try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.path("out.hzrs")))), in: dir)
+        #expect(back.count == 2 * records.count, "the last finished writer's stream, whole")
+    }
+
+    @Test func anExistingFileStaysUntilTheNewStreamIsFinished() throws {
+        let dir = TemporaryDirectory()
+        try "old".write(toFile: dir.path("out.hzrs"), atomically: false, encoding: .utf8)
+        let writer = try RecordStreamWriter(path: dir.path("out.hzrs"))
+        for r in Self.sampleRecords() { try writer.write(r) }
+        try writer.flush()
+        #expect(FileManager.default.contents(atPath: dir.path("out.hzrs")) == Data("old".utf8))
+        try writer.finish()
+        #expect(FileManager.default.contents(atPath: dir.path("out.hzrs")).map { Array($0.prefix(4)) } == Array("HZRS".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["out.hzrs"])
     }
 }

@@ -104,7 +104,7 @@ extension Autoencoder {
         var s: RandomStream? = stream
         ws.encoderForward(views, stream: &s)
         ws.decoderForward(ws.z, stream: &s)
-        stream = s!
+        stream = s!  // set above; the forward passes advance it, never clear it
         let gamma = objective.gamma
         let recon = objective.reconstruction.evaluate(output: ws.y, target: views, rows: n, parameters: P, gradient: ow.dY)
         ow.dZ.update(repeating: 0, count: N * L)

@@ -1,6 +1,7 @@
 // Writes a record stream to a file descriptor through one large buffer. Big payloads bypass
 // the buffer and go straight to write(2); a full pipe blocks the writer, which is the
 // backpressure between stages.
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #else
@@ -17,9 +18,9 @@ public final class RecordStreamWriter {
     private let buffer: UnsafeMutableRawBufferPointer
     private var used = 0
     private var finished = false
-    private let ownsDescriptor: Bool
-    private let temporaryPath: String?
-    private let finalPath: String?
+    /// A file output: written under FileIO's temporary name, fsynced and renamed by `finish()`,
+    /// removed if the writer is dropped unfinished (it owns and closes the descriptor).
+    private let file: AtomicFile?
 
     /// A writer on an open descriptor (not closed by the writer). Writes the stream's magic.
     /// - Parameter bufferSize: bytes collected before each write(2) (default 1 MiB).
@@ -27,44 +28,37 @@ public final class RecordStreamWriter {
         self.fd = fileDescriptor
         self.name = name
         self.buffer = .allocate(byteCount: max(bufferSize, 64), alignment: 16)
-        self.ownsDescriptor = false
-        self.temporaryPath = nil
-        self.finalPath = nil
+        self.file = nil
         FileDescriptorIO.enlargePipe(fileDescriptor)
         try writeMagic()
     }
 
-    /// A writer to `path` (`-` = stdout). A file is written to `<path>.partial` and renamed into
-    /// place by `finish()`, so an interrupted run never leaves a stream that looks complete.
+    /// A writer to `path` (`-` = stdout). A file is written under a temporary name beside it
+    /// (FileIO's `AtomicFile`) and renamed into place by `finish()`, so an interrupted run never
+    /// leaves a stream that looks complete, and an existing file stays until the new one is.
     public init(path: String, bufferSize: Int = 1 << 20) throws {
         self.buffer = .allocate(byteCount: max(bufferSize, 64), alignment: 16)
         if path == "-" {
             self.fd = STDOUT_FILENO
             self.name = "stdout"
-            self.ownsDescriptor = false
-            self.temporaryPath = nil
-            self.finalPath = nil
+            self.file = nil
             FileDescriptorIO.enlargePipe(STDOUT_FILENO)
         } else {
-            let temporary = path + ".partial"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else {
+            let file: AtomicFile
+            do { file = try AtomicFile(path: path) } catch let error as OutputFileError {
                 buffer.deallocate()
-                throw RecordStreamError("\(path): cannot create \(temporary): \(String(cString: strerror(errno)))")
+                throw RecordStreamError(error.description)
             }
-            self.fd = fd
+            self.fd = file.descriptor
             self.name = path
-            self.ownsDescriptor = true
-            self.temporaryPath = temporary
-            self.finalPath = path
+            self.file = file
         }
         try writeMagic()
     }
 
     deinit {
         buffer.deallocate()
-        if ownsDescriptor { close(fd) }
-        if !finished, let temporaryPath { unlink(temporaryPath) }
+        file?.discard()  // nothing once finished; an unfinished file's temporary goes
     }
 
     private func writeMagic() throws {
@@ -113,11 +107,8 @@ public final class RecordStreamWriter {
         try write(header: RecordHeader(kind: RecordStreamFormat.endKind, ids: ["records": recordCount], shape: [0], dtype: .uint8),
                   payload: UnsafeRawBufferPointer(start: nil, count: 0))
         try flush()
-        if let temporaryPath, let finalPath {
-            guard fsync(fd) == 0 || errno == EINVAL else { throw RecordStreamError("\(finalPath): fsync failed: \(String(cString: strerror(errno)))") }
-            guard rename(temporaryPath, finalPath) == 0 else {
-                throw RecordStreamError("\(finalPath): cannot rename \(temporaryPath) into place: \(String(cString: strerror(errno)))")
-            }
+        if let file {
+            do { try file.commit() } catch let error as OutputFileError { throw RecordStreamError(error.description) }
         }
         finished = true
     }
